@@ -1,0 +1,76 @@
+// The tar.gz container: writing it with archiver, and reading its manifest back.
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { TarArchive } from 'archiver';
+import tarStream from 'tar-stream';
+import { MANIFEST_ENTRY, manifestSchema, type Manifest } from './manifest.ts';
+
+/** gzip level 6: zlib's default, most of level 9's ratio at a fraction of its time. */
+const GZIP_LEVEL = 6;
+/** A manifest larger than this is not one we wrote: refuse before buffering it. */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
+export type ArchiveEntry =
+  | { name: string; content: Buffer; mode?: number; date: Date }
+  | { name: string; filePath: string; mode?: number; date: Date };
+
+/**
+ * Streams a tar.gz of the entries, in order. File entries are read from disk only when
+ * their turn comes and their size is known up front, so nothing is buffered whole.
+ */
+export function createTarGz(entries: ArchiveEntry[]): Readable {
+  const archive = new TarArchive({ gzip: true, gzipOptions: { level: GZIP_LEVEL } });
+  for (const entry of entries) {
+    const data = { name: entry.name, mode: entry.mode ?? 0o644, date: entry.date };
+    if ('content' in entry) archive.append(entry.content, data);
+    else archive.file(entry.filePath, data);
+  }
+  void archive.finalize();
+  return archive;
+}
+
+export class ManifestReadError extends Error {}
+
+/** Reads `manifest.json`, the first entry, decompressing only as far as it. */
+export async function readManifest(source: Readable): Promise<Manifest> {
+  const extract = tarStream.extract();
+  const gunzip = createGunzip();
+  source.on('error', (error) => extract.destroy(error));
+  gunzip.on('error', (error) => extract.destroy(error));
+  source.pipe(gunzip).pipe(extract);
+  try {
+    for await (const entry of extract) {
+      if (entry.header.name !== MANIFEST_ENTRY || entry.header.type !== 'file') {
+        throw new ManifestReadError(`the first entry is ${JSON.stringify(entry.header.name)}, not ${MANIFEST_ENTRY}`);
+      }
+      if ((entry.header.size ?? 0) > MAX_MANIFEST_BYTES) throw new ManifestReadError('manifest.json is too large');
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      return parseManifest(Buffer.concat(chunks));
+    }
+    throw new ManifestReadError('the archive is empty');
+  } catch (error) {
+    if (error instanceof ManifestReadError) throw error;
+    throw new ManifestReadError(`not a readable tar.gz: ${(error as Error).message}`);
+  } finally {
+    source.unpipe();
+    source.destroy();
+    gunzip.destroy();
+    extract.destroy();
+  }
+}
+
+export function parseManifest(bytes: Buffer): Manifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new ManifestReadError('manifest.json is not valid JSON');
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ManifestReadError(`manifest.json is invalid at ${issue?.path.join('.') || 'its root'}: ${issue?.message}`);
+  }
+  return parsed.data;
+}

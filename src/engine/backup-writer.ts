@@ -1,0 +1,127 @@
+// Takes a backup: one snapshot of the target's tables and its files, staged to disk,
+// then written as a single tar.gz that appears in the store whole or not at all.
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { DatabaseLocation } from '../prisma/database-url.ts';
+import type { BackupStore, WrittenArchive } from '../storage/backup-store.ts';
+import type { TableSpec, TargetSchema } from '../target/target-schema.ts';
+import { createTarGz, type ArchiveEntry } from './archive.ts';
+import { FORMAT_VERSION, MANIFEST_ENTRY, ROW_ENCODING, type BackupKind, type Manifest, type ManifestTable } from './manifest.ts';
+import { openSnapshot } from './snapshot.ts';
+import { StagedFile } from './staged-file.ts';
+import { stageTargetFiles } from './target-files.ts';
+
+export interface BackupTarget {
+  location: DatabaseLocation;
+  schema: TargetSchema;
+  /** Files and folders that go into every backup as they are. */
+  files: string[];
+  name: string;
+}
+
+export interface BackupRequest {
+  target: BackupTarget;
+  store: BackupStore;
+  fileName: string;
+  kind: BackupKind;
+  includeMedia: boolean;
+  note: string | null;
+  createdAt: Date;
+  appVersion: string;
+  /** A private folder for intermediate files; removed when the backup ends. */
+  scratchDir: string;
+  onTable?: (table: string, rows: number) => void;
+}
+
+export interface BackupResult {
+  manifest: Manifest;
+  archive: WrittenArchive;
+}
+
+export async function writeBackup(request: BackupRequest): Promise<BackupResult> {
+  const staging = path.join(request.scratchDir, `backup-${randomBytes(6).toString('hex')}`);
+  await mkdir(staging, { recursive: true, mode: 0o700 });
+  try {
+    const included = request.target.schema.tables.filter((table) => request.includeMedia || !table.media);
+    const excluded = request.target.schema.tables.filter((table) => !included.includes(table)).map((t) => t.name);
+    const { tables, migrations } = await stageTables(request, included, staging);
+    const targetFiles = await stageTargetFiles(request.target.files, staging);
+    const manifest: Manifest = {
+      formatVersion: FORMAT_VERSION,
+      generator: 'backup-control-plane',
+      appVersion: request.appVersion,
+      createdAt: request.createdAt.toISOString(),
+      kind: request.kind,
+      targetName: request.target.name,
+      note: request.note,
+      includesMedia: request.includeMedia,
+      provider: request.target.schema.provider,
+      schemaVersion: migrations.at(-1) ?? null,
+      migrations,
+      encoding: ROW_ENCODING,
+      tables: tables.map(({ stagedPath: _, ...table }) => table),
+      excludedTables: excluded,
+      fileRoots: targetFiles.roots,
+      files: targetFiles.files.map(({ stagedPath: _, ...file }) => file),
+    };
+    const date = request.createdAt;
+    const entries: ArchiveEntry[] = [
+      { name: MANIFEST_ENTRY, content: Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), date },
+      ...tables.map((table) => ({ name: table.path, filePath: table.stagedPath, date })),
+      ...targetFiles.files.map((file) => ({ name: file.path, filePath: file.stagedPath, mode: file.mode, date })),
+    ];
+    const archive = await request.store.write(request.fileName, createTarGz(entries));
+    return { manifest, archive };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Reads every included table inside one snapshot, each into its own staged file. */
+async function stageTables(request: BackupRequest, tables: TableSpec[], staging: string) {
+  const snapshot = await openSnapshot(request.target.location);
+  try {
+    const migrations = await snapshot.appliedMigrations();
+    const staged: (ManifestTable & { stagedPath: string })[] = [];
+    await mkdir(path.join(staging, 'db'));
+    for (const table of tables) {
+      const entryPath = `db/${safeEntryName(table.name)}.ndjson`;
+      const file = new StagedFile(path.join(staging, entryPath));
+      let rows = 0;
+      try {
+        await snapshot.readTable(table, async (page) => {
+          rows += page.length;
+          let text = '';
+          for (const row of page) text += JSON.stringify(row) + '\n';
+          await file.write(text);
+        });
+      } catch (error) {
+        file.destroy();
+        throw error;
+      }
+      const summary = await file.finish();
+      request.onTable?.(table.name, rows);
+      staged.push({
+        name: table.name,
+        model: table.model,
+        media: table.media,
+        path: entryPath,
+        rows,
+        bytes: summary.bytes,
+        sha256: summary.sha256,
+        key: table.key,
+        columns: table.columns,
+        stagedPath: file.path,
+      });
+    }
+    return { tables: staged, migrations };
+  } finally {
+    await snapshot.close();
+  }
+}
+
+/** Table names become file names: anything beyond letters, digits, `_`, `-` and `.` is escaped. */
+function safeEntryName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, (ch) => `%${ch.charCodeAt(0).toString(16).padStart(2, '0')}`).replace(/^\./, '%2e');
+}

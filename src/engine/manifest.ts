@@ -1,0 +1,69 @@
+// The manifest.json at the head of every archive: what the backup holds and how to check it.
+import { z } from 'zod';
+
+export const FORMAT_VERSION = 1;
+export const MANIFEST_ENTRY = 'manifest.json';
+export const ROW_ENCODING = 'ndjson-v1';
+
+export const BACKUP_KINDS = ['scheduled', 'manual', 'pre-restore', 'uploaded'] as const;
+export type BackupKind = (typeof BACKUP_KINDS)[number];
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+const columnSchema = z.object({
+  name: z.string(),
+  type: z.enum(['String', 'Int', 'BigInt', 'Float', 'Decimal', 'Boolean', 'DateTime', 'Json', 'Bytes', 'Enum']),
+  list: z.boolean(),
+  nullable: z.boolean(),
+  nativeType: z.string().nullable(),
+});
+
+const tableSchema = z.object({
+  name: z.string().min(1),
+  model: z.string().nullable(),
+  media: z.boolean(),
+  path: z.string().min(1),
+  rows: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  sha256,
+  key: z.array(z.string()),
+  columns: z.array(columnSchema),
+});
+
+const fileSchema = z.object({
+  path: z.string().min(1),
+  source: z.string(),
+  size: z.number().int().nonnegative(),
+  sha256,
+  mode: z.number().int().nonnegative(),
+});
+
+const fileRootSchema = z.object({
+  path: z.string().min(1),
+  source: z.string(),
+  type: z.enum(['file', 'directory']),
+});
+
+export const manifestSchema = z.object({
+  formatVersion: z.number().int().positive(),
+  generator: z.string().optional(),
+  appVersion: z.string(),
+  createdAt: z.string().datetime(),
+  kind: z.enum(BACKUP_KINDS),
+  targetName: z.string(),
+  note: z.string().nullable().optional(),
+  includesMedia: z.boolean(),
+  provider: z.enum(['sqlite', 'postgresql']),
+  schemaVersion: z.string().nullable(),
+  migrations: z.array(z.string()),
+  encoding: z.string(),
+  tables: z.array(tableSchema),
+  excludedTables: z.array(z.string()),
+  fileRoots: z.array(fileRootSchema),
+  files: z.array(fileSchema),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type ManifestTable = z.infer<typeof tableSchema>;
+export type ManifestFile = z.infer<typeof fileSchema>;
+export type ManifestFileRoot = z.infer<typeof fileRootSchema>;

@@ -1,0 +1,174 @@
+// Reads one consistent snapshot of a target database, table by table, in pages, so a
+// table of any size streams through bounded memory.
+import type { SqlDriverAdapter, Transaction } from '@prisma/driver-adapter-utils';
+import { connectAdapter } from '../prisma/adapters.ts';
+import type { DatabaseLocation, Provider } from '../prisma/database-url.ts';
+import type { ColumnSpec, TableSpec } from '../target/target-schema.ts';
+import { quoteIdentifier as q, sqlQuery } from './sql.ts';
+import { encodePostgresValue, encodeSqliteValue, type EncodedValue } from './value-codec.ts';
+
+/** Rows per round trip: large enough to amortise a query, small enough to bound memory. */
+export const SNAPSHOT_PAGE_ROWS = 2_000;
+
+export interface Snapshot {
+  readonly provider: Provider;
+  /** Names of the Prisma migrations applied to the data in this snapshot, oldest first. */
+  appliedMigrations(): Promise<string[]>;
+  /** Streams a table's rows, encoded, in key order; `onPage` is awaited (backpressure). */
+  readTable(table: TableSpec, onPage: (rows: EncodedValue[][]) => Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openSnapshot(location: DatabaseLocation): Promise<Snapshot> {
+  const connection = await connectAdapter(location);
+  try {
+    return location.provider === 'sqlite'
+      ? await openSqliteSnapshot(connection.adapter, connection.close)
+      : await openPostgresSnapshot(connection.adapter, connection.close, location.schema);
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+}
+
+const MIGRATIONS_SQL = `SELECT migration_name FROM _prisma_migrations
+  WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY migration_name`;
+
+async function readMigrations(tx: Transaction): Promise<string[]> {
+  try {
+    const result = await tx.queryRaw(sqlQuery(MIGRATIONS_SQL));
+    return result.rows.map((row) => String(row[0]));
+  } catch (error) {
+    // An app that never used Prisma Migrate has no history table: no versions to record.
+    if (/_prisma_migrations|does not exist|no such table/i.test(String((error as Error).message ?? error))) return [];
+    throw error;
+  }
+}
+
+/**
+ * SQLite: a deferred transaction whose first read pins the snapshot; with WAL the app
+ * keeps writing meanwhile. Pages are read by keyset (`WHERE key > last`), which uses the
+ * primary key index, so each page costs the same however deep into the table it is.
+ */
+async function openSqliteSnapshot(adapter: SqlDriverAdapter, release: () => Promise<void>): Promise<Snapshot> {
+  const tx = await adapter.startTransaction();
+  const migrations = await readMigrations(tx); // the first read: the snapshot starts here
+  return {
+    provider: 'sqlite',
+    appliedMigrations: async () => migrations,
+    async readTable(table, onPage) {
+      const keyIndexes = table.key.map((key) => table.columns.findIndex((c) => c.name === key));
+      const select = table.columns.map(sqliteSelectExpression).join(', ');
+      const keys = table.key.map(q).join(', ');
+      const extraKeys = table.key.map((key, i) => `${q(key)} AS "__key${i}"`).join(', ');
+      const base = `SELECT ${select}, ${extraKeys} FROM ${q(table.name)}`;
+      let last: unknown[] | null = null;
+      for (;;) {
+        const where = last ? ` WHERE (${keys}) > (${last.map(() => '?').join(', ')})` : '';
+        const page = await tx.queryRaw(sqlQuery(`${base}${where} ORDER BY ${keys} LIMIT ${SNAPSHOT_PAGE_ROWS}`, last ?? []));
+        if (page.rows.length === 0) break;
+        const width = table.columns.length;
+        await onPage(page.rows.map((row) => table.columns.map((column, i) => encodeSqliteValue(column, row[i]))));
+        const lastRow = page.rows[page.rows.length - 1]!;
+        last = keyIndexes.map((_, i) => keyArgument(table.columns[keyIndexes[i]!]!, lastRow[width + i]));
+        if (page.rows.length < SNAPSHOT_PAGE_ROWS) break;
+      }
+    },
+    async close() {
+      try {
+        await tx.executeRaw(sqlQuery('ROLLBACK'));
+      } finally {
+        await tx.rollback();
+        await release();
+      }
+    },
+  };
+}
+
+/** BigInt keys past 2^53 come back as text; compare them as integers, not strings. */
+function keyArgument(column: ColumnSpec, value: unknown): unknown {
+  if ((column.type === 'BigInt' || column.type === 'Int') && typeof value === 'string') return BigInt(value);
+  return value;
+}
+
+function sqliteSelectExpression(column: ColumnSpec): string {
+  // The adapter turns integers past 2^53 into strings but loses nothing; casting keeps
+  // BigInt exact whatever affinity the value was stored with.
+  if (column.type === 'BigInt') return `CAST(${q(column.name)} AS TEXT)`;
+  return q(column.name);
+}
+
+/**
+ * PostgreSQL: REPEATABLE READ, READ ONLY gives one snapshot for every statement; a
+ * server-side cursor streams each table in a single ordered scan.
+ */
+async function openPostgresSnapshot(
+  adapter: SqlDriverAdapter,
+  release: () => Promise<void>,
+  schema: string,
+): Promise<Snapshot> {
+  const tx = await adapter.startTransaction('REPEATABLE READ');
+  try {
+    await tx.executeRaw(sqlQuery('SET TRANSACTION READ ONLY'));
+    await tx.executeRaw(sqlQuery(`SET LOCAL TIME ZONE 'UTC'`));
+    await tx.executeRaw(sqlQuery(`SET LOCAL extra_float_digits = 3`));
+  } catch (error) {
+    await tx.rollback();
+    throw error;
+  }
+  const migrations = await readMigrations(tx);
+  let cursorCount = 0;
+  return {
+    provider: 'postgresql',
+    appliedMigrations: async () => migrations,
+    async readTable(table, onPage) {
+      const cursor = `snapshot_cursor_${++cursorCount}`;
+      const select = table.columns.map(postgresSelectExpression).join(', ');
+      const order = table.key
+        .map((key) => {
+          const column = table.columns.find((c) => c.name === key)!;
+          // Byte order, as SQLite's BINARY collation, so both providers list rows alike.
+          return textLike(column) ? `${q(key)} COLLATE "C"` : q(key);
+        })
+        .join(', ');
+      await tx.executeRaw(
+        sqlQuery(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${select} FROM ${q(schema)}.${q(table.name)} ORDER BY ${order}`),
+      );
+      for (;;) {
+        const page = await tx.queryRaw(sqlQuery(`FETCH ${SNAPSHOT_PAGE_ROWS} FROM ${cursor}`));
+        if (page.rows.length === 0) break;
+        await onPage(page.rows.map((row) => table.columns.map((column, i) => encodePostgresValue(column, row[i]))));
+        if (page.rows.length < SNAPSHOT_PAGE_ROWS) break;
+      }
+      await tx.executeRaw(sqlQuery(`CLOSE ${cursor}`));
+    },
+    async close() {
+      try {
+        await tx.executeRaw(sqlQuery('ROLLBACK'));
+      } finally {
+        await tx.rollback();
+        await release();
+      }
+    },
+  };
+}
+
+function textLike(column: ColumnSpec): boolean {
+  return (column.type === 'String' && column.nativeType !== 'Uuid') || column.type === 'Enum';
+}
+
+/** Every value that could lose precision on its way to JavaScript is selected as text. */
+function postgresSelectExpression(column: ColumnSpec): string {
+  const name = q(column.name);
+  if (column.list) return `array_to_json(${name}::text[])::text`;
+  switch (column.type) {
+    case 'Int':
+    case 'Float':
+    case 'Boolean':
+      return name;
+    case 'Bytes':
+      return `encode(${name}, 'hex')`;
+    default:
+      return `${name}::text`;
+  }
+}

@@ -1,0 +1,115 @@
+// The provider-neutral row encoding (docs/FORMAT.md): every database value becomes one
+// exact JSON value, whichever database it came from.
+import type { ColumnSpec, ScalarType } from '../target/target-schema.ts';
+
+export type EncodedValue = null | string | number | boolean | EncodedValue[];
+
+export class ValueEncodingError extends Error {}
+
+/** Encodes one value as read from SQLite through the better-sqlite3 adapter. */
+export function encodeSqliteValue(column: ColumnSpec, raw: unknown): EncodedValue {
+  if (raw === null || raw === undefined) return null;
+  if (column.list) {
+    // SQLite has no scalar lists; Prisma never creates one there.
+    throw new ValueEncodingError(`column ${column.name}: scalar lists are not supported on SQLite`);
+  }
+  return encodeScalar(column.type, raw, 'sqlite');
+}
+
+/** Encodes one value as selected from PostgreSQL by `postgresSelectExpression`. */
+export function encodePostgresValue(column: ColumnSpec, raw: unknown): EncodedValue {
+  if (raw === null || raw === undefined) return null;
+  if (column.list) {
+    const elements = JSON.parse(raw as string) as (string | null)[];
+    return elements.map((element) => (element === null ? null : encodeScalar(column.type, element, 'postgresql')));
+  }
+  return encodeScalar(column.type, raw, 'postgresql');
+}
+
+function encodeScalar(type: ScalarType, raw: unknown, source: 'sqlite' | 'postgresql'): EncodedValue {
+  switch (type) {
+    case 'String':
+    case 'Enum':
+      return String(raw);
+    case 'Int':
+      return typeof raw === 'number' ? raw : Number(raw);
+    case 'BigInt':
+      return typeof raw === 'number' ? integerText(raw) : String(raw);
+    case 'Float':
+      return encodeFloat(typeof raw === 'number' ? raw : Number(raw));
+    case 'Decimal':
+      return typeof raw === 'number' ? numberToPlainDecimal(raw) : String(raw);
+    case 'Boolean':
+      return encodeBoolean(raw);
+    case 'DateTime':
+      return typeof raw === 'number' ? canonicalDateTime(new Date(raw).toISOString()) : canonicalDateTime(String(raw));
+    case 'Json':
+      return typeof raw === 'string' ? raw : JSON.stringify(raw);
+    case 'Bytes':
+      if (raw instanceof Uint8Array) return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
+      if (source === 'postgresql') return Buffer.from(String(raw).replace(/^\\x/, ''), 'hex').toString('base64');
+      return Buffer.from(String(raw), 'utf8').toString('base64');
+  }
+}
+
+function encodeBoolean(raw: unknown): boolean {
+  if (typeof raw === 'boolean') return raw;
+  if (raw === 't' || raw === 'true') return true;
+  if (raw === 'f' || raw === 'false') return false;
+  return Number(raw) !== 0;
+}
+
+/** JSON has no NaN or infinities, so those travel as strings. */
+function encodeFloat(value: number): number | string {
+  if (Number.isFinite(value)) return Object.is(value, -0) ? 0 : value;
+  return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+}
+
+function integerText(value: number): string {
+  return BigInt(Math.trunc(value)).toString();
+}
+
+/** Writes a double as a plain decimal (no exponent) that parses back to the same double. */
+export function numberToPlainDecimal(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const text = String(value);
+  const match = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (!match) return text;
+  const [, sign, intPart, fracPart = '', expText] = match;
+  const digits = intPart! + fracPart;
+  const point = intPart!.length + Number(expText);
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const TIME_ONLY = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
+
+/**
+ * Canonical DateTime: UTC, `YYYY-MM-DDTHH:mm:ss.sssZ`, with six fraction digits when the
+ * database keeps microseconds that are not zero. Accepts the forms SQLite apps store
+ * (ISO with offset, space-separated, date only) and PostgreSQL's text output.
+ */
+export function canonicalDateTime(text: string): string {
+  const time = TIME_ONLY.exec(text);
+  if (time) return canonicalDateTime(`1970-01-01T${text}Z`);
+  const match = DATE_TIME.exec(text.trim());
+  if (!match) throw new ValueEncodingError(`not a date-time: ${JSON.stringify(text)}`);
+  const [, y, mo, d, h = '00', mi = '00', s = '00', fraction = '', zone = 'Z'] = match;
+  const micros = (fraction + '000000').slice(0, 6);
+  const offsetMinutes = parseOffset(zone);
+  const wholeMs = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) - offsetMinutes * 60_000;
+  const base = new Date(wholeMs + Number(micros.slice(0, 3))).toISOString();
+  if (Number.isNaN(wholeMs)) throw new ValueEncodingError(`not a date-time: ${JSON.stringify(text)}`);
+  const subMillis = micros.slice(3);
+  return subMillis === '000' ? base : `${base.slice(0, -1)}${subMillis}Z`;
+}
+
+function parseOffset(zone: string): number {
+  if (zone.toUpperCase() === 'Z') return 0;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
+}
