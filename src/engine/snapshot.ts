@@ -1,8 +1,9 @@
 // Reads one consistent snapshot of a target database, table by table, in pages, so a
 // table of any size streams through bounded memory.
-import type { SqlDriverAdapter, Transaction } from '@prisma/driver-adapter-utils';
+import type { SqlDriverAdapter } from '@prisma/driver-adapter-utils';
 import { connectAdapter } from '../prisma/adapters.ts';
 import type { DatabaseLocation, Provider } from '../prisma/database-url.ts';
+import { readAppliedMigrations } from '../target/applied-migrations.ts';
 import type { ColumnSpec, TableSpec } from '../target/target-schema.ts';
 import { quoteIdentifier as q, sqlQuery } from './sql.ts';
 import { encodePostgresValue, encodeSqliteValue, type EncodedValue } from './value-codec.ts';
@@ -31,20 +32,6 @@ export async function openSnapshot(location: DatabaseLocation): Promise<Snapshot
   }
 }
 
-const MIGRATIONS_SQL = `SELECT migration_name FROM _prisma_migrations
-  WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY migration_name`;
-
-async function readMigrations(tx: Transaction): Promise<string[]> {
-  try {
-    const result = await tx.queryRaw(sqlQuery(MIGRATIONS_SQL));
-    return result.rows.map((row) => String(row[0]));
-  } catch (error) {
-    // An app that never used Prisma Migrate has no history table: no versions to record.
-    if (/_prisma_migrations|does not exist|no such table/i.test(String((error as Error).message ?? error))) return [];
-    throw error;
-  }
-}
-
 /**
  * SQLite: a deferred transaction whose first read pins the snapshot; with WAL the app
  * keeps writing meanwhile. Pages are read by keyset (`WHERE key > last`), which uses the
@@ -52,7 +39,7 @@ async function readMigrations(tx: Transaction): Promise<string[]> {
  */
 async function openSqliteSnapshot(adapter: SqlDriverAdapter, release: () => Promise<void>): Promise<Snapshot> {
   const tx = await adapter.startTransaction();
-  const migrations = await readMigrations(tx); // the first read: the snapshot starts here
+  const migrations = await readAppliedMigrations(tx); // the first read: the snapshot starts here
   return {
     provider: 'sqlite',
     appliedMigrations: async () => migrations,
@@ -116,7 +103,7 @@ async function openPostgresSnapshot(
     await tx.rollback();
     throw error;
   }
-  const migrations = await readMigrations(tx);
+  const migrations = await readAppliedMigrations(tx);
   let cursorCount = 0;
   return {
     provider: 'postgresql',

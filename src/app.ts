@@ -1,0 +1,151 @@
+// Wires configuration, databases, services and the HTTP + websocket server together.
+// `buildApp` does the start-up checks; `start` listens; `stop` closes everything.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import type { Config } from './config.ts';
+import { openControlDatabase, type ControlDatabase } from './control/control-db.ts';
+import type { Context, Services } from './graphql/context.ts';
+import { schema } from './graphql/schema.ts';
+import { openApiDocument } from './http/openapi.ts';
+import { handleRest } from './http/rest.ts';
+import { BackupCatalog } from './modules/backups/catalog.ts';
+import { BackupService } from './modules/backups/service.ts';
+import { SystemService } from './modules/system/service.ts';
+import { prepareStartup } from './startup.ts';
+import { LocalFolderStore } from './storage/local-folder-store.ts';
+import { listAppliedMigrations } from './target/applied-migrations.ts';
+import { APP_VERSION } from './version.ts';
+
+/** Yoga's enveloped execute/subscribe, passed through graphql-ws as the root value. */
+interface EnvelopedRoot {
+  execute(args: unknown): ReturnType<Parameters<typeof useServer>[0]['execute'] & {}>;
+  subscribe(args: unknown): ReturnType<Parameters<typeof useServer>[0]['subscribe'] & {}>;
+}
+
+export interface App {
+  readonly services: Services;
+  readonly config: Config;
+  /** Listens on the configured host and port (0: any free port) and returns the base URL. */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function buildApp(config: Config): Promise<App> {
+  const { control, target } = await prepareStartup(config);
+  const store = new LocalFolderStore(config.backupDir);
+  await store.removeLeftovers();
+  const catalog = new BackupCatalog(store);
+  const services: Services = {
+    backups: new BackupService({ catalog, store, target, control: control.client, scratchDir: config.scratchDir, appVersion: APP_VERSION }),
+    system: new SystemService({ target, store, appVersion: APP_VERSION, controlProvider: config.controlDatabase.provider, control: control.client }),
+  };
+
+  const yoga = createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    context: () => ({ services }),
+    graphiql: { title: 'Backup control plane', subscriptionsProtocol: 'WS' },
+    landingPage: false,
+    logging: false,
+  });
+
+  const server = createServer((req, res) => {
+    void route(req, res).catch((error: unknown) => {
+      console.error('request failed:', error);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { type: 'InternalError', message: 'unexpected error' } }));
+    });
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse) {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/healthz') return health(res, control, config);
+    if (path === '/openapi.json') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify(openApiDocument));
+    }
+    if (path === '/') {
+      res.writeHead(302, { location: '/graphql' });
+      return res.end();
+    }
+    if (await handleRest(req, res, { backups: services.backups, store })) return;
+    return yoga(req, res);
+  }
+
+  const sockets = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  // Websocket operations go through Yoga's envelope: the same context, plugins and limits as HTTP.
+  const wsServer = useServer(
+    {
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
+      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+        });
+        const args = {
+          schema,
+          operationName: params.operationName,
+          document: parse(params.query),
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    sockets,
+  );
+
+  return {
+    services,
+    config,
+    start: () =>
+      new Promise<string>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          const { port } = server.address() as AddressInfo;
+          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+          resolve(`http://${host}:${port}`);
+        });
+      }),
+    async stop() {
+      await wsServer.dispose();
+      await closeServer(server);
+      await control.close();
+    },
+  };
+}
+
+async function health(res: ServerResponse, control: ControlDatabase, config: Config) {
+  const checks: Record<string, string> = {};
+  try {
+    await control.client.$queryRawUnsafe('SELECT 1');
+    checks.controlDatabase = 'ok';
+  } catch (error) {
+    checks.controlDatabase = (error as Error).message;
+  }
+  try {
+    await listAppliedMigrations(config.target.location);
+    checks.targetDatabase = 'ok';
+  } catch (error) {
+    checks.targetDatabase = (error as Error).message;
+  }
+  const ok = Object.values(checks).every((value) => value === 'ok');
+  res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', checks }));
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,107 @@
+// Reads the environment once, at start-up, into a typed configuration. A wrong value is
+// a ConfigError naming the variable; main.ts prints it as one line and exits.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DatabaseUrlError, parseDatabaseUrl, type DatabaseLocation } from './prisma/database-url.ts';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const EXAMPLE_APP_DIR = path.join(PROJECT_ROOT, 'examples', 'media-library');
+
+export interface TargetConfig {
+  location: DatabaseLocation;
+  schemaPath: string;
+  migrationsDir: string;
+  files: string[];
+  name: string;
+  /** The bundled example app: its files are created and its database seeded on first start. */
+  isExample: boolean;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  backupDir: string;
+  /** BACKUP_DIR was set: it wins over the backup folder setting. */
+  backupDirFixed: boolean;
+  /** Private scratch space for staging backups. */
+  scratchDir: string;
+  controlDatabase: DatabaseLocation;
+  target: TargetConfig;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable} ${problem}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const value = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
+  const dir = (name: string, fallback: string) => path.resolve(cwd, value(name) ?? fallback);
+
+  const host = value('HOST') ?? '127.0.0.1';
+  const port = parsePort(value('PORT') ?? '4000');
+  const dataDir = dir('DATA_DIR', './data');
+  const backupDir = dir('BACKUP_DIR', path.join(dataDir, 'backups'));
+  const controlDatabase = databaseUrl('CONTROL_DATABASE_URL', value('CONTROL_DATABASE_URL') ?? `file:${path.join(dataDir, 'control.db')}`, cwd);
+
+  const exampleDir = path.join(dataDir, 'example');
+  const targetLocation = databaseUrl(
+    'TARGET_DATABASE_URL',
+    value('TARGET_DATABASE_URL') ?? `file:${path.join(exampleDir, 'media-library.db')}`,
+    cwd,
+  );
+  const isExample = value('TARGET_SCHEMA') === undefined;
+  const schemaPath = isExample
+    ? path.join(EXAMPLE_APP_DIR, targetLocation.provider, 'schema.prisma')
+    : path.resolve(cwd, value('TARGET_SCHEMA')!);
+  const schemaDir = schemaPath.endsWith('.prisma') ? path.dirname(schemaPath) : schemaPath;
+  const migrationsDir = value('TARGET_MIGRATIONS')
+    ? path.resolve(cwd, value('TARGET_MIGRATIONS')!)
+    : path.join(schemaDir, 'migrations');
+  const files = value('TARGET_FILES')
+    ? value('TARGET_FILES')!
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+        .map((item) => path.resolve(cwd, item))
+    : isExample
+      ? [path.join(exampleDir, 'config.toml'), path.join(exampleDir, 'secrets')]
+      : [];
+  const name = value('TARGET_NAME') ?? 'app';
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
+    throw new ConfigError('TARGET_NAME', 'must be letters, digits, ".", "_" or "-" (it starts every archive name)');
+  }
+
+  return {
+    host,
+    port,
+    dataDir,
+    backupDir,
+    backupDirFixed: value('BACKUP_DIR') !== undefined,
+    scratchDir: path.join(dataDir, 'tmp'),
+    controlDatabase,
+    target: { location: targetLocation, schemaPath, migrationsDir, files, name, isExample },
+  };
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new ConfigError('PORT', `must be a port number from 0 to 65535, not "${text}"`);
+  return port;
+}
+
+function databaseUrl(variable: string, url: string, cwd: string): DatabaseLocation {
+  try {
+    return parseDatabaseUrl(url, cwd);
+  } catch (error) {
+    if (error instanceof DatabaseUrlError) throw new ConfigError(variable, error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,45 @@
+// The control plane's own database: a Prisma client over SQLite or PostgreSQL, migrated
+// at start-up by the WebAssembly schema engine.
+import path from 'node:path';
+import { PROJECT_ROOT } from '../config.ts';
+import { createAdapterFactory } from '../prisma/adapters.ts';
+import type { DatabaseLocation } from '../prisma/database-url.ts';
+import { applyMigrations } from '../prisma/schema-engine.ts';
+import { readSchemaFiles } from '../prisma/schema-files.ts';
+import { PrismaClient as SqliteControlClient } from '../generated/control-sqlite/client.ts';
+import { PrismaClient as PostgresControlClient } from '../generated/control-postgresql/client.ts';
+
+/** Both generated clients have the same models and API; the SQLite one names the type. */
+export type ControlClient = SqliteControlClient;
+
+export interface ControlDatabase {
+  client: ControlClient;
+  close(): Promise<void>;
+}
+
+export async function openControlDatabase(location: DatabaseLocation): Promise<ControlDatabase> {
+  const schemaDir = path.join(PROJECT_ROOT, 'prisma', location.provider);
+  const handle = createAdapterFactory(location);
+  try {
+    await applyMigrations(
+      await readSchemaFiles(path.join(schemaDir, 'schema.prisma')),
+      path.join(schemaDir, 'migrations'),
+      handle.factory,
+    );
+    const client =
+      location.provider === 'sqlite'
+        ? new SqliteControlClient({ adapter: handle.factory })
+        : (new PostgresControlClient({ adapter: handle.factory }) as unknown as ControlClient);
+    await client.$connect();
+    return {
+      client,
+      async close() {
+        await client.$disconnect();
+        await handle.close();
+      },
+    };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}

@@ -1,0 +1,41 @@
+// The failures a user can cause or meet, as plain classes. The GraphQL layer exposes
+// each as a typed error object; REST maps them to status codes.
+
+export class AppError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(
+    readonly resource: string,
+    readonly id: string,
+  ) {
+    super(`no ${resource} with id ${JSON.stringify(id)}`);
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class InsufficientSpaceError extends AppError {
+  constructor(
+    readonly requiredBytes: number,
+    readonly availableBytes: number,
+  ) {
+    super(`not enough free space for a backup: about ${requiredBytes} bytes needed, ${availableBytes} available`);
+  }
+}
+
+export class InvalidArchiveError extends AppError {}
+
+/** A backup that cannot run because something outside the request failed (missing file, database error). */
+export class BackupFailedError extends AppError {}

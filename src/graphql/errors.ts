@@ -1,0 +1,52 @@
+// The Error interface and one GraphQL object per expected failure. Mutations list the
+// ones they can give; anything else is unexpected and stays masked.
+import { AppError, BackupFailedError, InsufficientSpaceError, InvalidArchiveError, NotFoundError, ValidationError } from '../errors.ts';
+import { builder } from './builder.ts';
+
+export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
+  description: 'A failure the client can act on. Every mutation result union holds its payload or one of these.',
+  fields: (t) => ({ message: t.exposeString('message') }),
+});
+
+builder.objectType(AppError, {
+  name: 'BaseError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof AppError,
+});
+
+builder.objectType(NotFoundError, {
+  name: 'NotFoundError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof NotFoundError,
+  fields: (t) => ({ resource: t.exposeString('resource'), id: t.exposeID('id') }),
+});
+
+builder.objectType(ValidationError, {
+  name: 'ValidationError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ValidationError,
+  fields: (t) => ({ field: t.exposeString('field', { description: 'The input field that is wrong.' }) }),
+});
+
+builder.objectType(InsufficientSpaceError, {
+  name: 'InsufficientSpaceError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof InsufficientSpaceError,
+  fields: (t) => ({
+    requiredBytes: t.expose('requiredBytes', { type: 'SafeInt' }),
+    availableBytes: t.expose('availableBytes', { type: 'SafeInt' }),
+  }),
+});
+
+builder.objectType(InvalidArchiveError, {
+  name: 'InvalidArchiveError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof InvalidArchiveError,
+});
+
+builder.objectType(BackupFailedError, {
+  name: 'BackupFailedError',
+  description: 'The backup could not be taken (a missing target file, an unreachable database); nothing was written.',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof BackupFailedError,
+});

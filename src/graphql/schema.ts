@@ -1,0 +1,7 @@
+// Assembles the schema: importing each module registers its types on the builder.
+import { builder } from './builder.ts';
+import './errors.ts';
+import '../modules/backups/schema.ts';
+import '../modules/system/schema.ts';
+
+export const schema = builder.toSchema({ sortSchema: false });

@@ -1,0 +1,70 @@
+// The OpenAPI description served at /openapi.json, for the REST surface only.
+import { APP_VERSION } from '../version.ts';
+
+const backupSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: 'The archive file name.' },
+    fileName: { type: 'string' },
+    kind: { type: 'string', enum: ['scheduled', 'manual', 'pre-restore', 'uploaded'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    sizeBytes: { type: 'integer' },
+    encrypted: { type: 'boolean' },
+    includesMedia: { type: 'boolean', nullable: true },
+    appVersion: { type: 'string', nullable: true },
+    schemaVersion: { type: 'string', nullable: true },
+    tables: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, rows: { type: 'integer' } } } },
+    downloadUrl: { type: 'string' },
+    problem: { type: 'string', nullable: true },
+  },
+};
+
+const errorSchema = {
+  type: 'object',
+  properties: { error: { type: 'object', properties: { type: { type: 'string' }, message: { type: 'string' } } } },
+};
+
+const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'The backup id (its file name).' };
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: errorSchema } } });
+
+export const openApiDocument = {
+  openapi: '3.0.3',
+  info: {
+    title: 'Backup control plane',
+    version: APP_VERSION,
+    description: 'Backups of a Prisma-managed application. The GraphQL API at /graphql offers everything here and more.',
+  },
+  paths: {
+    '/api/v1/backups': {
+      get: {
+        summary: 'List backups, newest first',
+        responses: { 200: { description: 'The backups', content: { 'application/json': { schema: { type: 'object', properties: { backups: { type: 'array', items: backupSchema } } } } } } },
+      },
+      post: {
+        summary: 'Create a manual backup now',
+        requestBody: {
+          required: false,
+          content: { 'application/json': { schema: { type: 'object', properties: { includeMedia: { type: 'boolean' }, note: { type: 'string' } } } } },
+        },
+        responses: {
+          201: { description: 'The new backup', content: { 'application/json': { schema: backupSchema } } },
+          400: errorResponse('Invalid input'),
+          500: errorResponse('The backup could not be taken'),
+          507: errorResponse('Not enough free space'),
+        },
+      },
+    },
+    '/api/v1/backups/{id}': {
+      get: { summary: 'One backup', parameters: [idParameter], responses: { 200: { description: 'The backup', content: { 'application/json': { schema: backupSchema } } }, 404: errorResponse('No such backup') } },
+      delete: { summary: 'Delete a backup', parameters: [idParameter], responses: { 200: { description: 'Deleted' }, 404: errorResponse('No such backup') } },
+    },
+    '/api/v1/backups/{id}/download': {
+      get: {
+        summary: 'Download the archive',
+        parameters: [idParameter],
+        responses: { 200: { description: 'The archive', content: { 'application/gzip': {} } }, 404: errorResponse('No such backup') },
+      },
+    },
+    '/healthz': { get: { summary: 'Liveness and database check', responses: { 200: { description: 'Healthy' }, 503: { description: 'A database is unreachable' } } } },
+  },
+};

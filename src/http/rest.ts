@@ -1,0 +1,137 @@
+// The small REST surface (`/api/v1/backups`), thin over BackupService, for scripts and curl.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { AppError, BackupFailedError, InsufficientSpaceError, NotFoundError, ValidationError } from '../errors.ts';
+import type { Backup } from '../modules/backups/catalog.ts';
+import { downloadPath } from '../modules/backups/schema.ts';
+import type { BackupService } from '../modules/backups/service.ts';
+import type { BackupStore } from '../storage/backup-store.ts';
+
+/** A JSON body larger than this is refused without being read. */
+const MAX_JSON_BODY_BYTES = 64 * 1024;
+
+export interface RestDeps {
+  backups: BackupService;
+  store: BackupStore;
+}
+
+/** Handles the request and returns true, or returns false when the path is not ours. */
+export async function handleRest(req: IncomingMessage, res: ServerResponse, deps: RestDeps): Promise<boolean> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const match = /^\/api\/v1\/backups(?:\/([^/]+)(\/download)?)?\/?$/.exec(url.pathname);
+  if (!match) return false;
+  const id = match[1] === undefined ? undefined : safeDecode(match[1]);
+  const download = Boolean(match[2]);
+  try {
+    if (id === undefined) {
+      if (req.method === 'GET') return json(res, 200, { backups: (await deps.backups.list()).map(describe) }), true;
+      if (req.method === 'POST') {
+        const body = await readJson(req);
+        const backup = await deps.backups.create({
+          kind: 'manual',
+          includeMedia: optionalBoolean(body, 'includeMedia'),
+          note: optionalString(body, 'note'),
+          trigger: 'api',
+        });
+        return json(res, 201, describe(backup)), true;
+      }
+      return methodNotAllowed(res, 'GET, POST'), true;
+    }
+    if (id === null) throw new NotFoundError('backup', match[1]!);
+    if (download) {
+      if (req.method !== 'GET') return methodNotAllowed(res, 'GET'), true;
+      const backup = await deps.backups.require(id);
+      res.writeHead(200, {
+        'content-type': 'application/gzip',
+        'content-length': String(backup.sizeBytes),
+        'content-disposition': `attachment; filename="${backup.fileName}"`,
+      });
+      await pipeline(deps.store.read(backup.fileName), res);
+      return true;
+    }
+    if (req.method === 'GET') return json(res, 200, describe(await deps.backups.require(id))), true;
+    if (req.method === 'DELETE') return json(res, 200, { deletedId: await deps.backups.delete(id) }), true;
+    return methodNotAllowed(res, 'GET, DELETE'), true;
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    json(res, statusFor(error), { error: { type: error.name, message: error.message } });
+    return true;
+  }
+}
+
+export function describe(backup: Backup) {
+  return {
+    id: backup.id,
+    fileName: backup.fileName,
+    kind: backup.kind,
+    createdAt: backup.createdAt.toISOString(),
+    sizeBytes: backup.sizeBytes,
+    encrypted: backup.encrypted,
+    includesMedia: backup.manifest?.includesMedia ?? null,
+    appVersion: backup.manifest?.appVersion ?? null,
+    schemaVersion: backup.manifest?.schemaVersion ?? null,
+    tables: backup.manifest?.tables.map((t) => ({ name: t.name, rows: t.rows })) ?? [],
+    downloadUrl: downloadPath(backup.id),
+    problem: backup.problem,
+  };
+}
+
+function statusFor(error: AppError): number {
+  if (error instanceof NotFoundError) return 404;
+  if (error instanceof ValidationError) return 400;
+  if (error instanceof InsufficientSpaceError) return 507;
+  if (error instanceof BackupFailedError) return 500;
+  return 409;
+}
+
+/** A malformed escape is not a name any backup can have. */
+function safeDecode(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_JSON_BODY_BYTES) throw new ValidationError('body', 'the request body is too large');
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  try {
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    if (body && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new ValidationError('body', 'the request body must be a JSON object');
+}
+
+function optionalBoolean(body: Record<string, unknown>, field: string): boolean | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw new ValidationError(field, `${field} must be true or false`);
+  return value;
+}
+
+function optionalString(body: Record<string, unknown>, field: string): string | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new ValidationError(field, `${field} must be a string`);
+  return value;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function methodNotAllowed(res: ServerResponse, allow: string): void {
+  res.setHeader('allow', allow);
+  json(res, 405, { error: { type: 'MethodNotAllowed', message: `use ${allow}` } });
+}

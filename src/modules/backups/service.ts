@@ -1,0 +1,141 @@
+// Creates, lists and deletes backups. Plain inputs and results; knows nothing of GraphQL
+// or HTTP. One backup runs at a time; every attempt is recorded in the control database.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backupFileName } from '../../engine/backup-name.ts';
+import { writeBackup } from '../../engine/backup-writer.ts';
+import type { BackupKind } from '../../engine/manifest.ts';
+import { TargetFileMissingError } from '../../engine/target-files.ts';
+import { BackupFailedError, InsufficientSpaceError, NotFoundError, ValidationError } from '../../errors.ts';
+import type { ControlClient } from '../../control/control-db.ts';
+import type { BackupStore } from '../../storage/backup-store.ts';
+import type { Target } from '../../target/target.ts';
+import { SerialQueue } from '../../util/serial-queue.ts';
+import type { Backup, BackupCatalog } from './catalog.ts';
+
+export interface CreateBackupInput {
+  kind: BackupKind;
+  includeMedia?: boolean | null;
+  note?: string | null;
+  /** What asked for it: the API, the scheduler, or a restore taking its safety copy. */
+  trigger: 'api' | 'schedule' | 'restore';
+}
+
+export interface Restorability {
+  ok: boolean;
+  reason: string | null;
+}
+
+export const MAX_NOTE_LENGTH = 500;
+/** A new backup is assumed to need at least this share of the last one's size. */
+const SPACE_MARGIN = 1.1;
+
+export interface BackupServiceDeps {
+  catalog: BackupCatalog;
+  store: BackupStore;
+  target: Target;
+  control: ControlClient;
+  scratchDir: string;
+  appVersion: string;
+}
+
+export class BackupService {
+  private readonly queue = new SerialQueue();
+
+  constructor(private readonly deps: BackupServiceDeps) {}
+
+  async list(filter: { kind?: BackupKind | null } = {}): Promise<Backup[]> {
+    const all = await this.deps.catalog.list();
+    return filter.kind ? all.filter((backup) => backup.kind === filter.kind) : all;
+  }
+
+  get(id: string): Promise<Backup | null> {
+    return this.deps.catalog.get(id);
+  }
+
+  async require(id: string): Promise<Backup> {
+    const backup = await this.deps.catalog.get(id);
+    if (!backup) throw new NotFoundError('backup', id);
+    return backup;
+  }
+
+  sha256(backup: Backup): Promise<string> {
+    return this.deps.catalog.sha256(backup);
+  }
+
+  /** Whether this target can take the backup back: readable, and no migration it does not know. */
+  restorability(backup: Backup): Restorability {
+    if (!backup.manifest) return { ok: false, reason: backup.problem ?? 'the manifest cannot be read' };
+    const known = new Set(this.deps.target.knownMigrations);
+    const unknown = backup.manifest.migrations.filter((name) => !known.has(name));
+    if (unknown.length > 0) {
+      return { ok: false, reason: `the backup has a newer schema: migration ${unknown.at(-1)} is unknown to this target` };
+    }
+    return { ok: true, reason: null };
+  }
+
+  async create(input: CreateBackupInput): Promise<Backup> {
+    const note = input.note?.trim() || null;
+    if (note && note.length > MAX_NOTE_LENGTH) {
+      throw new ValidationError('note', `note must be at most ${MAX_NOTE_LENGTH} characters`);
+    }
+    const includeMedia = input.includeMedia ?? false;
+    return this.queue.run(async () => {
+      await this.ensureSpace(includeMedia);
+      const runId = randomUUID();
+      await this.deps.control.backupRun.create({
+        data: { id: runId, kind: input.kind, trigger: input.trigger, status: 'RUNNING' },
+      });
+      try {
+        const { createdAt, fileName } = await this.freeName(input.kind);
+        const { manifest, archive } = await writeBackup({
+          target: this.deps.target,
+          store: this.deps.store,
+          fileName,
+          kind: input.kind,
+          includeMedia,
+          note,
+          createdAt,
+          appVersion: this.deps.appVersion,
+          scratchDir: this.deps.scratchDir,
+        });
+        this.deps.catalog.remember(archive, manifest, archive.sha256);
+        await this.finishRun(runId, { status: 'SUCCEEDED', fileName, sizeBytes: BigInt(archive.sizeBytes) });
+        return (await this.deps.catalog.get(fileName))!;
+      } catch (error) {
+        await this.finishRun(runId, { status: 'FAILED', error: (error as Error).message });
+        if (error instanceof TargetFileMissingError) throw new BackupFailedError(error.message);
+        throw error;
+      }
+    });
+  }
+
+  async delete(id: string): Promise<string> {
+    const backup = await this.require(id);
+    if (!(await this.deps.store.delete(backup.fileName))) throw new NotFoundError('backup', id);
+    return backup.id;
+  }
+
+  private async finishRun(id: string, data: { status: string; fileName?: string; sizeBytes?: bigint; error?: string }) {
+    await this.deps.control.backupRun.update({ where: { id }, data: { ...data, finishedAt: new Date() } });
+  }
+
+  /** Names carry the time to the second; a second backup within it waits for the next. */
+  private async freeName(kind: BackupKind): Promise<{ createdAt: Date; fileName: string }> {
+    for (;;) {
+      const createdAt = new Date();
+      const fileName = backupFileName(this.deps.target.name, createdAt, kind);
+      if (!(await this.deps.store.stat(fileName))) return { createdAt, fileName };
+      await sleep(1000 - createdAt.getMilliseconds());
+    }
+  }
+
+  /** Refuses early when the folder cannot hold another backup the size of the last one. */
+  private async ensureSpace(includeMedia: boolean): Promise<void> {
+    const last = (await this.deps.catalog.list()).find((b) => (b.manifest?.includesMedia ?? false) === includeMedia);
+    if (!last) return;
+    const required = Math.ceil(last.sizeBytes * SPACE_MARGIN);
+    const available = await this.deps.store.freeBytes();
+    if (available < required) throw new InsufficientSpaceError(required, available);
+  }
+}

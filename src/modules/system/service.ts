@@ -1,0 +1,37 @@
+// What the control plane runs against: versions, provider and where backups go.
+import type { ControlClient } from '../../control/control-db.ts';
+import type { BackupStore } from '../../storage/backup-store.ts';
+import type { Target } from '../../target/target.ts';
+import { listAppliedMigrations } from '../../target/applied-migrations.ts';
+
+export interface SystemInfo {
+  appVersion: string;
+  targetName: string;
+  /** The newest migration applied to the target database. */
+  schemaVersion: string | null;
+  databaseProvider: string;
+  controlDatabaseProvider: string;
+  backupDir: string;
+  freeBytes: number;
+  tables: { name: string; media: boolean }[];
+}
+
+export class SystemService {
+  constructor(
+    private readonly deps: { target: Target; store: BackupStore; appVersion: string; controlProvider: string; control: ControlClient },
+  ) {}
+
+  async info(): Promise<SystemInfo> {
+    const applied = await listAppliedMigrations(this.deps.target.location);
+    return {
+      appVersion: this.deps.appVersion,
+      targetName: this.deps.target.name,
+      schemaVersion: applied.at(-1) ?? null,
+      databaseProvider: this.deps.target.schema.provider,
+      controlDatabaseProvider: this.deps.controlProvider,
+      backupDir: this.deps.store.location,
+      freeBytes: await this.deps.store.freeBytes(),
+      tables: this.deps.target.schema.tables.map((t) => ({ name: t.name, media: t.media })),
+    };
+  }
+}

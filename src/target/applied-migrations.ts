@@ -1,0 +1,28 @@
+// Reads which Prisma migrations a database has applied, from Prisma's own history table.
+import type { SqlQueryable } from '@prisma/driver-adapter-utils';
+import { connectAdapter } from '../prisma/adapters.ts';
+import type { DatabaseLocation } from '../prisma/database-url.ts';
+import { sqlQuery } from '../engine/sql.ts';
+
+const MIGRATIONS_SQL = `SELECT migration_name FROM _prisma_migrations
+  WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY migration_name`;
+
+/** Applied migration names, oldest first; none for an app that never used Prisma Migrate. */
+export async function readAppliedMigrations(queryable: SqlQueryable): Promise<string[]> {
+  try {
+    const result = await queryable.queryRaw(sqlQuery(MIGRATIONS_SQL));
+    return result.rows.map((row) => String(row[0]));
+  } catch (error) {
+    if (/_prisma_migrations|does not exist|no such table/i.test(String((error as Error).message ?? error))) return [];
+    throw error;
+  }
+}
+
+export async function listAppliedMigrations(location: DatabaseLocation): Promise<string[]> {
+  const connection = await connectAdapter(location);
+  try {
+    return await readAppliedMigrations(connection.adapter);
+  } finally {
+    await connection.close();
+  }
+}

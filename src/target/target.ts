@@ -1,0 +1,32 @@
+// The application being backed up: its database, its Prisma schema and migrations, its files.
+import type { TargetConfig } from '../config.ts';
+import { createAdapterFactory } from '../prisma/adapters.ts';
+import { listMigrationNames } from '../prisma/migrations-folder.ts';
+import { applyMigrations } from '../prisma/schema-engine.ts';
+import { readSchemaFiles, type SchemaFile } from '../prisma/schema-files.ts';
+import { parseDatamodel } from './dmmf.ts';
+import { buildTargetSchema, type TargetSchema } from './target-schema.ts';
+import type { BackupTarget } from '../engine/backup-writer.ts';
+
+export interface Target extends BackupTarget {
+  schemaFiles: SchemaFile[];
+  /** Migration names in the target's migrations folder: the schema versions it knows. */
+  knownMigrations: string[];
+}
+
+export async function loadTarget(config: TargetConfig): Promise<Target> {
+  const schemaFiles = await readSchemaFiles(config.schemaPath);
+  const schema: TargetSchema = buildTargetSchema(parseDatamodel(schemaFiles), config.location.provider);
+  const knownMigrations = await listMigrationNames(config.migrationsDir);
+  return { location: config.location, schema, files: config.files, name: config.name, schemaFiles, knownMigrations };
+}
+
+/** Applies the target's pending migrations, as `prisma migrate deploy` would. */
+export async function migrateTarget(target: Target, migrationsDir: string): Promise<string[]> {
+  const handle = createAdapterFactory(target.location);
+  try {
+    return await applyMigrations(target.schemaFiles, migrationsDir, handle.factory);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,16 @@
+// Runs tasks one at a time, in the order they were queued.
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  private running = 0;
+
+  get busy(): boolean {
+    return this.running > 0;
+  }
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    this.running++;
+    const result = this.tail.then(task).finally(() => this.running--);
+    this.tail = result.catch(() => {});
+    return result;
+  }
+}
