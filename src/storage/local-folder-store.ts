@@ -9,9 +9,12 @@ import { pipeline } from 'node:stream/promises';
 import { looksLikeArchive } from '../engine/backup-name.ts';
 import { ArchiveExistsError, type BackupStore, type StoredArchive, type WrittenArchive } from './backup-store.ts';
 
-/** Temporary names start with a dot (never listed) and carry the writer's host and pid. */
-const TEMP_PREFIX = '.partial-';
-const TEMP_PATTERN = /^\.partial-(.+)-(\d+)-[0-9a-f]+-/;
+/**
+ * Temporary names start with a dot (never listed) and carry the writer's host and pid,
+ * separated by `~`, which neither host names nor archive names contain.
+ */
+const TEMP_PREFIX = '.partial~';
+const TEMP_PATTERN = /^\.partial~([^~]+)~(\d+)~[0-9a-f]+~/;
 /** A temporary file from another host is only removed once it is surely abandoned. */
 const FOREIGN_TEMP_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
@@ -48,7 +51,7 @@ export class LocalFolderStore implements BackupStore {
     const finalPath = path.join(this.location, fileName);
     const tempPath = path.join(
       this.location,
-      `${TEMP_PREFIX}${os.hostname()}-${process.pid}-${randomBytes(4).toString('hex')}-${fileName}`,
+      `${TEMP_PREFIX}${os.hostname()}~${process.pid}~${randomBytes(4).toString('hex')}~${fileName}`,
     );
     const handle = await open(tempPath, 'wx', 0o600);
     const hash = createHash('sha256');
