@@ -12,6 +12,7 @@ const config: CodegenConfig = {
     },
   },
   ignoreNoDocuments: false,
+  emitLegacyCommonJSImports: false,
   silent: true,
 };
 

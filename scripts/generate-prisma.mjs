@@ -1,4 +1,4 @@
-// Generates the Prisma clients (control plane and example app) without the native
+// Generates the control plane's Prisma clients (SQLite and PostgreSQL variants) without the native
 // schema engine: `prisma generate` only checks that the engine binary exists, so we
 // point it at the running node executable (see shared PRISMA-OFFLINE notes).
 import { execFileSync } from 'node:child_process';
@@ -10,8 +10,6 @@ const prismaCli = createRequire(import.meta.url).resolve('prisma/build/index.js'
 const schemas = [
   'prisma/sqlite/schema.prisma',
   'prisma/postgresql/schema.prisma',
-  'examples/media-library/sqlite/schema.prisma',
-  'examples/media-library/postgresql/schema.prisma',
 ];
 
 for (const schema of schemas) {

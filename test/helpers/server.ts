@@ -17,6 +17,8 @@ export interface TestServerOptions {
   dataDir?: string;
   /** Reuse a PostgreSQL target database (for restarts). */
   database?: ScratchDatabase;
+  /** Keep the control plane's own state in a scratch PostgreSQL database instead of SQLite. */
+  controlOnPostgres?: boolean;
 }
 
 export interface TestServer {
@@ -44,7 +46,9 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'bcp-test-')));
   const database = provider === 'postgresql' ? (options.database ?? (await createScratchDatabase())) : null;
   const targetUrl = database ? database.url : `file:${path.join(dataDir, 'example', 'media-library.db')}`;
+  const controlDatabase = options.controlOnPostgres ? await createScratchDatabase('bcp_control') : null;
   const env: Record<string, string> = { DATA_DIR: dataDir, PORT: '0', TARGET_DATABASE_URL: targetUrl, ...options.env };
+  if (controlDatabase) env.CONTROL_DATABASE_URL = controlDatabase.url;
   const app = await buildApp(loadConfig(env));
   const url = await app.start();
   let stopped = false;
@@ -73,6 +77,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     async close() {
       await stop();
       await database?.drop();
+      await controlDatabase?.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
