@@ -31,7 +31,8 @@ try {
   if (!sql.trim() || /^-- This is an empty migration/.test(sql.trim())) {
     console.log('no schema change: nothing to write');
   } else {
-    const migrationsDir = path.join(path.dirname(schemaPath), 'migrations');
+    // Beside the schema file, or inside the schema folder (where the datasource file is).
+    const migrationsDir = path.join(schemaPath.endsWith('.prisma') ? path.dirname(schemaPath) : schemaPath, 'migrations');
     const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
     const dir = path.join(migrationsDir, `${stamp}_${name}`);
     await mkdir(dir, { recursive: true });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { buildApp, type App } from '../../src/app.ts';
-import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
+import { loadConfig } from '../../src/config.ts';
 import { createScratchDatabase, type ScratchDatabase } from './postgres.ts';
 
 export interface TestServerOptions {
@@ -33,13 +33,6 @@ export interface TestServer {
   /** Stops the server and removes its data and database. */
   close(): Promise<void>;
 }
-
-export const NOTES_APP = {
-  sqlite: path.join(PROJECT_ROOT, 'test/fixtures/notes-app/schema'),
-  sqliteMigrations: path.join(PROJECT_ROOT, 'test/fixtures/notes-app/migrations'),
-  postgresql: path.join(PROJECT_ROOT, 'test/fixtures/notes-app-postgresql/schema.prisma'),
-  postgresqlMigrations: path.join(PROJECT_ROOT, 'test/fixtures/notes-app-postgresql/migrations'),
-};
 
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
   const provider = options.provider ?? 'sqlite';
