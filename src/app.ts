@@ -40,7 +40,7 @@ export async function buildApp(config: Config): Promise<App> {
   const catalog = new BackupCatalog(store);
   const services: Services = {
     backups: new BackupService({ catalog, store, target, control: control.client, scratchDir: config.scratchDir, appVersion: APP_VERSION }),
-    system: new SystemService({ target, store, appVersion: APP_VERSION, controlProvider: config.controlDatabase.provider, control: control.client }),
+    system: new SystemService({ target, store, appVersion: APP_VERSION, controlProvider: config.controlDatabase.provider }),
   };
 
   const yoga = createYoga<Record<string, unknown>, Context>({

@@ -1,6 +1,6 @@
 // Reads one consistent snapshot of a target database, table by table, in pages, so a
 // table of any size streams through bounded memory.
-import type { SqlDriverAdapter } from '@prisma/driver-adapter-utils';
+import type { SqlDriverAdapter, Transaction } from '@prisma/driver-adapter-utils';
 import { connectAdapter } from '../prisma/adapters.ts';
 import type { DatabaseLocation, Provider } from '../prisma/database-url.ts';
 import { readAppliedMigrations } from '../target/applied-migrations.ts';
@@ -61,14 +61,7 @@ async function openSqliteSnapshot(adapter: SqlDriverAdapter, release: () => Prom
         if (page.rows.length < SNAPSHOT_PAGE_ROWS) break;
       }
     },
-    async close() {
-      try {
-        await tx.executeRaw(sqlQuery('ROLLBACK'));
-      } finally {
-        await tx.rollback();
-        await release();
-      }
-    },
+    close: () => endReadTransaction(tx, release),
   };
 }
 
@@ -129,15 +122,18 @@ async function openPostgresSnapshot(
       }
       await tx.executeRaw(sqlQuery(`CLOSE ${cursor}`));
     },
-    async close() {
-      try {
-        await tx.executeRaw(sqlQuery('ROLLBACK'));
-      } finally {
-        await tx.rollback();
-        await release();
-      }
-    },
+    close: () => endReadTransaction(tx, release),
   };
+}
+
+/** A read-only snapshot has nothing to commit: roll back, then hand the connection back. */
+async function endReadTransaction(tx: Transaction, release: () => Promise<void>): Promise<void> {
+  try {
+    await tx.executeRaw(sqlQuery('ROLLBACK'));
+  } finally {
+    await tx.rollback();
+    await release();
+  }
 }
 
 function textLike(column: ColumnSpec): boolean {

@@ -1,5 +1,4 @@
 // What the control plane runs against: versions, provider and where backups go.
-import type { ControlClient } from '../../control/control-db.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import type { Target } from '../../target/target.ts';
 import { listAppliedMigrations } from '../../target/applied-migrations.ts';
@@ -18,7 +17,7 @@ export interface SystemInfo {
 
 export class SystemService {
   constructor(
-    private readonly deps: { target: Target; store: BackupStore; appVersion: string; controlProvider: string; control: ControlClient },
+    private readonly deps: { target: Target; store: BackupStore; appVersion: string; controlProvider: string },
   ) {}
 
   async info(): Promise<SystemInfo> {

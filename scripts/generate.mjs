@@ -1,0 +1,29 @@
+// `npm install` runs this: it generates the control plane's Prisma clients and, when the
+// dev tools are installed, the typed GraphQL documents the tests use.
+//
+// `prisma generate` needs no engine binary but checks that one exists before it starts,
+// so we point it at the running node executable (see the shared PRISMA-OFFLINE notes).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const require = createRequire(import.meta.url);
+const run = (args, env = {}) =>
+  execFileSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
+
+const schemas = ['prisma/sqlite/schema.prisma', 'prisma/postgresql/schema.prisma'];
+for (const schema of schemas) {
+  run([require.resolve('prisma/build/index.js'), 'generate', '--schema', schema], {
+    PRISMA_SCHEMA_ENGINE_BINARY: process.execPath,
+    PRISMA_HIDE_UPDATE_MESSAGE: '1',
+  });
+}
+console.log(`generated ${schemas.length} Prisma clients`);
+
+const codegenCli = `${root}node_modules/@graphql-codegen/cli/cjs/bin.js`;
+if (existsSync(codegenCli)) {
+  run([codegenCli, '--config', 'codegen.ts']);
+  console.log('generated typed GraphQL documents');
+}
