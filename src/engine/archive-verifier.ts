@@ -1,0 +1,165 @@
+// Checks an archive completely before anything trusts it: the manifest against the
+// entries, every entry against a strict policy, every byte against its SHA-256. Reading
+// stops at the first problem, and decompressed bytes are counted against what the
+// manifest declares, so a gzip bomb is refused after a few megabytes, not gigabytes.
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import tarStream from 'tar-stream';
+import { MAX_MANIFEST_BYTES, ManifestReadError, parseManifest } from './archive.ts';
+import { MANIFEST_ENTRY, type Manifest } from './manifest.ts';
+
+export class ArchiveRejectedError extends Error {}
+
+export interface VerifyLimits {
+  /** Most entries an archive may hold besides the manifest. */
+  maxEntries: number;
+  /** Most bytes the manifest may declare in all, decompressed. */
+  maxDeclaredBytes: number;
+  /** Most decompressed bytes per compressed byte: far above what real data reaches. */
+  maxExpansionRatio: number;
+}
+
+export const DEFAULT_VERIFY_LIMITS: VerifyLimits = {
+  maxEntries: 1_000_000,
+  maxDeclaredBytes: 1024 ** 4,
+  maxExpansionRatio: 2_000,
+};
+
+/** Tar headers and padding: at most two 512-byte blocks per entry. */
+const TAR_OVERHEAD_PER_ENTRY = 1024;
+/** The end-of-archive blocks, padded to a record (GNU tar pads to 10 KiB). */
+const TAR_END_SLACK = 64 * 1024;
+
+export interface VerifiedArchive {
+  manifest: Manifest;
+  /** Rows counted in each table entry, by table name. */
+  rows: Map<string, number>;
+}
+
+interface Expected {
+  bytes: number;
+  sha256: string;
+  rows: number | null;
+  table: string | null;
+}
+
+/**
+ * Reads the whole archive and resolves only if everything checks out; otherwise rejects
+ * with ArchiveRejectedError saying what is wrong. `compressedBytes` is the archive's size.
+ */
+export async function verifyArchive(
+  source: Readable,
+  compressedBytes: number,
+  limits: VerifyLimits = DEFAULT_VERIFY_LIMITS,
+): Promise<VerifiedArchive> {
+  const extract = tarStream.extract();
+  const gunzip = createGunzip();
+  const fail = (error: Error) => extract.destroy(error);
+  source.on('error', fail);
+  gunzip.on('error', (error) => fail(new ArchiveRejectedError(`the archive is not valid gzip: ${error.message}`)));
+
+  let manifest: Manifest | null = null;
+  let expected = new Map<string, Expected>();
+  const rows = new Map<string, number>();
+  let decompressed = 0;
+  let budget = Number.POSITIVE_INFINITY;
+  // Every decompressed byte counts, padding and trailing data included: until the
+  // manifest is read, only a manifest's worth is allowed.
+  let rawLimit = MAX_MANIFEST_BYTES + 64 * 1024;
+  let raw = 0;
+  gunzip.on('data', (chunk: Buffer) => {
+    raw += chunk.length;
+    if (raw > rawLimit) fail(new ArchiveRejectedError('the archive decompresses to more than its manifest declares'));
+  });
+  source.pipe(gunzip).pipe(extract);
+  try {
+    for await (const entry of extract) {
+      const { name, type, size = 0 } = entry.header;
+      if (!manifest) {
+        if (name !== MANIFEST_ENTRY || type !== 'file') throw new ArchiveRejectedError(`the first entry is ${JSON.stringify(name)}, not ${MANIFEST_ENTRY}`);
+        if (size > MAX_MANIFEST_BYTES) throw new ArchiveRejectedError('manifest.json is too large');
+        manifest = parseManifest(await readAll(entry));
+        expected = expectedEntries(manifest);
+        const declared = [...expected.values()].reduce((sum, e) => sum + e.bytes, 0);
+        if (expected.size > limits.maxEntries) throw new ArchiveRejectedError(`the manifest lists ${expected.size} entries, more than ${limits.maxEntries}`);
+        if (declared > limits.maxDeclaredBytes) throw new ArchiveRejectedError(`the manifest declares ${declared} bytes, more than ${limits.maxDeclaredBytes}`);
+        if (declared > compressedBytes * limits.maxExpansionRatio + MAX_MANIFEST_BYTES) {
+          throw new ArchiveRejectedError(`the manifest declares ${declared} bytes for a ${compressedBytes}-byte archive: not plausible`);
+        }
+        budget = declared;
+        rawLimit = MAX_MANIFEST_BYTES + declared + (expected.size + 1) * TAR_OVERHEAD_PER_ENTRY + TAR_END_SLACK;
+        continue;
+      }
+      checkEntryName(name);
+      if (type !== 'file') throw new ArchiveRejectedError(`entry ${JSON.stringify(name)} is a ${type}; only regular files are allowed`);
+      const want = expected.get(name);
+      if (!want) throw new ArchiveRejectedError(`entry ${JSON.stringify(name)} is not in the manifest, or appears twice`);
+      expected.delete(name);
+      if (size !== want.bytes) throw new ArchiveRejectedError(`entry ${name} is ${size} bytes; the manifest says ${want.bytes}`);
+      decompressed += size;
+      if (decompressed > budget) throw new ArchiveRejectedError('the archive holds more data than its manifest declares');
+      const { sha256, lines } = await digest(entry, want.rows !== null);
+      if (sha256 !== want.sha256) throw new ArchiveRejectedError(`entry ${name} does not match its SHA-256 in the manifest`);
+      if (want.table !== null) {
+        if (lines !== want.rows) throw new ArchiveRejectedError(`table ${want.table} holds ${lines} rows; the manifest says ${want.rows}`);
+        rows.set(want.table, lines);
+      }
+    }
+  } catch (error) {
+    if (error instanceof ArchiveRejectedError) throw error;
+    if (error instanceof ManifestReadError) throw new ArchiveRejectedError(error.message);
+    throw new ArchiveRejectedError(`the archive cannot be read: ${(error as Error).message}`);
+  } finally {
+    source.unpipe();
+    source.destroy();
+    gunzip.destroy();
+    extract.destroy();
+  }
+  if (!manifest) throw new ArchiveRejectedError('the archive is empty');
+  if (expected.size > 0) throw new ArchiveRejectedError(`the archive lacks ${[...expected.keys()].slice(0, 3).join(', ')}${expected.size > 3 ? ', …' : ''}`);
+  return { manifest, rows };
+}
+
+function expectedEntries(manifest: Manifest): Map<string, Expected> {
+  const expected = new Map<string, Expected>();
+  const add = (path: string, entry: Expected, prefix: string) => {
+    checkEntryName(path);
+    if (!path.startsWith(prefix)) throw new ArchiveRejectedError(`manifest path ${JSON.stringify(path)} is outside ${prefix}`);
+    if (expected.has(path)) throw new ArchiveRejectedError(`manifest lists ${path} twice`);
+    expected.set(path, entry);
+  };
+  for (const table of manifest.tables) add(table.path, { bytes: table.bytes, sha256: table.sha256, rows: table.rows, table: table.name }, 'db/');
+  for (const file of manifest.files) add(file.path, { bytes: file.size, sha256: file.sha256, rows: null, table: null }, 'files/');
+  return expected;
+}
+
+/** Plain relative paths only: no absolute paths, no `..`, no empty or `.` segments, no backslashes. */
+export function checkEntryName(name: string): void {
+  const segments = name.split('/');
+  const safe =
+    name.length > 0 &&
+    name.length <= 1024 &&
+    !name.startsWith('/') &&
+    !/[\\\0]/.test(name) &&
+    segments.every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+  if (!safe) throw new ArchiveRejectedError(`entry name ${JSON.stringify(name)} is not a plain relative path`);
+}
+
+async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function digest(stream: AsyncIterable<unknown>, countLines: boolean): Promise<{ sha256: string; lines: number }> {
+  const hash = createHash('sha256');
+  let lines = 0;
+  for await (const chunk of stream) {
+    const buffer = chunk as Buffer;
+    hash.update(buffer);
+    if (countLines) for (let i = buffer.indexOf(10); i !== -1; i = buffer.indexOf(10, i + 1)) lines++;
+  }
+  return { sha256: hash.digest('hex'), lines };
+}
+
