@@ -5,20 +5,12 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { editManifest, pack, readEntries, type Entry } from './helpers/archive-edit.ts';
 import { after, before, test } from 'node:test';
-import tarStream from 'tar-stream';
 import { ArchiveRejectedError, verifyArchive } from '../src/engine/archive-verifier.ts';
-import type { Manifest } from '../src/engine/manifest.ts';
 import { fillLedger, ledgerTarget } from './helpers/ledger.ts';
 import { archivePath, createBackup } from './helpers/scenarios.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
-
-interface Entry {
-  name: string;
-  type?: 'file' | 'symlink' | 'directory';
-  linkname?: string;
-  content: Buffer;
-}
 
 let server: TestServer;
 let genuine: Buffer;
@@ -37,37 +29,6 @@ before(async () => {
 after(async () => {
   await server.close();
 });
-
-async function readEntries(archive: Buffer): Promise<Entry[]> {
-  const extract = tarStream.extract();
-  Readable.from([gunzipSync(archive)]).pipe(extract);
-  const entries: Entry[] = [];
-  for await (const entry of extract) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of entry) chunks.push(chunk as Buffer);
-    entries.push({ name: entry.header.name, content: Buffer.concat(chunks) });
-  }
-  return entries;
-}
-
-async function pack(entries: Entry[]): Promise<Buffer> {
-  const packer = tarStream.pack();
-  for (const entry of entries) {
-    if (entry.type === 'symlink') packer.entry({ name: entry.name, type: 'symlink', linkname: entry.linkname });
-    else if (entry.type === 'directory') packer.entry({ name: entry.name, type: 'directory' });
-    else packer.entry({ name: entry.name }, entry.content);
-  }
-  packer.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of packer) chunks.push(chunk as Buffer);
-  return gzipSync(Buffer.concat(chunks));
-}
-
-function editManifest(entries: Entry[], edit: (manifest: Manifest) => void): Entry[] {
-  const manifest = JSON.parse(entries[0]!.content.toString()) as Manifest;
-  edit(manifest);
-  return [{ name: 'manifest.json', content: Buffer.from(JSON.stringify(manifest)) }, ...entries.slice(1)];
-}
 
 async function verifyBuffer(archive: Buffer) {
   return verifyArchive(Readable.from([archive]), archive.length);
