@@ -39,3 +39,20 @@ export class InvalidArchiveError extends AppError {}
 
 /** A backup that cannot run because something outside the request failed (missing file, database error). */
 export class BackupFailedError extends AppError {}
+
+export class NewerSchemaError extends AppError {
+  constructor(
+    readonly backupSchemaVersion: string | null,
+    readonly unknownMigrations: string[],
+  ) {
+    super(
+      `the backup was made with a newer schema (${backupSchemaVersion}); this target does not know migration ${unknownMigrations.at(-1)}: upgrade the app first`,
+    );
+  }
+}
+
+export class RestoreInProgressError extends AppError {
+  constructor(readonly jobId: string) {
+    super(`a restore is already running (job ${jobId}); wait for it to finish`);
+  }
+}

@@ -21,6 +21,7 @@ export const builder = new SchemaBuilder<{
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});
 
 builder.scalarType('DateTime', {
   description: 'An instant, as an ISO 8601 string in UTC (e.g. 2026-11-22T03:00:00.000Z).',

@@ -1,6 +1,15 @@
 // The Error interface and one GraphQL object per expected failure. Mutations list the
 // ones they can give; anything else is unexpected and stays masked.
-import { AppError, BackupFailedError, InsufficientSpaceError, InvalidArchiveError, NotFoundError, ValidationError } from '../errors.ts';
+import {
+  AppError,
+  BackupFailedError,
+  InsufficientSpaceError,
+  InvalidArchiveError,
+  NewerSchemaError,
+  NotFoundError,
+  RestoreInProgressError,
+  ValidationError,
+} from '../errors.ts';
 import { builder } from './builder.ts';
 
 export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
@@ -49,4 +58,22 @@ builder.objectType(BackupFailedError, {
   description: 'The backup could not be taken (a missing target file, an unreachable database); nothing was written.',
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof BackupFailedError,
+});
+
+builder.objectType(NewerSchemaError, {
+  name: 'NewerSchemaError',
+  description: 'The backup comes from a newer version of the app than this target: upgrade the app first.',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof NewerSchemaError,
+  fields: (t) => ({
+    backupSchemaVersion: t.exposeString('backupSchemaVersion', { nullable: true }),
+    unknownMigrations: t.exposeStringList('unknownMigrations'),
+  }),
+});
+
+builder.objectType(RestoreInProgressError, {
+  name: 'RestoreInProgressError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof RestoreInProgressError,
+  fields: (t) => ({ jobId: t.exposeID('jobId') }),
 });

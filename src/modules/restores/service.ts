@@ -1,0 +1,210 @@
+// Runs restores: one at a time, in the background, after every check and a safety
+// backup, reporting progress to watchers. Knows nothing of GraphQL.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter, on } from 'node:events';
+import { verifyArchive, ArchiveRejectedError } from '../../engine/archive-verifier.ts';
+import { restoreRows } from '../../engine/restore-writer.ts';
+import type { ControlClient } from '../../control/control-db.ts';
+import { InvalidArchiveError, NewerSchemaError, RestoreInProgressError, ValidationError } from '../../errors.ts';
+import type { BackupStore } from '../../storage/backup-store.ts';
+import type { Target } from '../../target/target.ts';
+import type { Backup } from '../backups/catalog.ts';
+import type { BackupService } from '../backups/service.ts';
+
+export type RestoreStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+export type RestorePhase = 'QUEUED' | 'VERIFYING' | 'SAFETY_BACKUP' | 'RESTORING' | 'FINISHING' | 'DONE';
+
+export interface RestoreJob {
+  id: string;
+  backupId: string;
+  preRestoreBackupId: string | null;
+  status: RestoreStatus;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  error: string | null;
+}
+
+export interface RestoreProgress {
+  job: RestoreJob;
+  phase: RestorePhase;
+  table: string | null;
+  tablesDone: number;
+  tablesTotal: number;
+  rowsDone: number;
+  rowsTotal: number;
+  message: string | null;
+}
+
+/** Rows are reported at least this often while they are written. */
+const PROGRESS_INTERVAL_MS = 250;
+
+export class RestoreService {
+  private readonly events = new EventEmitter();
+  private readonly latest = new Map<string, RestoreProgress>();
+  private running: string | null = null;
+
+  constructor(
+    private readonly deps: { backups: BackupService; store: BackupStore; target: Target; control: ControlClient },
+  ) {
+    this.events.setMaxListeners(0);
+  }
+
+  /** Marks jobs a previous process left running as failed: their transaction never committed. */
+  async recoverInterrupted(): Promise<void> {
+    await this.deps.control.restoreJob.updateMany({
+      where: { status: { in: ['PENDING', 'RUNNING'] } },
+      data: { status: 'FAILED', error: 'interrupted: the server stopped during the restore; the data was left as it was', finishedAt: new Date() },
+    });
+  }
+
+  /** Checks what can be checked at once, then restores in the background. */
+  async start(input: { backupId: string; passphrase?: string | null }): Promise<RestoreJob> {
+    if (this.running) throw new RestoreInProgressError(this.running);
+    const backup = await this.deps.backups.require(input.backupId);
+    if (backup.encrypted) throw new ValidationError('passphrase', 'encrypted backups cannot be restored yet');
+    if (!backup.manifest) throw new InvalidArchiveError(backup.problem ?? 'the archive cannot be read');
+    const known = new Set(this.deps.target.knownMigrations);
+    const unknown = backup.manifest.migrations.filter((name) => !known.has(name));
+    if (unknown.length) throw new NewerSchemaError(backup.manifest.schemaVersion, unknown);
+    const applied = this.deps.target.knownMigrations;
+    if (backup.manifest.schemaVersion !== (applied.at(-1) ?? null)) {
+      throw new ValidationError('backupId', `restoring a backup from an older schema (${backup.manifest.schemaVersion}) is not supported yet`);
+    }
+    if (this.running) throw new RestoreInProgressError(this.running);
+    const job: RestoreJob = {
+      id: randomUUID(),
+      backupId: backup.id,
+      preRestoreBackupId: null,
+      status: 'PENDING',
+      createdAt: new Date(),
+      startedAt: null,
+      finishedAt: null,
+      error: null,
+    };
+    this.running = job.id;
+    await this.deps.control.restoreJob.create({ data: { id: job.id, backupId: job.backupId, status: job.status, createdAt: job.createdAt } });
+    const tablesTotal = backup.manifest.tables.length;
+    const rowsTotal = backup.manifest.tables.reduce((sum, t) => sum + t.rows, 0);
+    this.publish({ job, phase: 'QUEUED', table: null, tablesDone: 0, tablesTotal, rowsDone: 0, rowsTotal, message: null });
+    void this.run(job, backup).finally(() => {
+      this.running = null;
+    });
+    return { ...job };
+  }
+
+  async get(id: string): Promise<RestoreJob | null> {
+    const live = this.latest.get(id);
+    if (live) return live.job;
+    const row = await this.deps.control.restoreJob.findUnique({ where: { id } });
+    if (!row) return null;
+    return {
+      id: row.id,
+      backupId: row.backupId,
+      preRestoreBackupId: row.preRestoreBackupId,
+      status: row.status as RestoreStatus,
+      createdAt: row.createdAt,
+      startedAt: row.startedAt,
+      finishedAt: row.finishedAt,
+      error: row.error,
+    };
+  }
+
+  /** The job's current state first, then every event until it ends; null for an unknown job. */
+  async watch(id: string): Promise<AsyncGenerator<RestoreProgress> | null> {
+    const events = on(this.events, id) as AsyncIterableIterator<[RestoreProgress]>;
+    const current = this.latest.get(id) ?? (await this.finishedProgress(id));
+    if (!current) {
+      await events.return?.();
+      return null;
+    }
+    return (async function* () {
+      try {
+        yield current;
+        if (isFinal(current)) return;
+        for await (const [event] of events) {
+          yield event;
+          if (isFinal(event)) return;
+        }
+      } finally {
+        await events.return?.();
+      }
+    })();
+  }
+
+  private async finishedProgress(id: string): Promise<RestoreProgress | null> {
+    const job = await this.get(id);
+    if (!job) return null;
+    return { job, phase: 'DONE', table: null, tablesDone: 0, tablesTotal: 0, rowsDone: 0, rowsTotal: 0, message: job.error };
+  }
+
+  private publish(progress: RestoreProgress): void {
+    const event = { ...progress, job: { ...progress.job } };
+    this.latest.set(progress.job.id, event);
+    this.events.emit(progress.job.id, event);
+  }
+
+  private async run(job: RestoreJob, backup: Backup): Promise<void> {
+    const manifest = backup.manifest!;
+    const tablesTotal = manifest.tables.length;
+    const rowsTotal = manifest.tables.reduce((sum, t) => sum + t.rows, 0);
+    const progress: RestoreProgress = { job, phase: 'VERIFYING', table: null, tablesDone: 0, tablesTotal, rowsDone: 0, rowsTotal, message: 'checking every hash' };
+    const update = async (change: Partial<RestoreProgress>) => {
+      Object.assign(progress, change);
+      this.publish(progress);
+    };
+    try {
+      job.status = 'RUNNING';
+      job.startedAt = new Date();
+      await this.deps.control.restoreJob.update({ where: { id: job.id }, data: { status: 'RUNNING', startedAt: job.startedAt, phase: 'VERIFYING' } });
+      await update({});
+      const stored = await this.deps.store.stat(backup.fileName);
+      await verifyArchive(this.deps.store.read(backup.fileName), stored?.sizeBytes ?? 0).catch((error: unknown) => {
+        throw error instanceof ArchiveRejectedError ? new InvalidArchiveError(error.message) : error;
+      });
+
+      await update({ phase: 'SAFETY_BACKUP', message: 'backing up the current state first' });
+      const safety = await this.deps.backups.create({ kind: 'pre-restore', includeMedia: true, trigger: 'restore', note: `before restoring ${backup.fileName}` });
+      job.preRestoreBackupId = safety.id;
+      await this.deps.control.restoreJob.update({ where: { id: job.id }, data: { preRestoreBackupId: safety.id, phase: 'RESTORING' } });
+
+      await update({ phase: 'RESTORING', message: null });
+      const doneByTable = new Map<string, number>();
+      let lastPublished = 0;
+      await restoreRows({
+        location: this.deps.target.location,
+        targetTables: this.deps.target.schema.tables,
+        manifest,
+        openArchive: () => this.deps.store.read(backup.fileName),
+        onRows: (table, rows) => {
+          const changedTable = progress.table !== table;
+          doneByTable.set(table, rows);
+          const rowsDone = [...doneByTable.values()].reduce((sum, n) => sum + n, 0);
+          const tablesDone = manifest.tables.filter((t) => (doneByTable.get(t.name) ?? -1) >= t.rows).length;
+          Object.assign(progress, { table, rowsDone, tablesDone });
+          if (changedTable || Date.now() - lastPublished >= PROGRESS_INTERVAL_MS) {
+            lastPublished = Date.now();
+            this.publish(progress);
+          }
+        },
+      });
+      await update({ phase: 'FINISHING', table: null, tablesDone: tablesTotal, rowsDone: rowsTotal, message: 'committed' });
+      job.status = 'SUCCEEDED';
+      job.finishedAt = new Date();
+      await this.deps.control.restoreJob.update({ where: { id: job.id }, data: { status: 'SUCCEEDED', finishedAt: job.finishedAt, phase: 'DONE' } });
+      await update({ phase: 'DONE', message: `restored ${backup.fileName}` });
+    } catch (error) {
+      job.status = 'FAILED';
+      job.finishedAt = new Date();
+      job.error = (error as Error).message;
+      await this.deps.control.restoreJob
+        .update({ where: { id: job.id }, data: { status: 'FAILED', finishedAt: job.finishedAt, error: job.error } })
+        .catch(() => {});
+      await update({ phase: 'DONE', message: job.error });
+    }
+  }
+}
+
+function isFinal(progress: RestoreProgress): boolean {
+  return progress.job.status === 'SUCCEEDED' || progress.job.status === 'FAILED';
+}

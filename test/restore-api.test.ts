@@ -1,0 +1,114 @@
+// restoreBackup through the real server: a job that runs in the background, progress over
+// websockets, a safety backup first, refusals before any change.
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { after, before, test } from 'node:test';
+import { print } from 'graphql';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { RestoreBackupDocument, RestoreJobDocument, RestoreProgressDocument, type RestoreProgressSubscription } from './generated/graphql.ts';
+import { editManifest, pack, readEntries } from './helpers/archive-edit.ts';
+import { archivePath, createBackup } from './helpers/scenarios.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+import Database from 'better-sqlite3';
+
+let server: TestServer;
+
+before(async () => {
+  server = await startServer({ provider: 'sqlite' });
+});
+
+after(async () => {
+  await server.close();
+});
+
+function subscribe(jobId: string): Promise<RestoreProgressSubscription['restoreProgress'][]> {
+  const client = createClient({ url: `${server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const events: RestoreProgressSubscription['restoreProgress'][] = [];
+  return new Promise((resolve, reject) => {
+    client.subscribe<RestoreProgressSubscription>(
+      { query: print(RestoreProgressDocument), variables: { jobId } },
+      {
+        next: (value) => value.data && events.push(value.data.restoreProgress),
+        error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
+        complete: () => resolve(events),
+      },
+    );
+  }).finally(() => client.dispose()) as never;
+}
+
+function deleteServers() {
+  const db = new Database(server.targetUrl.slice('file:'.length));
+  db.prepare(`DELETE FROM "MediaServer"`).run();
+  db.close();
+}
+
+test('a restore runs in the background, reports every phase over websockets, and keeps a way back', async () => {
+  const backup = await createBackup(server, { includeMedia: true });
+  deleteServers();
+  const started = await server.gql(RestoreBackupDocument, { input: { backupId: backup.id } });
+  assert.equal(started.restoreBackup.__typename, 'RestoreBackupPayload');
+  if (started.restoreBackup.__typename !== 'RestoreBackupPayload') return;
+  const job = started.restoreBackup.job;
+  const events = await subscribe(job.id);
+  const last = events.at(-1)!;
+  assert.equal(last.job.status, 'SUCCEEDED', JSON.stringify(last));
+  // The first event is the state at subscribe time; from there the phases only move forward.
+  const order = ['QUEUED', 'VERIFYING', 'SAFETY_BACKUP', 'RESTORING', 'FINISHING', 'DONE'];
+  const positions = events.map((e) => order.indexOf(e.phase));
+  assert.deepEqual(positions, [...positions].sort((a, b) => a - b), `phases in order: ${events.map((e) => e.phase)}`);
+  assert.equal(last.phase, 'DONE');
+  assert.equal(last.rowsDone, last.rowsTotal);
+  const { restoreJob } = await server.gql(RestoreJobDocument, { id: job.id });
+  assert.equal(restoreJob?.status, 'SUCCEEDED');
+  assert.equal(restoreJob?.preRestoreBackup?.kind, 'PRE_RESTORE');
+  assert.equal(restoreJob?.preRestoreBackup?.includesMedia, true);
+  const again = await createBackup(server, { includeMedia: true });
+  assert.deepEqual(again.tables.map((t) => t.sha256), backup.tables.map((t) => t.sha256), 'the data is the backup again');
+  // A subscriber that arrives late gets the final state and completion at once.
+  assert.equal((await subscribe(job.id)).at(-1)?.job.status, 'SUCCEEDED');
+});
+
+test('two restores at once: one runs, the other gets RestoreInProgressError', async () => {
+  const backup = await createBackup(server, { includeMedia: true });
+  const [first, second] = await Promise.all([
+    server.gql(RestoreBackupDocument, { input: { backupId: backup.id } }),
+    server.gql(RestoreBackupDocument, { input: { backupId: backup.id } }),
+  ]);
+  const kinds = [first.restoreBackup.__typename, second.restoreBackup.__typename].sort();
+  assert.deepEqual(kinds, ['RestoreBackupPayload', 'RestoreInProgressError']);
+  const running = [first, second].find((r) => r.restoreBackup.__typename === 'RestoreBackupPayload')!;
+  if (running.restoreBackup.__typename === 'RestoreBackupPayload') await subscribe(running.restoreBackup.job.id);
+});
+
+test('a backup from a newer schema is refused before any change', async () => {
+  const backup = await createBackup(server, { includeMedia: true });
+  const entries = editManifest(await readEntries(await readFile(archivePath(server, backup.fileName))), (m) => {
+    m.migrations.push('20991231000000_from_the_future');
+    m.schemaVersion = '20991231000000_from_the_future';
+  });
+  await writeFile(archivePath(server, 'from-the-future.tar.gz'), await pack(entries));
+  const result = await server.gql(RestoreBackupDocument, { input: { backupId: 'from-the-future.tar.gz' } });
+  assert.equal(result.restoreBackup.__typename, 'NewerSchemaError');
+  if (result.restoreBackup.__typename === 'NewerSchemaError') assert.deepEqual(result.restoreBackup.unknownMigrations, ['20991231000000_from_the_future']);
+});
+
+test('a damaged archive fails in verification: nothing written, no safety backup needed', async () => {
+  const backup = await createBackup(server, { includeMedia: true });
+  const entries = editManifest(await readEntries(await readFile(archivePath(server, backup.fileName))), (m) => {
+    m.tables[0]!.sha256 = 'f'.repeat(64);
+  });
+  await writeFile(archivePath(server, 'damaged.tar.gz'), await pack(entries));
+  deleteServers();
+  const started = await server.gql(RestoreBackupDocument, { input: { backupId: 'damaged.tar.gz' } });
+  assert.equal(started.restoreBackup.__typename, 'RestoreBackupPayload');
+  if (started.restoreBackup.__typename !== 'RestoreBackupPayload') return;
+  const last = (await subscribe(started.restoreBackup.job.id)).at(-1)!;
+  assert.equal(last.job.status, 'FAILED');
+  assert.match(last.job.error ?? '', /SHA-256/);
+  const { restoreJob } = await server.gql(RestoreJobDocument, { id: started.restoreBackup.job.id });
+  assert.equal(restoreJob?.preRestoreBackup, null);
+  const db = new Database(server.targetUrl.slice('file:'.length));
+  assert.equal((db.prepare('SELECT count(*) AS n FROM "MediaServer"').get() as { n: number }).n, 0, 'the target is as it was');
+  db.close();
+});
