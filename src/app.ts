@@ -13,6 +13,7 @@ import { openApiDocument } from './http/openapi.ts';
 import { handleRest } from './http/rest.ts';
 import { BackupCatalog } from './modules/backups/catalog.ts';
 import { BackupService } from './modules/backups/service.ts';
+import { RestoreGate } from './modules/restores/gate.ts';
 import { RestoreService } from './modules/restores/service.ts';
 import { SystemService } from './modules/system/service.ts';
 import { prepareStartup } from './startup.ts';
@@ -39,8 +40,9 @@ export async function buildApp(config: Config): Promise<App> {
   const store = new LocalFolderStore(config.backupDir);
   await store.removeLeftovers();
   const catalog = new BackupCatalog(store);
-  const backups = new BackupService({ catalog, store, target, control: control.client, scratchDir: config.scratchDir, appVersion: APP_VERSION });
-  const restores = new RestoreService({ backups, store, target, control: control.client });
+  const restoreGate = new RestoreGate();
+  const backups = new BackupService({ catalog, store, target, control: control.client, scratchDir: config.scratchDir, appVersion: APP_VERSION, restoreGate });
+  const restores = new RestoreService({ backups, store, target, control: control.client, gate: restoreGate });
   await restores.recoverInterrupted();
   const services: Services = {
     backups,

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { RestoreBackupDocument, RestoreJobDocument, RestoreProgressDocument, type RestoreProgressSubscription } from './generated/graphql.ts';
+import { CreateBackupDocument, RestoreBackupDocument, RestoreJobDocument, RestoreProgressDocument, type RestoreProgressSubscription } from './generated/graphql.ts';
 import { editManifest, pack, readEntries } from './helpers/archive-edit.ts';
 import { archivePath, createBackup } from './helpers/scenarios.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
@@ -79,6 +79,20 @@ test('two restores at once: one runs, the other gets RestoreInProgressError', as
   assert.deepEqual(kinds, ['RestoreBackupPayload', 'RestoreInProgressError']);
   const running = [first, second].find((r) => r.restoreBackup.__typename === 'RestoreBackupPayload')!;
   if (running.restoreBackup.__typename === 'RestoreBackupPayload') await subscribe(running.restoreBackup.job.id);
+});
+
+test('a backup asked for during a restore is refused, never run at the same time', async () => {
+  const backup = await createBackup(server, { includeMedia: true });
+  const started = await server.gql(RestoreBackupDocument, { input: { backupId: backup.id } });
+  if (started.restoreBackup.__typename !== 'RestoreBackupPayload') throw new Error(started.restoreBackup.__typename);
+  const during = await server.gql(CreateBackupDocument, {});
+  const { restoreJob } = await server.gql(RestoreJobDocument, { id: started.restoreBackup.job.id });
+  if (during.createBackup.__typename === 'CreateBackupPayload') {
+    assert.ok(restoreJob?.finishedAt && restoreJob.finishedAt <= during.createBackup.backup.createdAt, 'only after the restore ended');
+  } else {
+    assert.equal(during.createBackup.__typename, 'RestoreInProgressError');
+  }
+  await subscribe(started.restoreBackup.job.id);
 });
 
 test('a backup from a newer schema is refused before any change', async () => {

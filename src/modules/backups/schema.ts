@@ -1,6 +1,6 @@
 // GraphQL for backups: the Backup type, its queries and the create/delete mutations.
 // Thin: every resolver calls BackupService.
-import { BackupFailedError, InsufficientSpaceError, NotFoundError, ValidationError } from '../../errors.ts';
+import { BackupFailedError, InsufficientSpaceError, NotFoundError, RestoreInProgressError, ValidationError } from '../../errors.ts';
 import { builder } from '../../graphql/builder.ts';
 import { paginate } from '../../graphql/pagination.ts';
 import type { Backup } from './catalog.ts';
@@ -107,7 +107,10 @@ builder.mutationFields((t) => ({
     type: CreateBackupPayload,
     description: 'Takes a manual backup now and returns it once it is complete and listed.',
     args: { input: t.arg({ type: CreateBackupInput, required: false }) },
-    errors: { types: [ValidationError, InsufficientSpaceError, BackupFailedError], union: { name: 'CreateBackupResult' } },
+    errors: {
+      types: [ValidationError, InsufficientSpaceError, BackupFailedError, RestoreInProgressError],
+      union: { name: 'CreateBackupResult' },
+    },
     resolve: async (_root, { input }, ctx) => {
       if (input?.passphrase) {
         throw new ValidationError('passphrase', 'encrypted backups are not available yet');

@@ -11,6 +11,7 @@ import type { ControlClient } from '../../control/control-db.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import type { Target } from '../../target/target.ts';
 import { SerialQueue } from '../../util/serial-queue.ts';
+import type { RestoreGate } from '../restores/gate.ts';
 import type { Backup, BackupCatalog } from './catalog.ts';
 
 export interface CreateBackupInput {
@@ -37,6 +38,8 @@ export interface BackupServiceDeps {
   control: ControlClient;
   scratchDir: string;
   appVersion: string;
+  /** Held by a running restore: other backups are refused meanwhile. */
+  restoreGate: RestoreGate;
 }
 
 export class BackupService {
@@ -80,6 +83,8 @@ export class BackupService {
       throw new ValidationError('note', `note must be at most ${MAX_NOTE_LENGTH} characters`);
     }
     const includeMedia = input.includeMedia ?? false;
+    // A restore's own safety backup is the one backup that runs while it holds the gate.
+    if (input.trigger !== 'restore') this.deps.restoreGate.assertFree();
     return this.queue.run(async () => {
       await this.ensureSpace(includeMedia);
       const runId = randomUUID();

@@ -5,11 +5,12 @@ import { EventEmitter, on } from 'node:events';
 import { verifyArchive, ArchiveRejectedError } from '../../engine/archive-verifier.ts';
 import { restoreRows } from '../../engine/restore-writer.ts';
 import type { ControlClient } from '../../control/control-db.ts';
-import { InvalidArchiveError, NewerSchemaError, RestoreInProgressError, ValidationError } from '../../errors.ts';
+import { InvalidArchiveError, NewerSchemaError, ValidationError } from '../../errors.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import type { Target } from '../../target/target.ts';
 import type { Backup } from '../backups/catalog.ts';
 import type { BackupService } from '../backups/service.ts';
+import type { RestoreGate } from './gate.ts';
 
 export type RestoreStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 export type RestorePhase = 'QUEUED' | 'VERIFYING' | 'SAFETY_BACKUP' | 'RESTORING' | 'FINISHING' | 'DONE';
@@ -42,10 +43,9 @@ const PROGRESS_INTERVAL_MS = 250;
 export class RestoreService {
   private readonly events = new EventEmitter();
   private readonly latest = new Map<string, RestoreProgress>();
-  private running: string | null = null;
 
   constructor(
-    private readonly deps: { backups: BackupService; store: BackupStore; target: Target; control: ControlClient },
+    private readonly deps: { backups: BackupService; store: BackupStore; target: Target; control: ControlClient; gate: RestoreGate },
   ) {
     this.events.setMaxListeners(0);
   }
@@ -60,7 +60,7 @@ export class RestoreService {
 
   /** Checks what can be checked at once, then restores in the background. */
   async start(input: { backupId: string; passphrase?: string | null }): Promise<RestoreJob> {
-    if (this.running) throw new RestoreInProgressError(this.running);
+    this.deps.gate.assertFree();
     const backup = await this.deps.backups.require(input.backupId);
     if (backup.encrypted) throw new ValidationError('passphrase', 'encrypted backups cannot be restored yet');
     if (!backup.manifest) throw new InvalidArchiveError(backup.problem ?? 'the archive cannot be read');
@@ -71,7 +71,6 @@ export class RestoreService {
     if (backup.manifest.schemaVersion !== (applied.at(-1) ?? null)) {
       throw new ValidationError('backupId', `restoring a backup from an older schema (${backup.manifest.schemaVersion}) is not supported yet`);
     }
-    if (this.running) throw new RestoreInProgressError(this.running);
     const job: RestoreJob = {
       id: randomUUID(),
       backupId: backup.id,
@@ -82,14 +81,12 @@ export class RestoreService {
       finishedAt: null,
       error: null,
     };
-    this.running = job.id;
+    this.deps.gate.acquire(job.id);
     await this.deps.control.restoreJob.create({ data: { id: job.id, backupId: job.backupId, status: job.status, createdAt: job.createdAt } });
     const tablesTotal = backup.manifest.tables.length;
     const rowsTotal = backup.manifest.tables.reduce((sum, t) => sum + t.rows, 0);
     this.publish({ job, phase: 'QUEUED', table: null, tablesDone: 0, tablesTotal, rowsDone: 0, rowsTotal, message: null });
-    void this.run(job, backup).finally(() => {
-      this.running = null;
-    });
+    void this.run(job, backup).finally(() => this.deps.gate.release(job.id));
     return { ...job };
   }
 
