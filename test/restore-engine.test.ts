@@ -6,6 +6,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { verifyArchive } from '../src/engine/archive-verifier.ts';
 import { restoreRows } from '../src/engine/restore-writer.ts';
 import { parseDatabaseUrl } from '../src/prisma/database-url.ts';
@@ -25,6 +26,21 @@ async function mutate(server: TestServer) {
     `INSERT INTO "LogEntry" (level, source, message, "createdAt") VALUES ('WARN', 'test', 'after the backup', '2026-06-01T00:00:00.000+00:00')`,
   ];
   await run(server, statements);
+}
+
+/** A connection of the app's own that keeps reading while the restore runs. */
+async function reader(server: TestServer, sql: string) {
+  if (server.targetUrl.startsWith('file:')) {
+    const db = new Database(server.targetUrl.slice('file:'.length), { readonly: true });
+    const statement = db.prepare(sql);
+    return { query: async () => statement.get() as Record<string, number>, close: async () => void db.close() };
+  }
+  const client = new pg.Client({ connectionString: server.targetUrl });
+  await client.connect();
+  return {
+    query: async () => Object.fromEntries(Object.entries((await client.query(sql)).rows[0]).map(([k, v]) => [k, Number(v)])),
+    close: () => client.end(),
+  };
 }
 
 /** Runs SQL as the app would, on its own connection. */
@@ -97,6 +113,33 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
       await assert.rejects(restoreFile(server, broken));
       const after = await createBackup(server, { includeMedia: true });
       assert.deepEqual(after.tables.map((t) => [t.name, t.sha256]), before.tables.map((t) => [t.name, t.sha256]));
+    });
+
+    test('a reader polling during the restore sees the old data or the new, never a mix', async () => {
+      const backup = await createBackup(server, { includeMedia: true });
+      await run(server, [`DELETE FROM "MediaServer"`]); // cascades to libraries, items and all that hangs off them
+      const snapshotSql = `SELECT (SELECT count(*) FROM "MediaServer") AS servers, (SELECT count(*) FROM "MediaItem") AS items,
+        (SELECT count(*) FROM "WatchHistory") AS history, (SELECT count(*) FROM "AppSetting") AS settings`;
+      const expectedNew = (name: string) => backup.tables.find((t) => t.name === name)!.rows;
+      const newState = `${expectedNew('MediaServer')}/${expectedNew('MediaItem')}/${expectedNew('WatchHistory')}/${expectedNew('AppSetting')}`;
+      const oldState = `0/0/0/${expectedNew('AppSetting')}`;
+      const seen = new Set<string>();
+      let polling = true;
+      const read = await reader(server, snapshotSql);
+      const poller = (async () => {
+        while (polling) {
+          const row = await read.query();
+          seen.add(`${row.servers}/${row.items}/${row.history}/${row.settings}`);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      })();
+      await restore(server, backup.fileName);
+      polling = false;
+      await poller;
+      seen.add(Object.values(await read.query()).join('/'));
+      await read.close();
+      assert.deepEqual([...seen].filter((state) => state !== oldState && state !== newState), [], 'no mixed state');
+      assert.ok(seen.has(oldState) && seen.has(newState), `the reader saw both sides: ${[...seen]}`);
     });
 
     test('a config-only restore empties the media tables and restores the configuration', async () => {
