@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT } from '../src/config.ts';
-import { CreateBackupDocument, ListBackupsDocument } from './generated/graphql.ts';
+import Database from 'better-sqlite3';
+import { print } from 'graphql';
+import { CreateBackupDocument, ListBackupsDocument, RestoreBackupDocument, RestoreJobDocument } from './generated/graphql.ts';
 import { fillLedger, ledgerTarget } from './helpers/ledger.ts';
 import { ARCHIVE_NAME } from './helpers/scenarios.ts';
 import { startServer } from './helpers/server.ts';
@@ -47,39 +49,56 @@ test('start-up removes temporary files of dead writers and keeps everything else
   }
 });
 
+/** The real server in a process of its own, so that a test can kill it with SIGKILL. */
+async function spawnServer(env: Record<string, string>, dataDir: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/main.ts')], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env, DATA_DIR: dataDir, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+?) /.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+  });
+  return {
+    url,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+async function waitFor(condition: () => Promise<boolean>, what: string) {
+  const deadline = Date.now() + 60_000;
+  while (!(await condition())) {
+    assert.ok(Date.now() < deadline, what);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 test('a server killed in the middle of a backup leaves no archive, and the next start cleans up', async () => {
   const target = await ledgerTarget();
   fillLedger(target.file, 2_000, 400); // 800,000 rows: long enough to be caught mid-write
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/main.ts')], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, ...target.env, DATA_DIR: target.dataDir, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   const backupDir = path.join(target.dataDir, 'backups');
+  const server = await spawnServer(target.env, target.dataDir);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /listening on (http:\/\/\S+?) /.exec(output);
-        if (match) resolve(match[1]!);
-      });
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-    });
+    const url = server.url;
     void fetch(`${url}/api/v1/backups`, { method: 'POST', body: '{"includeMedia":true}' }).catch(() => {});
     // Kill it once the archive is being written: the most delicate moment.
-    const deadline = Date.now() + 60_000;
-    while (!(await readdir(backupDir)).some((name) => name.startsWith('.partial~'))) {
-      assert.ok(Date.now() < deadline, 'the archive write started');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await waitFor(async () => (await readdir(backupDir)).some((name) => name.startsWith('.partial~')), 'the archive write started');
+    await server.kill();
     const afterKill = await readdir(backupDir);
     assert.ok(!afterKill.some((name) => ARCHIVE_NAME.test(name)), `no archive under a final name: ${afterKill}`);
   } finally {
-    child.kill('SIGKILL');
+    await server.kill();
   }
   const restarted = await startServer({ dataDir: target.dataDir, env: target.env });
   try {
@@ -89,5 +108,52 @@ test('a server killed in the middle of a backup leaves no archive, and the next 
   } finally {
     await restarted.close();
     await rm(target.dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a server killed in the middle of a restore: after restart the old data is intact and the pre-restore backup is listed', async () => {
+  const target = await ledgerTarget();
+  fillLedger(target.file, 2_000, 400);
+  const first = await startServer({ dataDir: target.dataDir, env: target.env });
+  const backup = (await first.gql(CreateBackupDocument, { input: { includeMedia: true } })).createBackup;
+  await first.stop();
+  if (backup.__typename !== 'CreateBackupPayload') throw new Error(backup.__typename);
+  // The state to keep: half the accounts gone since the backup.
+  const db = new Database(target.file);
+  db.prepare('DELETE FROM "Account" WHERE id % 2 = 0').run();
+  const before = db.prepare('SELECT (SELECT count(*) FROM "Account") AS accounts, (SELECT count(*) FROM "Entry") AS entries').get();
+  db.close();
+
+  const server = await spawnServer(target.env, target.dataDir);
+  const backupDir = path.join(target.dataDir, 'backups');
+  let jobId = '';
+  try {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: print(RestoreBackupDocument), variables: { input: { backupId: backup.backup.id } } }),
+    });
+    const result = (await response.json()) as { data: { restoreBackup: { job: { id: string } } } };
+    jobId = result.data.restoreBackup.job.id;
+    // Once the safety backup is written, the rows are being replaced: kill it then.
+    await waitFor(async () => (await readdir(backupDir)).some((name) => !name.startsWith('.') && name.endsWith('-pre-restore.tar.gz')), 'the safety backup was written');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await server.kill();
+  } finally {
+    await server.kill();
+  }
+  const restarted = await startServer({ dataDir: target.dataDir, env: target.env });
+  try {
+    const check = new Database(target.file, { readonly: true });
+    assert.deepEqual(check.prepare('SELECT (SELECT count(*) FROM "Account") AS accounts, (SELECT count(*) FROM "Entry") AS entries').get(), before);
+    assert.equal(check.pragma('integrity_check', { simple: true }), 'ok');
+    check.close();
+    const { restoreJob } = await restarted.gql(RestoreJobDocument, { id: jobId });
+    assert.equal(restoreJob?.status, 'FAILED', 'the kill came before the commit');
+    assert.match(restoreJob?.error ?? '', /interrupted/);
+    const listed = await restarted.gql(ListBackupsDocument, { kind: 'PRE_RESTORE' });
+    assert.equal(listed.backups.totalCount, 1, 'the way back is listed');
+  } finally {
+    await restarted.close();
   }
 });
