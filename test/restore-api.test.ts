@@ -1,7 +1,8 @@
 // restoreBackup through the real server: a job that runs in the background, progress over
 // websockets, a safety backup first, refusals before any change.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
@@ -67,6 +68,22 @@ test('a restore runs in the background, reports every phase over websockets, and
   assert.deepEqual(again.tables.map((t) => t.sha256), backup.tables.map((t) => t.sha256), 'the data is the backup again');
   // A subscriber that arrives late gets the final state and completion at once.
   assert.equal((await subscribe(job.id)).at(-1)?.job.status, 'SUCCEEDED');
+});
+
+test('the target files come back too, each replaced in place', async () => {
+  const exampleDir = path.join(server.dataDir, 'example');
+  const backup = await createBackup(server, { includeMedia: true });
+  const original = await readFile(path.join(exampleDir, 'config.toml'), 'utf8');
+  await writeFile(path.join(exampleDir, 'config.toml'), 'broken = true\n');
+  await rm(path.join(exampleDir, 'secrets', 'plex-token'));
+  await writeFile(path.join(exampleDir, 'secrets', 'added-later'), 'kept');
+  const started = await server.gql(RestoreBackupDocument, { input: { backupId: backup.id } });
+  if (started.restoreBackup.__typename !== 'RestoreBackupPayload') throw new Error(started.restoreBackup.__typename);
+  assert.equal((await subscribe(started.restoreBackup.job.id)).at(-1)?.job.status, 'SUCCEEDED');
+  assert.equal(await readFile(path.join(exampleDir, 'config.toml'), 'utf8'), original);
+  assert.match(await readFile(path.join(exampleDir, 'secrets', 'plex-token'), 'utf8'), /plex-token/);
+  assert.equal(await readFile(path.join(exampleDir, 'secrets', 'added-later'), 'utf8'), 'kept', 'files the backup does not hold are left alone');
+  assert.deepEqual((await readdir(exampleDir)).filter((name) => name.includes('.restoring-')), [], 'no staged file is left behind');
 });
 
 test('two restores at once: one runs, the other gets RestoreInProgressError', async () => {

@@ -23,16 +23,11 @@ export interface StagedTargetFiles {
  */
 export async function stageTargetFiles(sources: string[], stagingDir: string): Promise<StagedTargetFiles> {
   const result: StagedTargetFiles = { roots: [], files: [] };
-  const usedNames = new Set<string>();
-  for (const source of sources) {
+  for (const [archiveRoot, source] of archiveRoots(sources)) {
     const info = await stat(source).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') throw new TargetFileMissingError(source);
       throw error;
     });
-    let base = path.basename(source);
-    for (let n = 2; usedNames.has(base); n++) base = `${path.basename(source)}-${n}`;
-    usedNames.add(base);
-    const archiveRoot = `files/${base}`;
     result.roots.push({ path: archiveRoot, source: path.resolve(source), type: info.isDirectory() ? 'directory' : 'file' });
     for (const relative of info.isDirectory() ? await listFilesUnder(source) : ['']) {
       const from = relative ? path.join(source, relative) : source;
@@ -47,6 +42,17 @@ export async function stageTargetFiles(sources: string[], stagingDir: string): P
     }
   }
   return result;
+}
+
+/** The archive folder of each configured path, in order: `files/<base name>`, `-2` on a repeat. */
+export function archiveRoots(sources: string[]): Map<string, string> {
+  const roots = new Map<string, string>();
+  for (const source of sources) {
+    let base = path.basename(source);
+    for (let n = 2; roots.has(`files/${base}`); n++) base = `${path.basename(source)}-${n}`;
+    roots.set(`files/${base}`, source);
+  }
+  return roots;
 }
 
 async function listFilesUnder(dir: string): Promise<string[]> {

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
 import { verifyArchive, ArchiveRejectedError } from '../../engine/archive-verifier.ts';
+import { stageFileRestore, type StagedFileRestore } from '../../engine/file-restorer.ts';
 import { restoreRows } from '../../engine/restore-writer.ts';
 import type { ControlClient } from '../../control/control-db.ts';
 import { InvalidArchiveError, NewerSchemaError, ValidationError } from '../../errors.ts';
@@ -150,6 +151,7 @@ export class RestoreService {
       Object.assign(progress, change);
       this.publish(progress);
     };
+    let stagedFiles: StagedFileRestore | null = null;
     try {
       job.status = 'RUNNING';
       job.startedAt = new Date();
@@ -165,7 +167,10 @@ export class RestoreService {
       job.preRestoreBackupId = safety.id;
       await this.deps.control.restoreJob.update({ where: { id: job.id }, data: { preRestoreBackupId: safety.id, phase: 'RESTORING' } });
 
-      await update({ phase: 'RESTORING', message: null });
+      await update({ phase: 'RESTORING', message: 'staging the target files' });
+      // Written beside their destinations now, moved into place only after the commit.
+      stagedFiles = await stageFileRestore(manifest, this.deps.store.read(backup.fileName), this.deps.target.files);
+      await update({ message: null });
       const doneByTable = new Map<string, number>();
       let lastPublished = 0;
       await restoreRows({
@@ -185,12 +190,16 @@ export class RestoreService {
           }
         },
       });
+      await stagedFiles.commit();
+      stagedFiles = null;
+
       await update({ phase: 'FINISHING', table: null, tablesDone: tablesTotal, rowsDone: rowsTotal, message: 'committed' });
       job.status = 'SUCCEEDED';
       job.finishedAt = new Date();
       await this.deps.control.restoreJob.update({ where: { id: job.id }, data: { status: 'SUCCEEDED', finishedAt: job.finishedAt, phase: 'DONE' } });
       await update({ phase: 'DONE', message: `restored ${backup.fileName}` });
     } catch (error) {
+      await stagedFiles?.discard();
       job.status = 'FAILED';
       job.finishedAt = new Date();
       job.error = (error as Error).message;
