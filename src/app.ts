@@ -42,7 +42,7 @@ export async function buildApp(config: Config): Promise<App> {
   const catalog = new BackupCatalog(store);
   const restoreGate = new RestoreGate();
   const backups = new BackupService({ catalog, store, target, control: control.client, scratchDir: config.scratchDir, appVersion: APP_VERSION, restoreGate });
-  const restores = new RestoreService({ backups, store, target, control: control.client, gate: restoreGate });
+  const restores = new RestoreService({ backups, store, target, control: control.client, gate: restoreGate, scratchDir: config.scratchDir });
   await restores.recoverInterrupted();
   const services: Services = {
     backups,

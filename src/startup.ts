@@ -51,7 +51,7 @@ async function prepareTarget(config: Config): Promise<Target> {
   const target = await loadTarget(targetConfig).catch((error: unknown) => {
     throw new ConfigError('TARGET_SCHEMA', `cannot be read: ${firstLine(error)}`);
   });
-  await migrateTarget(target, targetConfig.migrationsDir).catch((error: unknown) => {
+  await migrateTarget(target).catch((error: unknown) => {
     throw new ConfigError('TARGET_DATABASE_URL', `cannot be migrated: ${firstLine(error)}`);
   });
   if (targetConfig.isExample) await prepareExampleDatabase(config);

@@ -55,7 +55,7 @@ test('a restore runs in the background, reports every phase over websockets, and
   const last = events.at(-1)!;
   assert.equal(last.job.status, 'SUCCEEDED', JSON.stringify(last));
   // The first event is the state at subscribe time; from there the phases only move forward.
-  const order = ['QUEUED', 'VERIFYING', 'SAFETY_BACKUP', 'RESTORING', 'FINISHING', 'DONE'];
+  const order = ['QUEUED', 'VERIFYING', 'SAFETY_BACKUP', 'MIGRATING', 'RESTORING', 'FINISHING', 'DONE'];
   const positions = events.map((e) => order.indexOf(e.phase));
   assert.deepEqual(positions, [...positions].sort((a, b) => a - b), `phases in order: ${events.map((e) => e.phase)}`);
   assert.equal(last.phase, 'DONE');

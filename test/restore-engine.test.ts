@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { verifyArchive } from '../src/engine/archive-verifier.ts';
-import { restoreRows } from '../src/engine/restore-writer.ts';
+import { archiveSource, replaceData } from '../src/engine/restore-writer.ts';
 import { parseDatabaseUrl } from '../src/prisma/database-url.ts';
 import { loadTarget } from '../src/target/target.ts';
 import { pack, readEntries, replaceTableRows } from './helpers/archive-edit.ts';
@@ -64,7 +64,7 @@ async function restoreFile(server: TestServer, file: string) {
   const { manifest } = await verifyArchive(createReadStream(file), (await stat(file)).size);
   const { target } = server.app.config;
   const tables = (await loadTarget(target)).schema.tables;
-  await restoreRows({ location: parseDatabaseUrl(server.targetUrl), targetTables: tables, manifest, openArchive: () => createReadStream(file) });
+  await replaceData({ location: parseDatabaseUrl(server.targetUrl), tables, source: archiveSource(manifest, tables, () => createReadStream(file)) });
 }
 
 for (const provider of ['sqlite', 'postgresql'] as const) {

@@ -1,46 +1,77 @@
-// Restores an archive's rows into a target database in one transaction. The archive
-// must have been verified first (archive-verifier): this trusts its manifest.
+// Replaces a target's data in one transaction from a source of rows: a verified archive,
+// or a scratch database holding an older backup brought forward by migrations.
 import type { Readable } from 'node:stream';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 import type { TableSpec } from '../target/target-schema.ts';
 import { readArchiveRows } from './archive-rows.ts';
 import type { Manifest } from './manifest.ts';
+import type { Snapshot } from './snapshot.ts';
 import { openTableLoader } from './table-loader.ts';
+import type { EncodedValue } from './value-codec.ts';
 
 /** Rows per INSERT round: large enough to be fast, small enough to bound memory. */
 const RESTORE_BATCH_ROWS = 2_000;
 
 export class SchemaMismatchError extends Error {}
 
-export interface RestoreRequest {
+export type InsertRows = (table: TableSpec, rows: EncodedValue[][]) => Promise<void>;
+/** Feeds every row of the restored data to `insert`, table by table. */
+export type RowSource = (insert: InsertRows) => Promise<void>;
+
+export interface ReplaceRequest {
   location: DatabaseLocation;
-  /** Every table of the target: all are emptied, those in the archive are filled. */
-  targetTables: TableSpec[];
-  manifest: Manifest;
-  /** Opens the (verified) archive for reading its rows. */
-  openArchive: () => Readable;
+  /** Every table of the target: all are emptied, then filled from the source. */
+  tables: TableSpec[];
+  source: RowSource;
   onRows?: (table: string, rowsDone: number) => void;
 }
 
-export async function restoreRows(request: RestoreRequest): Promise<void> {
-  const byPath = tablesByEntryPath(request.manifest, request.targetTables);
+export async function replaceData(request: ReplaceRequest): Promise<void> {
   const loader = await openTableLoader(request.location);
   try {
-    await loader.clear(request.targetTables);
+    await loader.clear(request.tables);
     const done = new Map<string, number>();
-    for await (const batch of readArchiveRows(request.openArchive(), RESTORE_BATCH_ROWS)) {
-      const spec = byPath.get(batch.path);
-      if (!spec) continue;
-      await loader.insert(spec, batch.rows);
-      const rows = (done.get(spec.name) ?? 0) + batch.rows.length;
-      done.set(spec.name, rows);
-      request.onRows?.(spec.name, rows);
-    }
-    await loader.commit(request.targetTables);
+    await request.source(async (table, rows) => {
+      await loader.insert(table, rows);
+      const total = (done.get(table.name) ?? 0) + rows.length;
+      done.set(table.name, total);
+      request.onRows?.(table.name, total);
+    });
+    await loader.commit(request.tables);
   } catch (error) {
     await loader.rollback().catch(() => {});
     throw error;
   }
+}
+
+/** The rows of a verified archive, each table matched to the target table of the same name. */
+export function archiveSource(manifest: Manifest, targetTables: TableSpec[], openArchive: () => Readable): RowSource {
+  const byPath = tablesByEntryPath(manifest, targetTables);
+  return async (insert) => {
+    for await (const batch of readArchiveRows(openArchive(), RESTORE_BATCH_ROWS)) {
+      const spec = byPath.get(batch.path);
+      if (spec) await insert(spec, batch.rows);
+    }
+  };
+}
+
+/** Every row of the given tables, as one snapshot of another database reads them. */
+export function snapshotSource(snapshot: Snapshot, tables: TableSpec[]): RowSource {
+  return async (insert) => {
+    for (const table of tables) await snapshot.readTable(table, (rows) => insert(table, rows));
+  };
+}
+
+/** The archive's own description of its tables: what a scratch database at its version holds. */
+export function manifestTables(manifest: Manifest): TableSpec[] {
+  return manifest.tables.map((table) => ({
+    name: table.name,
+    model: table.model,
+    media: table.media,
+    columns: table.columns,
+    key: table.key,
+    references: [],
+  }));
 }
 
 /**

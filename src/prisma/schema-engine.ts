@@ -63,8 +63,14 @@ export async function applyMigrations(
   schema: SchemaFile[],
   migrationsDir: string,
   factory: SqlMigrationAwareDriverAdapterFactory,
+  options: { only?: string[] } = {},
 ): Promise<string[]> {
   const migrationsList = await readMigrationList(migrationsDir);
+  if (options.only) {
+    // Up to a given version: as `migrate deploy` at an older checkout of the app would.
+    const wanted = new Set(options.only);
+    migrationsList.migrationDirectories = migrationsList.migrationDirectories.filter((m) => wanted.has(m.path));
+  }
   return withEngine(schema, factory, async (engine) => {
     const result = await engine.applyMigrations({
       migrationsList,

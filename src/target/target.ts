@@ -12,20 +12,21 @@ export interface Target extends BackupTarget {
   schemaFiles: SchemaFile[];
   /** Migration names in the target's migrations folder: the schema versions it knows. */
   knownMigrations: string[];
+  migrationsDir: string;
 }
 
 export async function loadTarget(config: TargetConfig): Promise<Target> {
   const schemaFiles = await readSchemaFiles(config.schemaPath);
   const schema: TargetSchema = buildTargetSchema(parseDatamodel(schemaFiles), config.location.provider);
   const knownMigrations = await listMigrationNames(config.migrationsDir);
-  return { location: config.location, schema, files: config.files, name: config.name, schemaFiles, knownMigrations };
+  return { location: config.location, schema, files: config.files, name: config.name, schemaFiles, knownMigrations, migrationsDir: config.migrationsDir };
 }
 
 /** Applies the target's pending migrations, as `prisma migrate deploy` would. */
-export async function migrateTarget(target: Target, migrationsDir: string): Promise<string[]> {
+export async function migrateTarget(target: Target): Promise<string[]> {
   const handle = createAdapterFactory(target.location);
   try {
-    return await applyMigrations(target.schemaFiles, migrationsDir, handle.factory);
+    return await applyMigrations(target.schemaFiles, target.migrationsDir, handle.factory);
   } finally {
     await handle.close();
   }

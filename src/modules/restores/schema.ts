@@ -7,7 +7,7 @@ import type { RestoreJob, RestoreProgress } from './service.ts';
 
 const RestoreStatusEnum = builder.enumType('RestoreStatus', { values: ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const });
 const RestorePhaseEnum = builder.enumType('RestorePhase', {
-  values: ['QUEUED', 'VERIFYING', 'SAFETY_BACKUP', 'RESTORING', 'FINISHING', 'DONE'] as const,
+  values: ['QUEUED', 'VERIFYING', 'SAFETY_BACKUP', 'MIGRATING', 'RESTORING', 'FINISHING', 'DONE'] as const,
 });
 
 export const RestoreJobRef = builder.objectRef<RestoreJob>('RestoreJob').implement({

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
 import { verifyArchive, ArchiveRejectedError } from '../../engine/archive-verifier.ts';
 import { stageFileRestore, type StagedFileRestore } from '../../engine/file-restorer.ts';
-import { restoreRows } from '../../engine/restore-writer.ts';
+import { withMigratedBackup } from '../../engine/forward-migration.ts';
+import { archiveSource, replaceData, type RowSource } from '../../engine/restore-writer.ts';
 import type { ControlClient } from '../../control/control-db.ts';
 import { InvalidArchiveError, NewerSchemaError, ValidationError } from '../../errors.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
@@ -14,7 +15,7 @@ import type { BackupService } from '../backups/service.ts';
 import type { RestoreGate } from './gate.ts';
 
 export type RestoreStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
-export type RestorePhase = 'QUEUED' | 'VERIFYING' | 'SAFETY_BACKUP' | 'RESTORING' | 'FINISHING' | 'DONE';
+export type RestorePhase = 'QUEUED' | 'VERIFYING' | 'SAFETY_BACKUP' | 'MIGRATING' | 'RESTORING' | 'FINISHING' | 'DONE';
 
 export interface RestoreJob {
   id: string;
@@ -46,7 +47,14 @@ export class RestoreService {
   private readonly latest = new Map<string, RestoreProgress>();
 
   constructor(
-    private readonly deps: { backups: BackupService; store: BackupStore; target: Target; control: ControlClient; gate: RestoreGate },
+    private readonly deps: {
+      backups: BackupService;
+      store: BackupStore;
+      target: Target;
+      control: ControlClient;
+      gate: RestoreGate;
+      scratchDir: string;
+    },
   ) {
     this.events.setMaxListeners(0);
   }
@@ -68,10 +76,6 @@ export class RestoreService {
     const known = new Set(this.deps.target.knownMigrations);
     const unknown = backup.manifest.migrations.filter((name) => !known.has(name));
     if (unknown.length) throw new NewerSchemaError(backup.manifest.schemaVersion, unknown);
-    const applied = this.deps.target.knownMigrations;
-    if (backup.manifest.schemaVersion !== (applied.at(-1) ?? null)) {
-      throw new ValidationError('backupId', `restoring a backup from an older schema (${backup.manifest.schemaVersion}) is not supported yet`);
-    }
     const job: RestoreJob = {
       id: randomUUID(),
       backupId: backup.id,
@@ -173,12 +177,15 @@ export class RestoreService {
       await update({ message: null });
       const doneByTable = new Map<string, number>();
       let lastPublished = 0;
-      await restoreRows({
-        location: this.deps.target.location,
-        targetTables: this.deps.target.schema.tables,
-        manifest,
-        openArchive: () => this.deps.store.read(backup.fileName),
-        onRows: (table, rows) => {
+      const target = this.deps.target;
+      const tables = target.schema.tables;
+      const openArchive = () => this.deps.store.read(backup.fileName);
+      const replace = (source: RowSource) =>
+        replaceData({
+          location: target.location,
+          tables,
+          source,
+          onRows: (table, rows) => {
           const changedTable = progress.table !== table;
           doneByTable.set(table, rows);
           const rowsDone = [...doneByTable.values()].reduce((sum, n) => sum + n, 0);
@@ -190,6 +197,19 @@ export class RestoreService {
           }
         },
       });
+      if (manifest.schemaVersion === (target.knownMigrations.at(-1) ?? null)) {
+        await replace(archiveSource(manifest, tables, openArchive));
+      } else {
+        // An older backup: restored at its own version in a scratch database, migrated forward there.
+        await update({ phase: 'MIGRATING', message: `bringing ${manifest.schemaVersion} forward to ${target.knownMigrations.at(-1)}` });
+        await withMigratedBackup(
+          { manifest, openArchive, target: { ...target, tables }, scratchDir: this.deps.scratchDir },
+          async (source) => {
+            await update({ phase: 'RESTORING', message: null });
+            await replace(source);
+          },
+        );
+      }
       await stagedFiles.commit();
       stagedFiles = null;
 
