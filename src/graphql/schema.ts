@@ -2,6 +2,7 @@
 import { builder } from './builder.ts';
 import './errors.ts';
 import '../modules/backups/schema.ts';
+import '../modules/backups/verify-schema.ts';
 import '../modules/restores/schema.ts';
 import '../modules/system/schema.ts';
 

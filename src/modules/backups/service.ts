@@ -2,6 +2,7 @@
 // or HTTP. One backup runs at a time; every attempt is recorded in the control database.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { checkBackup, type CheckReport } from '../../engine/backup-checker.ts';
 import { backupFileName } from '../../engine/backup-name.ts';
 import { writeBackup } from '../../engine/backup-writer.ts';
 import type { BackupKind } from '../../engine/manifest.ts';
@@ -112,6 +113,19 @@ export class BackupService {
         if (error instanceof TargetFileMissingError) throw new BackupFailedError(error.message);
         throw error;
       }
+    });
+  }
+
+  /** Every hash, then a restore into a scratch database compared with the manifest; the target is not touched. */
+  async verify(id: string): Promise<CheckReport> {
+    const backup = await this.require(id);
+    if (backup.encrypted) throw new ValidationError('passphrase', 'encrypted backups cannot be verified yet');
+    const { target } = this.deps;
+    return checkBackup({
+      openArchive: () => this.deps.store.read(backup.fileName),
+      compressedBytes: backup.sizeBytes,
+      target: { location: target.location, schemaFiles: target.schemaFiles, migrationsDir: target.migrationsDir },
+      scratchDir: this.deps.scratchDir,
     });
   }
 

@@ -1,0 +1,40 @@
+// GraphQL for verifyBackup: a report of every hash and of a trial restore.
+import type { CheckReport, TableCheck } from '../../engine/backup-checker.ts';
+import { NotFoundError, ValidationError } from '../../errors.ts';
+import { builder } from '../../graphql/builder.ts';
+
+const TableVerification = builder.objectRef<TableCheck>('TableVerification').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    expectedRows: t.expose('expectedRows', { type: 'SafeInt' }),
+    restoredRows: t.expose('restoredRows', { type: 'SafeInt', nullable: true }),
+    hashMatches: t.exposeBoolean('hashMatches', { nullable: true }),
+  }),
+});
+
+const VerifyReport = builder.objectRef<CheckReport>('VerifyReport').implement({
+  fields: (t) => ({
+    ok: t.exposeBoolean('ok'),
+    problems: t.exposeStringList('problems'),
+    restored: t.exposeBoolean('restored', { description: 'Whether the rows were restored into a scratch database, not only hashed.' }),
+    tables: t.field({ type: [TableVerification], resolve: (r) => r.tables }),
+  }),
+});
+
+const VerifyBackupInput = builder.inputType('VerifyBackupInput', {
+  fields: (t) => ({ backupId: t.id({ required: true }), passphrase: t.string({ required: false }) }),
+});
+
+const VerifyBackupPayload = builder.objectRef<{ report: CheckReport }>('VerifyBackupPayload').implement({
+  fields: (t) => ({ report: t.field({ type: VerifyReport, resolve: (p) => p.report }) }),
+});
+
+builder.mutationField('verifyBackup', (t) =>
+  t.field({
+    type: VerifyBackupPayload,
+    description: 'Checks every hash, then restores into a scratch database and compares each table with the manifest. The target is not touched.',
+    args: { input: t.arg({ type: VerifyBackupInput, required: true }) },
+    errors: { types: [NotFoundError, ValidationError], union: { name: 'VerifyBackupResult' } },
+    resolve: async (_root, { input }, ctx) => ({ report: await ctx.services.backups.verify(String(input.backupId)) }),
+  }),
+);
