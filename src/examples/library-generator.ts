@@ -40,6 +40,11 @@ export interface GeneratorOptions {
   provider: Provider;
   /** Items already in the library: new ids and numbers continue after them. */
   offset: number;
+  /**
+   * The number this seeding run started after. Episodes belong only to shows of the same
+   * run: an older show may have been deleted since (with its episodes, by cascade).
+   */
+  runOffset: number;
 }
 
 /** Settings, servers, libraries, rules, integrations, users and sessions: written once. */
@@ -88,18 +93,19 @@ export function generateConfiguration(provider: Provider, emit: Emit): void {
 
 /** Media items and everything that hangs off them, item `offset + 1` to `offset + count`. */
 export function generateMedia(options: GeneratorOptions, count: number, emit: Emit): void {
-  const { provider, offset } = options;
+  const { provider, offset, runOffset } = options;
   for (let n = offset + 1; n <= offset + count; n++) {
     const random = prng(n * 2654435761);
     const id = `item-${String(n).padStart(8, '0')}`;
-    const isEpisode = n % 10 > 6 && n > 10;
+    const showNumber = n - (n % 10) + 6 - 10;
+    const isEpisode = n % 10 > 6 && showNumber > runOffset;
     const type = isEpisode ? 'EPISODE' : n % 10 === 6 ? 'SHOW' : 'MOVIE';
     const genres = [random.pick(GENRES), random.pick(GENRES)].filter((g, i, all) => all.indexOf(g) === i);
     const addedAt = new Date(BASE_TIME + n * 61_000 + random.int(0, 999));
     emit('MediaItem', {
       id,
       libraryId: LIBRARIES[n % 4]!,
-      parentId: isEpisode ? `item-${String(n - (n % 10) + 6 - 10).padStart(8, '0')}` : null,
+      parentId: isEpisode ? `item-${String(showNumber).padStart(8, '0')}` : null,
       type,
       title: `${random.pick(WORDS)} ${random.pick(WORDS)}${n % 97 === 0 ? ' 🎬' : ''} (${n})`,
       year: n % 13 === 0 ? null : 1950 + (n % 75),

@@ -11,6 +11,8 @@ export interface RowWriter {
   /** Writes everything added so far, in one transaction. */
   flush(): Promise<void>;
   count(table: string): Promise<number>;
+  /** The highest number in ids shaped `<prefix><digits>` (zero-padded), or 0. */
+  lastNumberedId(table: string, prefix: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,12 @@ function sqliteWriter(file: string): RowWriter {
       writeAll(pending.splice(0));
     },
     count: async (table) => Number((db.prepare(`SELECT count(*) AS n FROM ${quote(table)}`).get() as { n: number }).n),
+    async lastNumberedId(table, prefix) {
+      // Longest first, so that a number past the padding still sorts last.
+      const sql = `SELECT id FROM ${quote(table)} WHERE id GLOB ? ORDER BY length(id) DESC, id DESC LIMIT 1`;
+      const row = db.prepare(sql).get(`${prefix}[0-9]*`) as { id: string } | undefined;
+      return numberAfter(row?.id, prefix);
+    },
     close: async () => void db.close(),
   };
 }
@@ -93,8 +101,18 @@ async function postgresWriter(connectionString: string, schema: string): Promise
       }
     },
     count: async (table) => Number((await client.query(`SELECT count(*) AS n FROM ${quote(table)}`)).rows[0].n),
+    async lastNumberedId(table, prefix) {
+      const sql = `SELECT id FROM ${quote(table)} WHERE starts_with(id, $1) AND substr(id, $2) ~ '^[0-9]+$' ORDER BY length(id) DESC, id DESC LIMIT 1`;
+      const { rows } = await client.query<{ id: string }>(sql, [prefix, prefix.length + 1]);
+      return numberAfter(rows[0]?.id, prefix);
+    },
     close: () => client.end(),
   };
+}
+
+function numberAfter(id: string | undefined, prefix: string): number {
+  const number = Number(id?.slice(prefix.length));
+  return Number.isSafeInteger(number) ? number : 0;
 }
 
 function postgresValue(value: Value): unknown {

@@ -3,15 +3,18 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { EXAMPLE_APP_DIR, loadConfig } from '../config.ts';
+import { ConfigError, EXAMPLE_APP_DIR, loadConfig, type Config } from '../config.ts';
 import { createAdapterFactory } from '../prisma/adapters.ts';
 import { applyMigrations } from '../prisma/schema-engine.ts';
 import { readSchemaFiles } from '../prisma/schema-files.ts';
 import { seedExampleLibrary } from './seed.ts';
 
-function usage(problem: string): never {
-  console.error(`seed: ${problem} (usage: npm run seed -- --items N)`);
+function fail(problem: string): never {
+  console.error(`seed: ${problem}`);
   process.exit(2);
+}
+function usage(problem: string): never {
+  fail(`${problem} (usage: npm run seed -- --items N)`);
 }
 
 let items = 1000;
@@ -25,8 +28,15 @@ try {
   usage((error as Error).message);
 }
 
-const { target } = loadConfig();
-const location = target.location;
+// A bad TARGET_DATABASE_URL (or DATA_DIR, which sets its default) is a usage error too.
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message);
+  throw error;
+}
+const location = config.target.location;
 if (location.provider === 'sqlite') await mkdir(path.dirname(location.filePath), { recursive: true });
 const variantDir = path.join(EXAMPLE_APP_DIR, location.provider);
 const handle = createAdapterFactory(location);

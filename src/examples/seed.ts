@@ -32,10 +32,11 @@ export async function seedExampleLibrary(options: SeedOptions): Promise<SeedRepo
       generateConfiguration(location.provider, emit);
       await writer.flush();
     }
-    const offset = await writer.count('MediaItem');
+    // After the highest item rather than the count: deleted items would make ids collide.
+    const runOffset = Math.max(await writer.count('MediaItem'), await writer.lastNumberedId('MediaItem', 'item-'));
     for (let done = 0; done < options.items; done += ITEMS_PER_BATCH) {
       const batch = Math.min(ITEMS_PER_BATCH, options.items - done);
-      generateMedia({ provider: location.provider, offset: offset + done }, batch, emit);
+      generateMedia({ provider: location.provider, offset: runOffset + done, runOffset }, batch, emit);
       await writer.flush();
       options.onProgress?.(done + batch, options.items);
     }
