@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useServer } from 'graphql-ws/use/ws';
+import { createFetch } from '@whatwg-node/fetch';
 import { createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
@@ -41,7 +42,16 @@ export async function buildApp(config: Config): Promise<App> {
   await store.removeLeftovers();
   const catalog = new BackupCatalog(store);
   const restoreGate = new RestoreGate();
-  const backups = new BackupService({ catalog, store, target, control: control.client, scratchDir: config.scratchDir, appVersion: APP_VERSION, restoreGate });
+  const backups = new BackupService({
+    catalog,
+    store,
+    target,
+    control: control.client,
+    scratchDir: config.scratchDir,
+    appVersion: APP_VERSION,
+    restoreGate,
+    uploadMaxBytes: config.uploadMaxBytes,
+  });
   const restores = new RestoreService({ backups, store, target, control: control.client, gate: restoreGate, scratchDir: config.scratchDir });
   await restores.recoverInterrupted();
   const services: Services = {
@@ -55,6 +65,8 @@ export async function buildApp(config: Config): Promise<App> {
     graphqlEndpoint: '/graphql',
     context: () => ({ services }),
     graphiql: { title: 'Backup control plane', subscriptionsProtocol: 'WS' },
+    // Multipart uploads are parsed in memory: cap them before they are read, not after.
+    fetchAPI: createFetch({ formDataLimits: { fileSize: config.uploadMaxBytes, files: 1, fieldSize: 1024 * 1024 } }),
     landingPage: false,
     logging: false,
   });

@@ -28,6 +28,8 @@ export interface Config {
   scratchDir: string;
   controlDatabase: DatabaseLocation;
   target: TargetConfig;
+  /** Largest archive `uploadBackup` accepts. */
+  uploadMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -79,9 +81,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     throw new ConfigError('TARGET_NAME', 'must be letters, digits, ".", "_" or "-" (it starts every archive name)');
   }
 
+  const uploadMaxBytes = parseByteCount('UPLOAD_MAX_BYTES', value('UPLOAD_MAX_BYTES') ?? String(DEFAULT_UPLOAD_MAX_BYTES));
+
   return {
     host,
     port,
+    uploadMaxBytes,
     dataDir,
     backupDir,
     backupDirFixed: value('BACKUP_DIR') !== undefined,
@@ -89,6 +94,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     controlDatabase,
     target: { location: targetLocation, schemaPath, migrationsDir, files, name, isExample },
   };
+}
+
+/** Uploads are held in memory while the request is parsed, so the default stays modest. */
+export const DEFAULT_UPLOAD_MAX_BYTES = 1024 ** 3;
+
+function parseByteCount(variable: string, text: string): number {
+  const bytes = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(bytes) || bytes < 1) throw new ConfigError(variable, `must be a number of bytes, not "${text}"`);
+  return bytes;
 }
 
 function parsePort(text: string): number {

@@ -10,6 +10,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     SafeInt: { Input: number; Output: number };
+    File: { Input: File; Output: never };
   };
   DefaultFieldNullability: false;
 }>({
@@ -35,6 +36,13 @@ builder.scalarType('SafeInt', {
   serialize: (value) => value,
   parseValue: (value) => parseSafeInt(value),
   parseLiteral: (ast) => parseSafeInt(ast.kind === Kind.INT ? Number(ast.value) : null),
+});
+
+builder.scalarType('File', {
+  description: 'A file sent with a GraphQL multipart request (input only).',
+  serialize: () => {
+    throw new GraphQLError('File is an input type');
+  },
 });
 
 function parseDate(value: unknown): Date {

@@ -83,15 +83,16 @@ function cacheKey(archive: StoredArchive): string {
 }
 
 /**
- * What the manifest says wins; an unreadable archive is still listed, described by its
- * name where it follows the pattern, otherwise as an upload dated by its file.
+ * The kind is the name's where the name follows the pattern (an uploaded copy of a manual
+ * backup is an upload), otherwise the manifest's; the date is the manifest's, when the
+ * data was taken. An unreadable archive is still listed, as an upload dated by its file.
  */
 function toBackup(archive: StoredArchive, manifest: Manifest | null, problem: string | null): Backup {
   const fromName = parseBackupFileName(archive.fileName);
   return {
     id: archive.fileName,
     fileName: archive.fileName,
-    kind: manifest?.kind ?? fromName?.kind ?? 'uploaded',
+    kind: fromName?.kind ?? manifest?.kind ?? 'uploaded',
     createdAt: manifest ? new Date(manifest.createdAt) : (fromName?.createdAt ?? archive.modifiedAt),
     sizeBytes: archive.sizeBytes,
     encrypted: archive.fileName.endsWith('.enc'),

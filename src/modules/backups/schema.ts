@@ -1,6 +1,13 @@
 // GraphQL for backups: the Backup type, its queries and the create/delete mutations.
 // Thin: every resolver calls BackupService.
-import { BackupFailedError, InsufficientSpaceError, NotFoundError, RestoreInProgressError, ValidationError } from '../../errors.ts';
+import {
+  BackupFailedError,
+  InsufficientSpaceError,
+  InvalidArchiveError,
+  NotFoundError,
+  RestoreInProgressError,
+  ValidationError,
+} from '../../errors.ts';
 import { builder } from '../../graphql/builder.ts';
 import { paginate } from '../../graphql/pagination.ts';
 import type { Backup } from './catalog.ts';
@@ -132,3 +139,21 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => ({ deletedId: await ctx.services.backups.delete(String(input.backupId)) }),
   }),
 }));
+
+const UploadBackupInput = builder.inputType('UploadBackupInput', {
+  fields: (t) => ({ file: t.field({ type: 'File', required: true }) }),
+});
+
+const UploadBackupPayload = builder.objectRef<{ backup: Backup }>('UploadBackupPayload').implement({
+  fields: (t) => ({ backup: t.field({ type: BackupRef, resolve: (p) => p.backup }) }),
+});
+
+builder.mutationField('uploadBackup', (t) =>
+  t.field({
+    type: UploadBackupPayload,
+    description: 'Stores an archive sent as a GraphQL multipart request, as kind UPLOADED, once every check has passed.',
+    args: { input: t.arg({ type: UploadBackupInput, required: true }) },
+    errors: { types: [ValidationError, InvalidArchiveError], union: { name: 'UploadBackupResult' } },
+    resolve: async (_root, { input }, ctx) => ({ backup: await ctx.services.backups.upload(input.file) }),
+  }),
+);

@@ -1,13 +1,19 @@
 // Creates, lists and deletes backups. Plain inputs and results; knows nothing of GraphQL
 // or HTTP. One backup runs at a time; every attempt is recorded in the control database.
 import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ArchiveRejectedError, verifyArchive } from '../../engine/archive-verifier.ts';
 import { checkBackup, type CheckReport } from '../../engine/backup-checker.ts';
 import { backupFileName } from '../../engine/backup-name.ts';
 import { writeBackup } from '../../engine/backup-writer.ts';
 import type { BackupKind } from '../../engine/manifest.ts';
 import { TargetFileMissingError } from '../../engine/target-files.ts';
-import { BackupFailedError, InsufficientSpaceError, NotFoundError, ValidationError } from '../../errors.ts';
+import { BackupFailedError, InsufficientSpaceError, InvalidArchiveError, NotFoundError, ValidationError } from '../../errors.ts';
 import type { ControlClient } from '../../control/control-db.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import type { Target } from '../../target/target.ts';
@@ -21,6 +27,12 @@ export interface CreateBackupInput {
   note?: string | null;
   /** What asked for it: the API, the scheduler, or a restore taking its safety copy. */
   trigger: 'api' | 'schedule' | 'restore';
+}
+
+/** What an upload hands over: the web File a multipart request carries. */
+export interface UploadedFile {
+  size: number;
+  stream(): ReadableStream<Uint8Array>;
 }
 
 export interface Restorability {
@@ -41,6 +53,7 @@ export interface BackupServiceDeps {
   appVersion: string;
   /** Held by a running restore: other backups are refused meanwhile. */
   restoreGate: RestoreGate;
+  uploadMaxBytes: number;
 }
 
 export class BackupService {
@@ -127,6 +140,32 @@ export class BackupService {
       target: { location: target.location, schemaFiles: target.schemaFiles, migrationsDir: target.migrationsDir },
       scratchDir: this.deps.scratchDir,
     });
+  }
+
+  /**
+   * Stores an archive a user sends, as kind `uploaded`, only once it has passed every
+   * check. The client's file name is never used: the archive gets a name of our own.
+   */
+  async upload(file: UploadedFile): Promise<Backup> {
+    if (file.size > this.deps.uploadMaxBytes) {
+      throw new ValidationError('file', `the file is ${file.size} bytes; uploads are limited to ${this.deps.uploadMaxBytes} (UPLOAD_MAX_BYTES)`);
+    }
+    const staging = path.join(this.deps.scratchDir, `upload-${randomUUID()}`);
+    await mkdir(this.deps.scratchDir, { recursive: true });
+    try {
+      await pipeline(Readable.from(file.stream() as unknown as AsyncIterable<Uint8Array>), createWriteStream(staging, { flags: 'wx', mode: 0o600 }));
+      const { manifest } = await verifyArchive(createReadStream(staging), file.size).catch((error: unknown) => {
+        throw error instanceof ArchiveRejectedError ? new InvalidArchiveError(error.message) : error;
+      });
+      return await this.queue.run(async () => {
+        const { fileName } = await this.freeName('uploaded');
+        const archive = await this.deps.store.write(fileName, createReadStream(staging));
+        this.deps.catalog.remember(archive, manifest, archive.sha256);
+        return (await this.deps.catalog.get(fileName))!;
+      });
+    } finally {
+      await rm(staging, { force: true });
+    }
   }
 
   async delete(id: string): Promise<string> {
