@@ -27,7 +27,7 @@ async function upload(bytes: Buffer, clientName: string): Promise<{ status: numb
   const form = new FormData();
   form.set('operations', JSON.stringify({ query: print(UploadBackupDocument), variables: { input: { file: null } } }));
   form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
-  form.set('0', new Blob([bytes]), clientName);
+  form.set('0', new Blob([new Uint8Array(bytes)]), clientName);
   const response = await fetch(`${server.url}/graphql`, { method: 'POST', body: form, headers: { 'graphql-preflight': '1' } });
   return { status: response.status, body: (await response.json()) as never };
 }
