@@ -124,6 +124,39 @@ test('a backup from a newer schema is refused before any change', async () => {
   if (result.restoreBackup.__typename === 'NewerSchemaError') assert.deepEqual(result.restoreBackup.unknownMigrations, ['20991231000000_from_the_future']);
 });
 
+test('truncated, flipped, extra, ../, symlink and lying archives are each refused and the target is unchanged', async () => {
+  const backup = await createBackup(server, { includeMedia: true });
+  const genuine = await readFile(archivePath(server, backup.fileName));
+  const entries = await readEntries(genuine);
+  const flipped = Buffer.from(genuine);
+  flipped[Math.floor(flipped.length / 2)]! ^= 0x04;
+  const fileEntry = entries.find((e) => e.name.startsWith('files/'))!;
+  const variants: Record<string, Buffer> = {
+    truncated: genuine.subarray(0, Math.floor(genuine.length * 0.7)),
+    flipped,
+    extra: await pack([...entries, { name: 'db/extra.ndjson', content: Buffer.from('[1]\n') }]),
+    traversal: await pack([...entries, { name: '../../escape.txt', content: Buffer.from('x') }]),
+    symlink: await pack(entries.map((e) => (e === fileEntry ? { ...e, type: 'symlink' as const, linkname: '/etc/passwd', content: Buffer.alloc(0) } : e))),
+    lying: await pack(editManifest(entries, (m) => void (m.files[0]!.sha256 = 'a'.repeat(64)))),
+  };
+  deleteServers();
+  const before = await createBackup(server, { includeMedia: true });
+  for (const [name, bytes] of Object.entries(variants)) {
+    await writeFile(archivePath(server, `${name}.tar.gz`), bytes);
+    const started = await server.gql(RestoreBackupDocument, { input: { backupId: `${name}.tar.gz` } });
+    if (started.restoreBackup.__typename === 'RestoreBackupPayload') {
+      const last = (await subscribe(started.restoreBackup.job.id)).at(-1)!;
+      assert.equal(last.job.status, 'FAILED', name);
+      assert.equal((await server.gql(RestoreJobDocument, { id: last.job.id })).restoreJob?.preRestoreBackup, null, `${name}: refused before the safety backup`);
+    } else {
+      assert.equal(started.restoreBackup.__typename, 'InvalidArchiveError', name);
+    }
+  }
+  const after = await createBackup(server, { includeMedia: true });
+  assert.deepEqual(after.tables.map((t) => [t.name, t.sha256]), before.tables.map((t) => [t.name, t.sha256]), 'every table as it was');
+  assert.equal(await readFile(path.join(server.dataDir, 'escape.txt')).catch(() => null), null);
+});
+
 test('a damaged archive fails in verification: nothing written, no safety backup needed', async () => {
   const backup = await createBackup(server, { includeMedia: true });
   const entries = editManifest(await readEntries(await readFile(archivePath(server, backup.fileName))), (m) => {
