@@ -1,7 +1,6 @@
 // Streams the rows of an archive's table entries in batches, in archive order.
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import tarStream from 'tar-stream';
+import { openTarGz } from './archive.ts';
 import type { EncodedValue } from './value-codec.ts';
 
 export interface RowBatch {
@@ -12,13 +11,9 @@ export interface RowBatch {
 
 /** Yields every `db/` entry's rows, at most `batchRows` at a time; other entries are skipped. */
 export async function* readArchiveRows(source: Readable, batchRows: number): AsyncGenerator<RowBatch> {
-  const extract = tarStream.extract();
-  const gunzip = createGunzip();
-  source.on('error', (error) => extract.destroy(error));
-  gunzip.on('error', (error) => extract.destroy(error));
-  source.pipe(gunzip).pipe(extract);
+  const archive = openTarGz(source);
   try {
-    for await (const entry of extract) {
+    for await (const entry of archive.entries) {
       if (!entry.header.name.startsWith('db/')) {
         entry.resume();
         continue;
@@ -40,9 +35,6 @@ export async function* readArchiveRows(source: Readable, batchRows: number): Asy
       if (rows.length) yield { path: entry.header.name, rows };
     }
   } finally {
-    source.unpipe();
-    source.destroy();
-    gunzip.destroy();
-    extract.destroy();
+    archive.close();
   }
 }

@@ -4,9 +4,7 @@
 // manifest declares, so a gzip bomb is refused after a few megabytes, not gigabytes.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import tarStream from 'tar-stream';
-import { MAX_MANIFEST_BYTES, ManifestReadError, parseManifest } from './archive.ts';
+import { MAX_MANIFEST_BYTES, ManifestReadError, openTarGz, parseManifest } from './archive.ts';
 import { MANIFEST_ENTRY, type Manifest } from './manifest.ts';
 
 export class ArchiveRejectedError extends Error {}
@@ -53,11 +51,6 @@ export async function verifyArchive(
   compressedBytes: number,
   limits: VerifyLimits = DEFAULT_VERIFY_LIMITS,
 ): Promise<VerifiedArchive> {
-  const extract = tarStream.extract();
-  const gunzip = createGunzip();
-  const fail = (error: Error) => extract.destroy(error);
-  source.on('error', fail);
-  gunzip.on('error', (error) => fail(new ArchiveRejectedError(`the archive is not valid gzip: ${error.message}`)));
 
   let manifest: Manifest | null = null;
   let expected = new Map<string, Expected>();
@@ -68,13 +61,12 @@ export async function verifyArchive(
   // manifest is read, only a manifest's worth is allowed.
   let rawLimit = MAX_MANIFEST_BYTES + 64 * 1024;
   let raw = 0;
-  gunzip.on('data', (chunk: Buffer) => {
+  const archive = openTarGz(source, (chunk) => {
     raw += chunk.length;
-    if (raw > rawLimit) fail(new ArchiveRejectedError('the archive decompresses to more than its manifest declares'));
+    if (raw > rawLimit) archive.fail(new ArchiveRejectedError('the archive decompresses to more than its manifest declares'));
   });
-  source.pipe(gunzip).pipe(extract);
   try {
-    for await (const entry of extract) {
+    for await (const entry of archive.entries) {
       const { name, type, size = 0 } = entry.header;
       if (!manifest) {
         if (name !== MANIFEST_ENTRY || type !== 'file') throw new ArchiveRejectedError(`the first entry is ${JSON.stringify(name)}, not ${MANIFEST_ENTRY}`);
@@ -111,10 +103,7 @@ export async function verifyArchive(
     if (error instanceof ManifestReadError) throw new ArchiveRejectedError(error.message);
     throw new ArchiveRejectedError(`the archive cannot be read: ${(error as Error).message}`);
   } finally {
-    source.unpipe();
-    source.destroy();
-    gunzip.destroy();
-    extract.destroy();
+    archive.close();
   }
   if (!manifest) throw new ArchiveRejectedError('the archive is empty');
   if (expected.size > 0) throw new ArchiveRejectedError(`the archive lacks ${[...expected.keys()].slice(0, 3).join(', ')}${expected.size > 3 ? ', …' : ''}`);

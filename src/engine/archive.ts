@@ -29,17 +29,47 @@ export function createTarGz(entries: ArchiveEntry[]): Readable {
   return archive;
 }
 
+export interface TarGzReader {
+  /** The entries, in archive order; each must be read or resumed before the next. */
+  entries: ReturnType<typeof tarStream.extract>;
+  /** Stops reading with this error: the iteration throws it. */
+  fail(error: Error): void;
+  /** Releases the source; safe to call at any point, and more than once. */
+  close(): void;
+}
+
+/**
+ * Opens a tar.gz stream for reading entry by entry. An error anywhere (the source, the
+ * gzip layer, the tar layer) surfaces from the iteration. `onDecompressed` sees every
+ * decompressed chunk, headers and padding included.
+ */
+export function openTarGz(source: Readable, onDecompressed?: (chunk: Buffer) => void): TarGzReader {
+  const extract = tarStream.extract();
+  const gunzip = createGunzip();
+  const fail = (error: Error) => extract.destroy(error);
+  source.on('error', fail);
+  gunzip.on('error', fail);
+  if (onDecompressed) gunzip.on('data', onDecompressed);
+  source.pipe(gunzip).pipe(extract);
+  return {
+    entries: extract,
+    fail,
+    close() {
+      source.unpipe();
+      source.destroy();
+      gunzip.destroy();
+      extract.destroy();
+    },
+  };
+}
+
 export class ManifestReadError extends Error {}
 
 /** Reads `manifest.json`, the first entry, decompressing only as far as it. */
 export async function readManifest(source: Readable): Promise<Manifest> {
-  const extract = tarStream.extract();
-  const gunzip = createGunzip();
-  source.on('error', (error) => extract.destroy(error));
-  gunzip.on('error', (error) => extract.destroy(error));
-  source.pipe(gunzip).pipe(extract);
+  const archive = openTarGz(source);
   try {
-    for await (const entry of extract) {
+    for await (const entry of archive.entries) {
       if (entry.header.name !== MANIFEST_ENTRY || entry.header.type !== 'file') {
         throw new ManifestReadError(`the first entry is ${JSON.stringify(entry.header.name)}, not ${MANIFEST_ENTRY}`);
       }
@@ -53,10 +83,7 @@ export async function readManifest(source: Readable): Promise<Manifest> {
     if (error instanceof ManifestReadError) throw error;
     throw new ManifestReadError(`not a readable tar.gz: ${(error as Error).message}`);
   } finally {
-    source.unpipe();
-    source.destroy();
-    gunzip.destroy();
-    extract.destroy();
+    archive.close();
   }
 }
 

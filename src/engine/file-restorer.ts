@@ -8,8 +8,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import tarStream from 'tar-stream';
+import { openTarGz } from './archive.ts';
 import type { Manifest } from './manifest.ts';
 import { archiveRoots } from './target-files.ts';
 
@@ -45,24 +44,24 @@ export async function stageFileRestore(manifest: Manifest, archive: Readable, co
     await Promise.all(staged.map(({ temp }) => rm(temp, { force: true })));
   };
   try {
-    const extract = tarStream.extract();
-    const gunzip = createGunzip();
-    archive.on('error', (error) => extract.destroy(error));
-    gunzip.on('error', (error) => extract.destroy(error));
-    archive.pipe(gunzip).pipe(extract);
-    for await (const entry of extract) {
-      const target = destinations.get(entry.header.name);
-      if (!target) {
-        entry.resume();
-        continue;
+    const reader = openTarGz(archive);
+    try {
+      for await (const entry of reader.entries) {
+        const target = destinations.get(entry.header.name);
+        if (!target) {
+          entry.resume();
+          continue;
+        }
+        await mkdir(path.dirname(target.destination), { recursive: true });
+        const temp = `${target.destination}.restoring-${randomBytes(4).toString('hex')}`;
+        staged.push({ temp, destination: target.destination });
+        const handle = await open(temp, 'wx', target.mode);
+        await pipeline(entry, createWriteStream('', { fd: handle.fd, autoClose: false }));
+        await handle.sync();
+        await handle.close();
       }
-      await mkdir(path.dirname(target.destination), { recursive: true });
-      const temp = `${target.destination}.restoring-${randomBytes(4).toString('hex')}`;
-      staged.push({ temp, destination: target.destination });
-      const handle = await open(temp, 'wx', target.mode);
-      await pipeline(entry, createWriteStream('', { fd: handle.fd, autoClose: false }));
-      await handle.sync();
-      await handle.close();
+    } finally {
+      reader.close();
     }
   } catch (error) {
     await discard();
