@@ -75,7 +75,7 @@ async function prepareExampleDatabase(config: Config): Promise<void> {
       await connection.close();
     }
   }
-  // Loaded only for the example: its generated client is of no use to any other target.
+  // Loaded only for the example: its data generator is of no use to any other target.
   const { isExampleDatabaseEmpty, seedExampleLibrary } = await import('./examples/seed.ts');
   if (await isExampleDatabaseEmpty(location.url)) {
     await seedExampleLibrary({ databaseUrl: location.url, items: EXAMPLE_SEED_ITEMS });
