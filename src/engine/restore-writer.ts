@@ -27,7 +27,7 @@ export interface ReplaceRequest {
 }
 
 export async function replaceData(request: ReplaceRequest): Promise<void> {
-  const loader = await openTableLoader(request.location);
+  const loader = await openTableLoader(request.location, request.tables);
   try {
     await loader.clear(request.tables);
     const done = new Map<string, number>();

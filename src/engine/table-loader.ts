@@ -1,6 +1,7 @@
 // Replaces a target's data inside one write transaction: other connections see the old
 // rows until the commit and the new rows after it, never a mix. Foreign keys are checked
-// at the commit, so tables (self-relations and cycles included) load in any order.
+// once, before the commit, so tables (self-relations and cycles included) load in any
+// order and a violation rolls everything back.
 import type { Transaction } from '@prisma/driver-adapter-utils';
 import { connectAdapter } from '../prisma/adapters.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
@@ -21,13 +22,20 @@ export interface TableLoader {
 /** SQLite binds at most 32,766 parameters per statement; PostgreSQL 65,535. */
 const MAX_PARAMETERS = { sqlite: 32_000, postgresql: 60_000 };
 
-export async function openTableLoader(location: DatabaseLocation): Promise<TableLoader> {
+/** `tables`: every table the restore will replace (PostgreSQL locks them all first). */
+export async function openTableLoader(location: DatabaseLocation, tables: TableSpec[]): Promise<TableLoader> {
   const connection = await connectAdapter(location);
   try {
+    if (location.provider === 'sqlite') {
+      // Per-row checks and cascades make clearing a large library quadratic (many foreign
+      // keys have no index); they are off on this connection only, and every foreign key is
+      // checked in full before the commit. The pragma cannot change inside a transaction.
+      await connection.adapter.executeScript('PRAGMA foreign_keys = OFF');
+    }
     const tx = await connection.adapter.startTransaction();
     return location.provider === 'sqlite'
       ? await sqliteLoader(tx, connection.close)
-      : await postgresLoader(tx, connection.close, location.schema);
+      : await postgresLoader(tx, connection.close, location.schema, tables);
   } catch (error) {
     await connection.close();
     throw error;
@@ -55,8 +63,6 @@ async function finish(tx: Transaction, release: () => Promise<void>, sql: 'COMMI
 }
 
 async function sqliteLoader(tx: Transaction, release: () => Promise<void>): Promise<TableLoader> {
-  // Checked at COMMIT instead of per statement; reset by SQLite when the transaction ends.
-  await tx.executeRaw(sqlQuery('PRAGMA defer_foreign_keys = ON'));
   return {
     async clear(tables) {
       for (const table of tables) await tx.executeRaw(sqlQuery(`DELETE FROM ${q(table.name)}`));
@@ -69,10 +75,22 @@ async function sqliteLoader(tx: Transaction, release: () => Promise<void>): Prom
         await tx.executeRaw(sqlQuery(`INSERT INTO ${q(table.name)} (${columns}) VALUES ${batch.map(() => tuple).join(', ')}`, args));
       }
     },
-    commit: () => finish(tx, release, 'COMMIT'),
+    async commit() {
+      const violations = await tx.queryRaw(sqlQuery('PRAGMA foreign_key_check'));
+      if (violations.rows.length > 0) {
+        const [table, rowid, parent] = violations.rows[0]!;
+        await finish(tx, release, 'ROLLBACK');
+        throw new ForeignKeyViolationError(
+          `${violations.rows.length} row(s) reference missing rows, e.g. ${table} row ${rowid} references a missing ${parent}`,
+        );
+      }
+      await finish(tx, release, 'COMMIT');
+    },
     rollback: () => finish(tx, release, 'ROLLBACK'),
   };
 }
+
+export class ForeignKeyViolationError extends Error {}
 
 interface ForeignKey {
   table: string;
@@ -83,8 +101,15 @@ async function postgresLoader(
   tx: Transaction,
   release: () => Promise<void>,
   schema: string,
+  tables: TableSpec[],
 ): Promise<TableLoader> {
   const table = (name: string) => `${q(schema)}.${q(name)}`;
+  try {
+    await lockAll(tx, tables.map((spec) => table(spec.name)));
+  } catch (error) {
+    await finish(tx, release, 'ROLLBACK');
+    throw error;
+  }
   // Prisma's foreign keys are NOT DEFERRABLE. Altering them is transactional in
   // PostgreSQL: they become deferrable for this transaction only, and are restored to
   // their original definition before it commits (or by its rollback).
@@ -119,7 +144,9 @@ async function postgresLoader(
   };
   return {
     async clear(tables) {
-      for (const spec of tables) await tx.executeRaw(sqlQuery(`DELETE FROM ${table(spec.name)}`));
+      // One TRUNCATE: no per-row cascades or checks. It locks the tables until the commit,
+      // so the app's readers wait for the new data rather than see a mix.
+      if (tables.length) await tx.executeRaw(sqlQuery(`TRUNCATE TABLE ${tables.map((spec) => table(spec.name)).join(', ')}`));
     },
     async insert(spec, rows) {
       const types = await typesOf(spec.name);
@@ -150,6 +177,33 @@ async function postgresLoader(
     },
     rollback: () => finish(tx, release, 'ROLLBACK'),
   };
+}
+
+/** How long a restore keeps trying to take its locks while the app's queries hold them. */
+const LOCK_TIMEOUT_MS = 60_000;
+
+/**
+ * Takes every table at once or none (NOWAIT), retrying between the app's queries. Waiting
+ * for one lock while holding others could deadlock with a reader that joins the same
+ * tables; this never waits while holding anything.
+ */
+async function lockAll(tx: Transaction, tables: string[]): Promise<void> {
+  if (tables.length === 0) return;
+  const deadline = Date.now() + LOCK_TIMEOUT_MS;
+  for (let attempt = 0; ; attempt++) {
+    await tx.executeRaw(sqlQuery('SAVEPOINT restore_lock'));
+    try {
+      await tx.executeRaw(sqlQuery(`LOCK TABLE ${tables.join(', ')} IN ACCESS EXCLUSIVE MODE NOWAIT`));
+      await tx.executeRaw(sqlQuery('RELEASE SAVEPOINT restore_lock'));
+      return;
+    } catch (error) {
+      await tx.executeRaw(sqlQuery('ROLLBACK TO SAVEPOINT restore_lock'));
+      const text = `${(error as Error).message} ${JSON.stringify((error as { cause?: unknown }).cause ?? '')}`;
+      if (!/55P03|could not obtain lock/.test(text)) throw error;
+      if (Date.now() > deadline) throw new Error(`the target's tables stayed busy for ${LOCK_TIMEOUT_MS / 1000} s; try again`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** attempt, 200)));
+    }
+  }
 }
 
 /** Inserting explicit ids does not move a sequence: set each one past the largest id. */
