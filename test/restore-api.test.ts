@@ -9,6 +9,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { CreateBackupDocument, RestoreBackupDocument, RestoreJobDocument, RestoreProgressDocument, type RestoreProgressSubscription } from './generated/graphql.ts';
 import { editManifest, pack, readEntries } from './helpers/archive-edit.ts';
+import { fillLedger, ledgerTarget } from './helpers/ledger.ts';
 import { archivePath, createBackup } from './helpers/scenarios.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import Database from 'better-sqlite3';
@@ -176,3 +177,37 @@ test('a damaged archive fails in verification: nothing written, no safety backup
   assert.equal((db.prepare('SELECT count(*) AS n FROM "MediaServer"').get() as { n: number }).n, 0, 'the target is as it was');
   db.close();
 });
+
+test('when the safety backup cannot be made, the restore does not start', async () => {
+  const target = await ledgerTarget();
+  const configFile = path.join(target.dataDir, 'ledger.toml');
+  await writeFile(configFile, 'currency = "EUR"\n');
+  const ledger = await startServer({ dataDir: target.dataDir, env: { ...target.env, TARGET_FILES: configFile } });
+  try {
+    fillLedger(target.file, 10, 3);
+    const backup = await createBackup(ledger, { includeMedia: true });
+    const db = new Database(target.file);
+    db.prepare('DELETE FROM "Account" WHERE id > 5').run();
+    db.close();
+    await rm(configFile); // the next backup, the safety one, cannot be taken
+    const started = await ledger.gql(RestoreBackupDocument, { input: { backupId: backup.id } });
+    if (started.restoreBackup.__typename !== 'RestoreBackupPayload') throw new Error(started.restoreBackup.__typename);
+    const final = await waitForEnd(ledger, started.restoreBackup.job.id);
+    assert.equal(final?.status, 'FAILED');
+    assert.match(final?.error ?? '', /ledger\.toml/);
+    assert.equal(final?.preRestoreBackup, null);
+    const check = new Database(target.file, { readonly: true });
+    assert.equal((check.prepare('SELECT count(*) AS n FROM "Account"').get() as { n: number }).n, 5, 'the data was not touched');
+    check.close();
+  } finally {
+    await ledger.close();
+  }
+});
+
+async function waitForEnd(on: TestServer, jobId: string) {
+  for (;;) {
+    const { restoreJob } = await on.gql(RestoreJobDocument, { id: jobId });
+    if (restoreJob?.status === 'SUCCEEDED' || restoreJob?.status === 'FAILED') return restoreJob;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
