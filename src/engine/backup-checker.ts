@@ -3,15 +3,14 @@
 // manifest table by table.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { createAdapterFactory } from '../prisma/adapters.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
-import { applyMigrations } from '../prisma/schema-engine.ts';
 import type { SchemaFile } from '../prisma/schema-files.ts';
 import { ArchiveRejectedError, verifyArchive } from './archive-verifier.ts';
 import type { Manifest } from './manifest.ts';
-import { archiveSource, manifestTables, replaceData } from './restore-writer.ts';
-import { createScratchDatabase } from './scratch-database.ts';
+import { withBackupInScratch } from './forward-migration.ts';
+import { manifestTables } from './restore-writer.ts';
 import { openSnapshot } from './snapshot.ts';
+import { ndjsonLines } from './value-codec.ts';
 
 export interface TableCheck {
   name: string;
@@ -53,36 +52,30 @@ export async function checkBackup(request: CheckRequest): Promise<CheckReport> {
       tables,
     };
   }
-  const scratch = await createScratchDatabase(request.target.location, request.scratchDir);
-  const handle = createAdapterFactory(scratch.location);
   const problems: string[] = [];
   try {
-    await applyMigrations(request.target.schemaFiles, request.target.migrationsDir, handle.factory, { only: manifest.migrations });
-    const archived = manifestTables(manifest);
-    await replaceData({ location: scratch.location, tables: archived, source: archiveSource(manifest, archived, request.openArchive) });
-    const snapshot = await openSnapshot(scratch.location);
-    try {
-      for (const [index, table] of archived.entries()) {
-        const hash = createHash('sha256');
-        let rows = 0;
-        await snapshot.readTable(table, async (page) => {
-          rows += page.length;
-          for (const row of page) hash.update(JSON.stringify(row) + '\n');
-        });
-        const check = tables[index]!;
-        check.restoredRows = rows;
-        check.hashMatches = hash.digest('hex') === manifest.tables[index]!.sha256;
-        if (rows !== check.expectedRows) problems.push(`${table.name}: ${rows} rows restored, ${check.expectedRows} in the manifest`);
-        else if (!check.hashMatches) problems.push(`${table.name}: the restored rows differ from the archived ones`);
+    await withBackupInScratch({ ...request, manifest }, async (scratch) => {
+      const snapshot = await openSnapshot(scratch.location);
+      try {
+        for (const [index, table] of manifestTables(manifest).entries()) {
+          const hash = createHash('sha256');
+          let rows = 0;
+          await snapshot.readTable(table, async (page) => {
+            rows += page.length;
+            hash.update(ndjsonLines(page));
+          });
+          const check = tables[index]!;
+          check.restoredRows = rows;
+          check.hashMatches = hash.digest('hex') === manifest.tables[index]!.sha256;
+          if (rows !== check.expectedRows) problems.push(`${table.name}: ${rows} rows restored, ${check.expectedRows} in the manifest`);
+          else if (!check.hashMatches) problems.push(`${table.name}: the restored rows differ from the archived ones`);
+        }
+      } finally {
+        await snapshot.close();
       }
-    } finally {
-      await snapshot.close();
-    }
+    });
   } catch (error) {
     problems.push(`the restore into a scratch database failed: ${(error as Error).message}`);
-  } finally {
-    await handle.close();
-    await scratch.drop();
   }
   return { ok: problems.length === 0, problems, restored: true, tables };
 }

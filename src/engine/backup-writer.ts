@@ -11,6 +11,7 @@ import { FORMAT_VERSION, MANIFEST_ENTRY, ROW_ENCODING, type BackupKind, type Man
 import { openSnapshot } from './snapshot.ts';
 import { StagedFile } from './staged-file.ts';
 import { stageTargetFiles } from './target-files.ts';
+import { ndjsonLines } from './value-codec.ts';
 
 export interface BackupTarget {
   location: DatabaseLocation;
@@ -92,9 +93,7 @@ async function stageTables(request: BackupRequest, tables: TableSpec[], staging:
       try {
         await snapshot.readTable(table, async (page) => {
           rows += page.length;
-          let text = '';
-          for (const row of page) text += JSON.stringify(row) + '\n';
-          await file.write(text);
+          await file.write(ndjsonLines(page));
         });
       } catch (error) {
         file.destroy();

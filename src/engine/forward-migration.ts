@@ -1,6 +1,6 @@
-// Brings an older backup forward: its rows go into a scratch database migrated to the
-// backup's own version, then the target's newer migrations run there, so the data is
-// migrated exactly as the live app's was. The caller then copies the result over.
+// Restores a backup into a scratch database at the backup's own schema version: to check
+// it (verifyBackup), or to bring an older backup forward, where the target's newer
+// migrations then run there, so the data is migrated exactly as the live app's was.
 import type { Readable } from 'node:stream';
 import { createAdapterFactory } from '../prisma/adapters.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
@@ -12,15 +12,24 @@ import { archiveSource, manifestTables, replaceData, snapshotSource, type RowSou
 import { createScratchDatabase } from './scratch-database.ts';
 import { openSnapshot } from './snapshot.ts';
 
-export interface ForwardRequest {
+export interface ScratchRestoreRequest {
   manifest: Manifest;
   openArchive: () => Readable;
-  target: { location: DatabaseLocation; schemaFiles: SchemaFile[]; migrationsDir: string; tables: TableSpec[] };
+  target: { location: DatabaseLocation; schemaFiles: SchemaFile[]; migrationsDir: string };
   scratchDir: string;
 }
 
-/** Runs `use` with the migrated rows as a source; the scratch database is dropped after. */
-export async function withMigratedBackup<T>(request: ForwardRequest, use: (source: RowSource) => Promise<T>): Promise<T> {
+export interface ScratchRestore {
+  location: DatabaseLocation;
+  /** Applies the target's migrations the backup does not have yet. */
+  migrateForward(): Promise<void>;
+}
+
+/**
+ * Restores a verified backup into a scratch database of the target's kind, migrated to
+ * the backup's own schema version, runs `use` with it, and drops it afterwards.
+ */
+export async function withBackupInScratch<T>(request: ScratchRestoreRequest, use: (scratch: ScratchRestore) => Promise<T>): Promise<T> {
   const { manifest, target } = request;
   const scratch = await createScratchDatabase(target.location, request.scratchDir);
   const handle = createAdapterFactory(scratch.location);
@@ -28,15 +37,29 @@ export async function withMigratedBackup<T>(request: ForwardRequest, use: (sourc
     await applyMigrations(target.schemaFiles, target.migrationsDir, handle.factory, { only: manifest.migrations });
     const archived = manifestTables(manifest);
     await replaceData({ location: scratch.location, tables: archived, source: archiveSource(manifest, archived, request.openArchive) });
-    await applyMigrations(target.schemaFiles, target.migrationsDir, handle.factory);
-    const snapshot = await openSnapshot(scratch.location);
-    try {
-      return await use(snapshotSource(snapshot, target.tables));
-    } finally {
-      await snapshot.close();
-    }
+    return await use({
+      location: scratch.location,
+      migrateForward: async () => void (await applyMigrations(target.schemaFiles, target.migrationsDir, handle.factory)),
+    });
   } finally {
     await handle.close();
     await scratch.drop();
   }
+}
+
+export interface ForwardRequest extends ScratchRestoreRequest {
+  target: ScratchRestoreRequest['target'] & { tables: TableSpec[] };
+}
+
+/** Runs `use` with the backup's rows, migrated to the target's version, as a row source. */
+export async function withMigratedBackup<T>(request: ForwardRequest, use: (source: RowSource) => Promise<T>): Promise<T> {
+  return withBackupInScratch(request, async (scratch) => {
+    await scratch.migrateForward();
+    const snapshot = await openSnapshot(scratch.location);
+    try {
+      return await use(snapshotSource(snapshot, request.target.tables));
+    } finally {
+      await snapshot.close();
+    }
+  });
 }

@@ -6,6 +6,13 @@ export type EncodedValue = null | string | number | boolean | EncodedValue[];
 
 export class ValueEncodingError extends Error {}
 
+/** Rows as `ndjson-v1` text: one JSON array per row, each line ending in a newline. */
+export function ndjsonLines(rows: EncodedValue[][]): string {
+  let text = '';
+  for (const row of rows) text += JSON.stringify(row) + '\n';
+  return text;
+}
+
 /** Encodes one value as read from SQLite through the better-sqlite3 adapter. */
 export function encodeSqliteValue(column: ColumnSpec, raw: unknown): EncodedValue {
   if (raw === null || raw === undefined) return null;
