@@ -88,9 +88,7 @@ export class RestoreService {
     };
     this.deps.gate.acquire(job.id);
     await this.deps.control.restoreJob.create({ data: { id: job.id, backupId: job.backupId, status: job.status, createdAt: job.createdAt } });
-    const tablesTotal = backup.manifest.tables.length;
-    const rowsTotal = backup.manifest.tables.reduce((sum, t) => sum + t.rows, 0);
-    this.publish({ job, phase: 'QUEUED', table: null, tablesDone: 0, tablesTotal, rowsDone: 0, rowsTotal, message: null });
+    // run() publishes the QUEUED state before its first await, so watchers find it at once.
     void this.run(job, backup).finally(() => this.deps.gate.release(job.id));
     return { ...job };
   }
@@ -150,7 +148,8 @@ export class RestoreService {
     const manifest = backup.manifest!;
     const tablesTotal = manifest.tables.length;
     const rowsTotal = manifest.tables.reduce((sum, t) => sum + t.rows, 0);
-    const progress: RestoreProgress = { job, phase: 'VERIFYING', table: null, tablesDone: 0, tablesTotal, rowsDone: 0, rowsTotal, message: 'checking every hash' };
+    const progress: RestoreProgress = { job, phase: 'QUEUED', table: null, tablesDone: 0, tablesTotal, rowsDone: 0, rowsTotal, message: null };
+    this.publish(progress);
     const update = async (change: Partial<RestoreProgress>) => {
       Object.assign(progress, change);
       this.publish(progress);
@@ -160,9 +159,8 @@ export class RestoreService {
       job.status = 'RUNNING';
       job.startedAt = new Date();
       await this.deps.control.restoreJob.update({ where: { id: job.id }, data: { status: 'RUNNING', startedAt: job.startedAt, phase: 'VERIFYING' } });
-      await update({});
-      const stored = await this.deps.store.stat(backup.fileName);
-      await verifyArchive(this.deps.store.read(backup.fileName), stored?.sizeBytes ?? 0).catch((error: unknown) => {
+      await update({ phase: 'VERIFYING', message: 'checking every hash' });
+      await verifyArchive(this.deps.store.read(backup.fileName), backup.sizeBytes).catch((error: unknown) => {
         throw error instanceof ArchiveRejectedError ? new InvalidArchiveError(error.message) : error;
       });
 
