@@ -56,3 +56,10 @@ export class RestoreInProgressError extends AppError {
     super(`a restore is already running (job ${jobId}); wait for it to finish`);
   }
 }
+
+/** The passphrase does not open this encrypted backup (checked against its header before any data is read). */
+export class WrongPassphraseError extends AppError {
+  constructor() {
+    super('the passphrase does not match this encrypted backup');
+  }
+}
