@@ -29,6 +29,8 @@ export interface CheckReport {
 
 export interface CheckRequest {
   openArchive: () => Readable;
+  /** A reason the verified manifest does not belong to this backup (an encrypted archive's header disagrees). */
+  manifestProblem?: (manifest: Manifest) => string | null;
   compressedBytes: number;
   target: { location: DatabaseLocation; schemaFiles: SchemaFile[]; migrationsDir: string };
   scratchDir: string;
@@ -42,6 +44,8 @@ export async function checkBackup(request: CheckRequest): Promise<CheckReport> {
     if (!(error instanceof ArchiveRejectedError)) throw error;
     return { ok: false, problems: [error.message], restored: false, tables: [] };
   }
+  const mismatch = request.manifestProblem?.(manifest) ?? null;
+  if (mismatch) return { ok: false, problems: [mismatch], restored: false, tables: [] };
   const tables: TableCheck[] = manifest.tables.map((t) => ({ name: t.name, expectedRows: t.rows, restoredRows: null, hashMatches: null }));
   if (manifest.provider !== request.target.location.provider) {
     // The target's migrations are for its own database kind: they cannot rebuild this backup's.

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { ArchiveSealer } from '../crypto/encrypted-archive.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 import type { BackupStore, WrittenArchive } from '../storage/backup-store.ts';
 import type { TableSpec, TargetSchema } from '../target/target-schema.ts';
@@ -33,6 +34,8 @@ export interface BackupRequest {
   /** A private folder for intermediate files; removed when the backup ends. */
   scratchDir: string;
   onTable?: (table: string, rows: number) => void;
+  /** Encrypts the archive (`….tar.gz.enc`); the key is already derived. */
+  sealer?: ArchiveSealer;
 }
 
 export interface BackupResult {
@@ -72,7 +75,8 @@ export async function writeBackup(request: BackupRequest): Promise<BackupResult>
       ...tables.map((table) => ({ name: table.path, filePath: table.stagedPath, date })),
       ...targetFiles.files.map((file) => ({ name: file.path, filePath: file.stagedPath, mode: file.mode, date })),
     ];
-    const archive = await request.store.write(request.fileName, createTarGz(entries));
+    const tarGz = createTarGz(entries);
+    const archive = await request.store.write(request.fileName, request.sealer ? request.sealer.seal(tarGz, manifest) : tarGz);
     return { manifest, archive };
   } finally {
     await rm(staging, { recursive: true, force: true });

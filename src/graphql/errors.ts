@@ -9,6 +9,7 @@ import {
   NotFoundError,
   RestoreInProgressError,
   ValidationError,
+  WrongPassphraseError,
 } from '../errors.ts';
 import { builder } from './builder.ts';
 
@@ -69,6 +70,13 @@ builder.objectType(NewerSchemaError, {
     backupSchemaVersion: t.exposeString('backupSchemaVersion', { nullable: true }),
     unknownMigrations: t.exposeStringList('unknownMigrations'),
   }),
+});
+
+builder.objectType(WrongPassphraseError, {
+  name: 'WrongPassphraseError',
+  description: 'The passphrase does not open this encrypted backup. Nothing was read or changed.',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof WrongPassphraseError,
 });
 
 builder.objectType(RestoreInProgressError, {

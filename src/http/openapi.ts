@@ -44,7 +44,7 @@ export const openApiDocument = {
         summary: 'Create a manual backup now',
         requestBody: {
           required: false,
-          content: { 'application/json': { schema: { type: 'object', properties: { includeMedia: { type: 'boolean' }, note: { type: 'string' } } } } },
+          content: { 'application/json': { schema: { type: 'object', properties: { includeMedia: { type: 'boolean' }, note: { type: 'string' }, passphrase: { type: 'string', minLength: 8, description: 'encrypts the archive (….tar.gz.enc)' } } } } },
         },
         responses: {
           201: { description: 'The new backup', content: { 'application/json': { schema: backupSchema } } },

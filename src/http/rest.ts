@@ -1,7 +1,7 @@
 // The small REST surface (`/api/v1/backups`), thin over BackupService, for scripts and curl.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { AppError, BackupFailedError, InsufficientSpaceError, NotFoundError, ValidationError } from '../errors.ts';
+import { AppError, BackupFailedError, InsufficientSpaceError, NotFoundError, ValidationError, WrongPassphraseError } from '../errors.ts';
 import type { Backup } from '../modules/backups/catalog.ts';
 import { downloadPath } from '../modules/backups/schema.ts';
 import type { BackupService } from '../modules/backups/service.ts';
@@ -31,6 +31,7 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
           kind: 'manual',
           includeMedia: optionalBoolean(body, 'includeMedia'),
           note: optionalString(body, 'note'),
+          passphrase: optionalString(body, 'passphrase'),
           trigger: 'api',
         });
         return json(res, 201, describe(backup)), true;
@@ -42,7 +43,7 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
       if (req.method !== 'GET') return methodNotAllowed(res, 'GET'), true;
       const backup = await deps.backups.require(id);
       res.writeHead(200, {
-        'content-type': 'application/gzip',
+        'content-type': backup.encrypted ? 'application/octet-stream' : 'application/gzip',
         'content-length': String(backup.sizeBytes),
         'content-disposition': `attachment; filename="${backup.fileName}"`,
       });
@@ -67,9 +68,9 @@ export function describe(backup: Backup) {
     createdAt: backup.createdAt.toISOString(),
     sizeBytes: backup.sizeBytes,
     encrypted: backup.encrypted,
-    includesMedia: backup.manifest?.includesMedia ?? null,
-    appVersion: backup.manifest?.appVersion ?? null,
-    schemaVersion: backup.manifest?.schemaVersion ?? null,
+    includesMedia: backup.summary?.includesMedia ?? null,
+    appVersion: backup.summary?.appVersion ?? null,
+    schemaVersion: backup.summary?.schemaVersion ?? null,
     tables: backup.manifest?.tables.map((t) => ({ name: t.name, rows: t.rows })) ?? [],
     downloadUrl: downloadPath(backup.id),
     problem: backup.problem,
@@ -79,6 +80,7 @@ export function describe(backup: Backup) {
 function statusFor(error: AppError): number {
   if (error instanceof NotFoundError) return 404;
   if (error instanceof ValidationError) return 400;
+  if (error instanceof WrongPassphraseError) return 403;
   if (error instanceof InsufficientSpaceError) return 507;
   if (error instanceof BackupFailedError) return 500;
   return 409;

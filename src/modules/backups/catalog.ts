@@ -1,8 +1,10 @@
 // Lists the backups in the store, reading each archive's manifest once and caching it
 // by name, size and modification time.
 import { createHash } from 'node:crypto';
+import { readEnvelopeHeader, type EnvelopeHeader, type PublicMetadata } from '../../crypto/envelope-header.ts';
+import { publicMetadataOf } from '../../crypto/encrypted-archive.ts';
 import { readManifest } from '../../engine/archive.ts';
-import { parseBackupFileName } from '../../engine/backup-name.ts';
+import { ENCRYPTED_EXTENSION, parseBackupFileName } from '../../engine/backup-name.ts';
 import type { BackupKind, Manifest } from '../../engine/manifest.ts';
 import type { BackupStore, StoredArchive } from '../../storage/backup-store.ts';
 
@@ -13,8 +15,15 @@ export interface Backup {
   createdAt: Date;
   sizeBytes: number;
   encrypted: boolean;
-  /** Null when the archive's manifest could not be read (see `problem`). */
+  /**
+   * What the list shows: from the manifest of a plain archive, from the authenticated
+   * public header of an encrypted one. Null when neither could be read (see `problem`).
+   */
+  summary: PublicMetadata | null;
+  /** A plain archive's manifest; null for an encrypted or unreadable one. */
   manifest: Manifest | null;
+  /** An encrypted archive's header; null for a plain one. */
+  envelope: EnvelopeHeader | null;
   problem: string | null;
 }
 
@@ -53,8 +62,8 @@ export class BackupCatalog {
   }
 
   /** Records what the writer already knows, so listing a new archive reads nothing. */
-  remember(archive: StoredArchive, manifest: Manifest, sha256: string): void {
-    const backup = toBackup(archive, manifest, null);
+  remember(archive: StoredArchive, content: Content, sha256: string): void {
+    const backup = toBackup(archive, content, null);
     this.cache.set(archive.fileName, { key: cacheKey(archive), backup, sha256: Promise.resolve(sha256) });
   }
 
@@ -67,13 +76,13 @@ export class BackupCatalog {
   }
 
   private async readBackup(archive: StoredArchive): Promise<Backup> {
-    if (archive.fileName.endsWith('.enc')) {
-      return toBackup(archive, null, 'encrypted archives cannot be read yet');
-    }
     try {
-      return toBackup(archive, await readManifest(this.store.read(archive.fileName)), null);
+      const content: Content = isEncryptedName(archive.fileName)
+        ? { envelope: await readEnvelopeHeader(this.store.read(archive.fileName)) }
+        : { manifest: await readManifest(this.store.read(archive.fileName)) };
+      return toBackup(archive, content, null);
     } catch (error) {
-      return toBackup(archive, null, (error as Error).message);
+      return toBackup(archive, {}, (error as Error).message);
     }
   }
 }
@@ -87,18 +96,30 @@ function cacheKey(archive: StoredArchive): string {
  * backup is an upload), otherwise the manifest's; the date is the manifest's, when the
  * data was taken. An unreadable archive is still listed, as an upload dated by its file.
  */
-function toBackup(archive: StoredArchive, manifest: Manifest | null, problem: string | null): Backup {
+function toBackup(archive: StoredArchive, content: Content, problem: string | null): Backup {
   const fromName = parseBackupFileName(archive.fileName);
+  const manifest = content.manifest ?? null;
+  const envelope = content.envelope ?? null;
+  const summary = manifest ? publicMetadataOf(manifest) : (envelope?.metadata ?? null);
   return {
     id: archive.fileName,
     fileName: archive.fileName,
-    kind: fromName?.kind ?? manifest?.kind ?? 'uploaded',
-    createdAt: manifest ? new Date(manifest.createdAt) : (fromName?.createdAt ?? archive.modifiedAt),
+    kind: fromName?.kind ?? summary?.kind ?? 'uploaded',
+    createdAt: summary ? new Date(summary.createdAt) : (fromName?.createdAt ?? archive.modifiedAt),
     sizeBytes: archive.sizeBytes,
-    encrypted: archive.fileName.endsWith('.enc'),
+    encrypted: isEncryptedName(archive.fileName),
+    summary,
     manifest,
+    envelope,
     problem,
   };
+}
+
+/** What an archive's first bytes tell: a plain manifest, or an encrypted header. */
+export type Content = { manifest?: Manifest; envelope?: EnvelopeHeader };
+
+function isEncryptedName(fileName: string): boolean {
+  return fileName.endsWith(ENCRYPTED_EXTENSION);
 }
 
 async function hashStream(stream: NodeJS.ReadableStream): Promise<string> {

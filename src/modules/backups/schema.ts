@@ -7,6 +7,7 @@ import {
   NotFoundError,
   RestoreInProgressError,
   ValidationError,
+  WrongPassphraseError,
 } from '../../errors.ts';
 import { builder } from '../../graphql/builder.ts';
 import { paginate } from '../../graphql/pagination.ts';
@@ -50,17 +51,17 @@ export const BackupRef = builder.objectRef<Backup>('Backup').implement({
     createdAt: t.field({ type: 'DateTime', resolve: (b) => b.createdAt }),
     sizeBytes: t.expose('sizeBytes', { type: 'SafeInt' }),
     encrypted: t.exposeBoolean('encrypted'),
-    includesMedia: t.boolean({ nullable: true, resolve: (b) => b.manifest?.includesMedia ?? null }),
-    appVersion: t.string({ nullable: true, resolve: (b) => b.manifest?.appVersion ?? null }),
-    schemaVersion: t.string({ nullable: true, resolve: (b) => b.manifest?.schemaVersion ?? null }),
-    provider: t.string({ nullable: true, resolve: (b) => b.manifest?.provider ?? null }),
-    note: t.string({ nullable: true, resolve: (b) => b.manifest?.note ?? null }),
+    includesMedia: t.boolean({ nullable: true, resolve: (b) => b.summary?.includesMedia ?? null }),
+    appVersion: t.string({ nullable: true, resolve: (b) => b.summary?.appVersion ?? null }),
+    schemaVersion: t.string({ nullable: true, resolve: (b) => b.summary?.schemaVersion ?? null }),
+    provider: t.string({ nullable: true, resolve: (b) => b.summary?.provider ?? null }),
+    note: t.string({ nullable: true, description: 'Null for an encrypted backup: the note is inside the ciphertext.', resolve: (b) => b.manifest?.note ?? null }),
     sha256: t.string({
       description: 'SHA-256 of the whole archive file.',
       resolve: (b, _args, ctx) => ctx.services.backups.sha256(b),
     }),
-    tables: t.field({ type: [TableSummary], resolve: (b) => b.manifest?.tables ?? [] }),
-    files: t.field({ type: [FileSummary], resolve: (b) => b.manifest?.files ?? [] }),
+    tables: t.field({ type: [TableSummary], description: 'Empty for an encrypted backup until it is opened (see verifyBackup).', resolve: (b) => b.manifest?.tables ?? [] }),
+    files: t.field({ type: [FileSummary], description: 'Empty for an encrypted backup.', resolve: (b) => b.manifest?.files ?? [] }),
     downloadUrl: t.string({ resolve: (b) => downloadPath(b.id) }),
     restorable: t.field({ type: Restorability, resolve: (b, _args, ctx) => ctx.services.backups.restorability(b) }),
     problem: t.string({ nullable: true, description: 'Why the manifest could not be read, if it could not.', resolve: (b) => b.problem }),
@@ -92,7 +93,10 @@ builder.queryFields((t) => ({
 const CreateBackupInput = builder.inputType('CreateBackupInput', {
   fields: (t) => ({
     includeMedia: t.boolean({ required: false, description: 'Also back up the `@backup(media)` tables. Default false.' }),
-    passphrase: t.string({ required: false, description: 'Encrypt the archive with this passphrase (not available yet).' }),
+    passphrase: t.string({
+      required: false,
+      description: 'Encrypt the archive with this passphrase (at least 8 characters); it is needed to restore. Without it, the saved passphrase is not used: manual backups are encrypted only when asked.',
+    }),
     note: t.string({ required: false, description: 'A note kept in the manifest, up to 500 characters.' }),
   }),
 });
@@ -119,12 +123,10 @@ builder.mutationFields((t) => ({
       union: { name: 'CreateBackupResult' },
     },
     resolve: async (_root, { input }, ctx) => {
-      if (input?.passphrase) {
-        throw new ValidationError('passphrase', 'encrypted backups are not available yet');
-      }
       const backup = await ctx.services.backups.create({
         kind: 'manual',
         includeMedia: input?.includeMedia,
+        passphrase: input?.passphrase,
         note: input?.note,
         trigger: 'api',
       });
@@ -141,7 +143,13 @@ builder.mutationFields((t) => ({
 }));
 
 const UploadBackupInput = builder.inputType('UploadBackupInput', {
-  fields: (t) => ({ file: t.field({ type: 'File', required: true }) }),
+  fields: (t) => ({
+    file: t.field({ type: 'File', required: true }),
+    passphrase: t.string({
+      required: false,
+      description: 'For an encrypted archive: with it, everything inside is checked before the archive is stored; without it, only its header, and the restore checks the rest.',
+    }),
+  }),
 });
 
 const UploadBackupPayload = builder.objectRef<{ backup: Backup }>('UploadBackupPayload').implement({
@@ -153,7 +161,7 @@ builder.mutationField('uploadBackup', (t) =>
     type: UploadBackupPayload,
     description: 'Stores an archive sent as a GraphQL multipart request, as kind UPLOADED, once every check has passed.',
     args: { input: t.arg({ type: UploadBackupInput, required: true }) },
-    errors: { types: [ValidationError, InvalidArchiveError], union: { name: 'UploadBackupResult' } },
-    resolve: async (_root, { input }, ctx) => ({ backup: await ctx.services.backups.upload(input.file) }),
+    errors: { types: [ValidationError, InvalidArchiveError, WrongPassphraseError], union: { name: 'UploadBackupResult' } },
+    resolve: async (_root, { input }, ctx) => ({ backup: await ctx.services.backups.upload(input.file, input.passphrase) }),
   }),
 );

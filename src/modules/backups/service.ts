@@ -5,13 +5,16 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { open as openFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ArchiveSealer, metadataMismatch, passphraseProblem, unlockArchive } from '../../crypto/encrypted-archive.ts';
+import { isEnvelope, readEnvelopeHeader, type EnvelopeHeader } from '../../crypto/envelope-header.ts';
 import { ArchiveRejectedError, verifyArchive } from '../../engine/archive-verifier.ts';
 import { checkBackup, type CheckReport } from '../../engine/backup-checker.ts';
 import { backupFileName } from '../../engine/backup-name.ts';
 import { writeBackup } from '../../engine/backup-writer.ts';
-import type { BackupKind } from '../../engine/manifest.ts';
+import type { BackupKind, Manifest } from '../../engine/manifest.ts';
 import { TargetFileMissingError } from '../../engine/target-files.ts';
 import { BackupFailedError, InsufficientSpaceError, InvalidArchiveError, NotFoundError, ValidationError } from '../../errors.ts';
 import type { ControlClient } from '../../control/control-db.ts';
@@ -25,6 +28,8 @@ export interface CreateBackupInput {
   kind: BackupKind;
   includeMedia?: boolean | null;
   note?: string | null;
+  /** Encrypts the archive (`….tar.gz.enc`); at least 8 characters. */
+  passphrase?: string | null;
   /** What asked for it: the API, the scheduler, or a restore taking its safety copy. */
   trigger: 'api' | 'schedule' | 'restore';
 }
@@ -38,6 +43,13 @@ export interface UploadedFile {
 export interface Restorability {
   ok: boolean;
   reason: string | null;
+}
+
+/** A backup's tar.gz as plaintext, however it is stored. */
+export interface ArchiveAccess {
+  open(): Readable;
+  /** Why the verified manifest cannot be trusted with this backup, or null. */
+  manifestProblem(manifest: Manifest): string | null;
 }
 
 export const MAX_NOTE_LENGTH = 500;
@@ -82,9 +94,9 @@ export class BackupService {
 
   /** Whether this target can take the backup back: readable, and no migration it does not know. */
   restorability(backup: Backup): Restorability {
-    if (!backup.manifest) return { ok: false, reason: backup.problem ?? 'the manifest cannot be read' };
+    if (!backup.summary) return { ok: false, reason: backup.problem ?? 'the manifest cannot be read' };
     const known = new Set(this.deps.target.knownMigrations);
-    const unknown = backup.manifest.migrations.filter((name) => !known.has(name));
+    const unknown = backup.summary.migrations.filter((name) => !known.has(name));
     if (unknown.length > 0) {
       return { ok: false, reason: `the backup has a newer schema: migration ${unknown.at(-1)} is unknown to this target` };
     }
@@ -97,8 +109,13 @@ export class BackupService {
       throw new ValidationError('note', `note must be at most ${MAX_NOTE_LENGTH} characters`);
     }
     const includeMedia = input.includeMedia ?? false;
+    const passphrase = input.passphrase ?? null;
+    const weak = passphrase === null ? null : passphraseProblem(passphrase);
+    if (weak) throw new ValidationError('passphrase', weak);
     // A restore's own safety backup is the one backup that runs while it holds the gate.
     if (input.trigger !== 'restore') this.deps.restoreGate.assertFree();
+    // The key is derived before the snapshot opens, so the snapshot is not held meanwhile.
+    const sealer = passphrase === null ? undefined : await ArchiveSealer.create(passphrase);
     return this.queue.run(async () => {
       await this.ensureSpace(includeMedia);
       const runId = randomUUID();
@@ -106,8 +123,9 @@ export class BackupService {
         data: { id: runId, kind: input.kind, trigger: input.trigger, status: 'RUNNING' },
       });
       try {
-        const { createdAt, fileName } = await this.freeName(input.kind);
+        const { createdAt, fileName } = await this.freeName(input.kind, sealer !== undefined);
         const { manifest, archive } = await writeBackup({
+          sealer,
           target: this.deps.target,
           store: this.deps.store,
           fileName,
@@ -118,7 +136,7 @@ export class BackupService {
           appVersion: this.deps.appVersion,
           scratchDir: this.deps.scratchDir,
         });
-        this.deps.catalog.remember(archive, manifest, archive.sha256);
+        this.deps.catalog.remember(archive, sealer ? { envelope: await readEnvelopeHeader(this.deps.store.read(fileName)) } : { manifest }, archive.sha256);
         await this.finishRun(runId, { status: 'SUCCEEDED', fileName, sizeBytes: BigInt(archive.sizeBytes) });
         return (await this.deps.catalog.get(fileName))!;
       } catch (error) {
@@ -130,12 +148,13 @@ export class BackupService {
   }
 
   /** Every hash, then a restore into a scratch database compared with the manifest; the target is not touched. */
-  async verify(id: string): Promise<CheckReport> {
+  async verify(id: string, passphrase?: string | null): Promise<CheckReport> {
     const backup = await this.require(id);
-    if (backup.encrypted) throw new ValidationError('passphrase', 'encrypted backups cannot be verified yet');
+    const access = await this.access(backup, passphrase);
     const { target } = this.deps;
     return checkBackup({
-      openArchive: () => this.deps.store.read(backup.fileName),
+      openArchive: () => access.open(),
+      manifestProblem: (manifest) => access.manifestProblem(manifest),
       compressedBytes: backup.sizeBytes,
       target: { location: target.location, schemaFiles: target.schemaFiles, migrationsDir: target.migrationsDir },
       scratchDir: this.deps.scratchDir,
@@ -146,7 +165,7 @@ export class BackupService {
    * Stores an archive a user sends, as kind `uploaded`, only once it has passed every
    * check. The client's file name is never used: the archive gets a name of our own.
    */
-  async upload(file: UploadedFile): Promise<Backup> {
+  async upload(file: UploadedFile, passphrase?: string | null): Promise<Backup> {
     if (file.size > this.deps.uploadMaxBytes) {
       throw new ValidationError('file', `the file is ${file.size} bytes; uploads are limited to ${this.deps.uploadMaxBytes} (UPLOAD_MAX_BYTES)`);
     }
@@ -154,18 +173,51 @@ export class BackupService {
     await mkdir(this.deps.scratchDir, { recursive: true });
     try {
       await pipeline(Readable.from(file.stream() as unknown as AsyncIterable<Uint8Array>), createWriteStream(staging, { flags: 'wx', mode: 0o600 }));
-      const { manifest } = await verifyArchive(createReadStream(staging), file.size).catch((error: unknown) => {
-        throw error instanceof ArchiveRejectedError ? new InvalidArchiveError(error.message) : error;
-      });
+      const content = await this.checkUpload(staging, file.size, passphrase ?? null);
       return await this.queue.run(async () => {
-        const { fileName } = await this.freeName('uploaded');
+        const { fileName } = await this.freeName('uploaded', content.envelope !== undefined);
         const archive = await this.deps.store.write(fileName, createReadStream(staging));
-        this.deps.catalog.remember(archive, manifest, archive.sha256);
+        this.deps.catalog.remember(archive, content, archive.sha256);
         return (await this.deps.catalog.get(fileName))!;
       });
     } finally {
       await rm(staging, { force: true });
     }
+  }
+
+  /**
+   * The backup's tar.gz as plaintext. An encrypted backup needs its passphrase, checked
+   * here against the header (WrongPassphraseError) before a byte of data is read.
+   */
+  async access(backup: Backup, passphrase?: string | null): Promise<ArchiveAccess> {
+    const read = () => this.deps.store.read(backup.fileName);
+    if (!backup.encrypted) return { open: read, manifestProblem: () => null };
+    if (!backup.envelope) throw new InvalidArchiveError(backup.problem ?? 'the encrypted archive cannot be read');
+    if (!passphrase) throw new ValidationError('passphrase', 'this backup is encrypted: its passphrase is needed');
+    const unlocked = await unlockArchive(read, passphrase);
+    return { open: () => unlocked.open(), manifestProblem: (manifest) => metadataMismatch(unlocked.header.metadata, manifest) };
+  }
+
+  /**
+   * A plain upload passes the full check. An encrypted one has its header checked, and
+   * with its passphrase, everything inside too; without it, the restore checks it later.
+   */
+  private async checkUpload(staging: string, size: number, passphrase: string | null): Promise<{ manifest?: Manifest; envelope?: EnvelopeHeader }> {
+    const rejected = (error: unknown) => {
+      throw error instanceof ArchiveRejectedError ? new InvalidArchiveError(error.message) : error;
+    };
+    if (!isEnvelope(await readHead(staging))) {
+      const { manifest } = await verifyArchive(createReadStream(staging), size).catch(rejected);
+      return { manifest };
+    }
+    const envelope = await readEnvelopeHeader(createReadStream(staging));
+    if (passphrase) {
+      const unlocked = await unlockArchive(() => createReadStream(staging), passphrase);
+      const { manifest } = await verifyArchive(unlocked.open(), size).catch(rejected);
+      const mismatch = metadataMismatch(envelope.metadata, manifest);
+      if (mismatch) throw new InvalidArchiveError(mismatch);
+    }
+    return { envelope };
   }
 
   async delete(id: string): Promise<string> {
@@ -179,10 +231,10 @@ export class BackupService {
   }
 
   /** Names carry the time to the second; a second backup within it waits for the next. */
-  private async freeName(kind: BackupKind): Promise<{ createdAt: Date; fileName: string }> {
+  private async freeName(kind: BackupKind, encrypted: boolean): Promise<{ createdAt: Date; fileName: string }> {
     for (;;) {
       const createdAt = new Date();
-      const fileName = backupFileName(this.deps.target.name, createdAt, kind);
+      const fileName = backupFileName(this.deps.target.name, createdAt, kind, encrypted);
       if (!(await this.deps.store.stat(fileName))) return { createdAt, fileName };
       await sleep(1000 - createdAt.getMilliseconds());
     }
@@ -190,10 +242,22 @@ export class BackupService {
 
   /** Refuses early when the folder cannot hold another backup the size of the last one. */
   private async ensureSpace(includeMedia: boolean): Promise<void> {
-    const last = (await this.deps.catalog.list()).find((b) => (b.manifest?.includesMedia ?? false) === includeMedia);
+    const last = (await this.deps.catalog.list()).find((b) => (b.summary?.includesMedia ?? false) === includeMedia);
     if (!last) return;
     const required = Math.ceil(last.sizeBytes * SPACE_MARGIN);
     const available = await this.deps.store.freeBytes();
     if (available < required) throw new InsufficientSpaceError(required, available);
+  }
+}
+
+/** The first bytes of a file: enough to tell an encrypted archive from a plain one. */
+async function readHead(file: string): Promise<Buffer> {
+  const handle = await openFile(file, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
   }
 }

@@ -1,6 +1,6 @@
 // GraphQL for verifyBackup: a report of every hash and of a trial restore.
 import type { CheckReport, TableCheck } from '../../engine/backup-checker.ts';
-import { NotFoundError, ValidationError } from '../../errors.ts';
+import { InvalidArchiveError, NotFoundError, ValidationError, WrongPassphraseError } from '../../errors.ts';
 import { builder } from '../../graphql/builder.ts';
 
 const TableVerification = builder.objectRef<TableCheck>('TableVerification').implement({
@@ -22,7 +22,10 @@ const VerifyReport = builder.objectRef<CheckReport>('VerifyReport').implement({
 });
 
 const VerifyBackupInput = builder.inputType('VerifyBackupInput', {
-  fields: (t) => ({ backupId: t.id({ required: true }), passphrase: t.string({ required: false }) }),
+  fields: (t) => ({
+    backupId: t.id({ required: true }),
+    passphrase: t.string({ required: false, description: 'Needed for an encrypted backup.' }),
+  }),
 });
 
 const VerifyBackupPayload = builder.objectRef<{ report: CheckReport }>('VerifyBackupPayload').implement({
@@ -34,7 +37,12 @@ builder.mutationField('verifyBackup', (t) =>
     type: VerifyBackupPayload,
     description: 'Checks every hash, then restores into a scratch database and compares each table with the manifest. The target is not touched.',
     args: { input: t.arg({ type: VerifyBackupInput, required: true }) },
-    errors: { types: [NotFoundError, ValidationError], union: { name: 'VerifyBackupResult' } },
-    resolve: async (_root, { input }, ctx) => ({ report: await ctx.services.backups.verify(String(input.backupId)) }),
+    errors: {
+      types: [NotFoundError, ValidationError, WrongPassphraseError, InvalidArchiveError],
+      union: { name: 'VerifyBackupResult' },
+    },
+    resolve: async (_root, { input }, ctx) => ({
+      report: await ctx.services.backups.verify(String(input.backupId), input.passphrase),
+    }),
   }),
 );

@@ -1,6 +1,13 @@
 // GraphQL for restores: the job, the restoreBackup mutation, and live progress.
 import { GraphQLError } from 'graphql';
-import { InvalidArchiveError, NewerSchemaError, NotFoundError, RestoreInProgressError, ValidationError } from '../../errors.ts';
+import {
+  InvalidArchiveError,
+  NewerSchemaError,
+  NotFoundError,
+  RestoreInProgressError,
+  ValidationError,
+  WrongPassphraseError,
+} from '../../errors.ts';
 import { builder } from '../../graphql/builder.ts';
 import { BackupRef } from '../backups/schema.ts';
 import type { RestoreJob, RestoreProgress } from './service.ts';
@@ -51,7 +58,10 @@ builder.queryField('restoreJob', (t) =>
 );
 
 const RestoreBackupInput = builder.inputType('RestoreBackupInput', {
-  fields: (t) => ({ backupId: t.id({ required: true }), passphrase: t.string({ required: false }) }),
+  fields: (t) => ({
+    backupId: t.id({ required: true }),
+    passphrase: t.string({ required: false, description: 'Needed for an encrypted backup; checked before the job starts.' }),
+  }),
 });
 
 const RestoreBackupPayload = builder.objectRef<{ job: RestoreJob }>('RestoreBackupPayload').implement({
@@ -64,7 +74,7 @@ builder.mutationField('restoreBackup', (t) =>
     description: 'Starts a restore and returns its job at once; follow it with `restoreProgress`.',
     args: { input: t.arg({ type: RestoreBackupInput, required: true }) },
     errors: {
-      types: [NotFoundError, ValidationError, NewerSchemaError, RestoreInProgressError, InvalidArchiveError],
+      types: [NotFoundError, ValidationError, WrongPassphraseError, NewerSchemaError, RestoreInProgressError, InvalidArchiveError],
       union: { name: 'RestoreBackupResult' },
     },
     resolve: async (_root, { input }, ctx) => ({
