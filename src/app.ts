@@ -18,7 +18,11 @@ import { RestoreGate } from './modules/restores/gate.ts';
 import { RestoreService } from './modules/restores/service.ts';
 import { SystemService } from './modules/system/service.ts';
 import { prepareStartup } from './startup.ts';
-import { LocalFolderStore } from './storage/local-folder-store.ts';
+import { SwitchableFolderStore } from './storage/switchable-store.ts';
+import { loadSecretKey } from './crypto/secret-box.ts';
+import { openEventBus } from './graphql/pubsub.ts';
+import { SettingsService } from './modules/settings/service.ts';
+import { Scheduler } from './scheduler/scheduler.ts';
 import { listAppliedMigrations } from './target/applied-migrations.ts';
 import { APP_VERSION } from './version.ts';
 
@@ -37,9 +41,23 @@ export interface App {
 }
 
 export async function buildApp(config: Config): Promise<App> {
-  const { control, target } = await prepareStartup(config);
-  const store = new LocalFolderStore(config.backupDir);
+  // Redis first: a wrong REDIS_URL stops start-up before anything else is opened.
+  const bus = await openEventBus(config.redisUrl);
+  const { control, target } = await prepareStartup(config).catch(async (error: unknown) => {
+    await bus.close();
+    throw error;
+  });
+  // The backup folder is a setting (unless BACKUP_DIR fixes it): the store follows it.
+  const store = new SwitchableFolderStore(config.backupDir);
   await store.removeLeftovers();
+  const settings = new SettingsService({
+    control: control.client,
+    store,
+    defaultBackupDir: config.backupDir,
+    backupDirFixed: config.backupDirFixed,
+    secretKey: () => loadSecretKey(config.dataDir),
+  });
+  await settings.init();
   const catalog = new BackupCatalog(store);
   const restoreGate = new RestoreGate();
   const backups = new BackupService({
@@ -52,12 +70,24 @@ export async function buildApp(config: Config): Promise<App> {
     restoreGate,
     uploadMaxBytes: config.uploadMaxBytes,
   });
-  const restores = new RestoreService({ backups, store, target, control: control.client, gate: restoreGate, scratchDir: config.scratchDir });
+  const restores = new RestoreService({
+    backups,
+    store,
+    target,
+    control: control.client,
+    gate: restoreGate,
+    scratchDir: config.scratchDir,
+    events: bus.events,
+  });
   await restores.recoverInterrupted();
+  const scheduler = new Scheduler({ control: control.client, controlProvider: config.controlDatabase.provider, settings, backups, restoreGate });
+  await scheduler.start();
   const services: Services = {
     backups,
     restores,
     system: new SystemService({ target, store, appVersion: APP_VERSION, controlProvider: config.controlDatabase.provider }),
+    settings,
+    scheduler,
   };
 
   const yoga = createYoga<Record<string, unknown>, Context>({
@@ -136,9 +166,11 @@ export async function buildApp(config: Config): Promise<App> {
         });
       }),
     async stop() {
+      await scheduler.stop();
       await wsServer.dispose();
       await closeServer(server);
       await control.close();
+      await bus.close();
     },
   };
 }

@@ -30,6 +30,8 @@ export interface Config {
   target: TargetConfig;
   /** Largest archive `uploadBackup` accepts. */
   uploadMaxBytes: number;
+  /** Redis for pub/sub across instances; null keeps events in process. */
+  redisUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -82,11 +84,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   }
 
   const uploadMaxBytes = parseByteCount('UPLOAD_MAX_BYTES', value('UPLOAD_MAX_BYTES') ?? String(DEFAULT_UPLOAD_MAX_BYTES));
+  const redisUrl = value('REDIS_URL') === undefined ? null : parseRedisUrl(value('REDIS_URL')!);
 
   return {
     host,
     port,
     uploadMaxBytes,
+    redisUrl,
     dataDir,
     backupDir,
     backupDirFixed: value('BACKUP_DIR') !== undefined,
@@ -103,6 +107,19 @@ function parseByteCount(variable: string, text: string): number {
   const bytes = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(bytes) || bytes < 1) throw new ConfigError(variable, `must be a number of bytes, not "${text}"`);
   return bytes;
+}
+
+function parseRedisUrl(text: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // reported below
+  }
+  if (!url || !['redis:', 'rediss:'].includes(url.protocol) || !url.hostname) {
+    throw new ConfigError('REDIS_URL', `must be a redis:// or rediss:// URL, not "${text}"`);
+  }
+  return text;
 }
 
 function parsePort(text: string): number {

@@ -47,6 +47,8 @@ const cases: [string, Record<string, string>][] = [
   ['BACKUP_DIR', { BACKUP_DIR: '/dev/null/backups' }],
   ['DATA_DIR', { DATA_DIR: '/etc/hostname/data' }],
   ['TARGET_NAME', { TARGET_NAME: 'my app' }],
+  ['REDIS_URL', { REDIS_URL: 'http://127.0.0.1:6379' }],
+  ['REDIS_URL', { REDIS_URL: 'redis://127.0.0.1:1' }],
 ];
 
 for (const [variable, env] of cases) {

@@ -1,10 +1,10 @@
 // The backup folder on a local (or mounted) file system.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, rm, statfs, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, rm, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { looksLikeArchive } from '../engine/backup-name.ts';
 import { ArchiveExistsError, type BackupStore, type StoredArchive, type WrittenArchive } from './backup-store.ts';
@@ -47,13 +47,22 @@ export class LocalFolderStore implements BackupStore {
 
   async write(fileName: string, source: Readable): Promise<WrittenArchive> {
     if (!isPlainArchiveName(fileName)) throw new Error(`not an archive name: ${fileName}`);
-    await mkdir(this.location, { recursive: true });
     const finalPath = path.join(this.location, fileName);
     const tempPath = path.join(
       this.location,
       `${TEMP_PREFIX}${os.hostname()}~${process.pid}~${randomBytes(4).toString('hex')}~${fileName}`,
     );
-    const handle = await open(tempPath, 'wx', 0o600);
+    let handle: FileHandle;
+    try {
+      await mkdir(this.location, { recursive: true });
+      handle = await open(tempPath, 'wx', 0o600);
+    } catch (error) {
+      // A folder that is gone, read-only or full. The source is drained before the error goes
+      // up: a source abandoned half-read may still open its inputs after the caller removed
+      // them, and that error would then have no one to report to.
+      await pipeline(source, new Writable({ write: (_chunk, _encoding, done) => done() })).catch(() => {});
+      throw error;
+    }
     const hash = createHash('sha256');
     let size = 0;
     try {

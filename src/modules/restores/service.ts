@@ -1,7 +1,6 @@
 // Runs restores: one at a time, in the background, after every check and a safety
 // backup, reporting progress to watchers. Knows nothing of GraphQL.
 import { randomUUID } from 'node:crypto';
-import { EventEmitter, on } from 'node:events';
 import { verifyArchive, ArchiveRejectedError } from '../../engine/archive-verifier.ts';
 import { stageFileRestore, type StagedFileRestore } from '../../engine/file-restorer.ts';
 import { withMigratedBackup } from '../../engine/forward-migration.ts';
@@ -13,6 +12,8 @@ import type { Target } from '../../target/target.ts';
 import type { Backup } from '../backups/catalog.ts';
 import type { BackupService } from '../backups/service.ts';
 import type { RestoreGate } from './gate.ts';
+import type { Events } from '../../graphql/pubsub.ts';
+import { followProgress } from './progress-feed.ts';
 
 export type RestoreStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 export type RestorePhase = 'QUEUED' | 'VERIFYING' | 'SAFETY_BACKUP' | 'MIGRATING' | 'RESTORING' | 'FINISHING' | 'DONE';
@@ -43,7 +44,6 @@ export interface RestoreProgress {
 const PROGRESS_INTERVAL_MS = 250;
 
 export class RestoreService {
-  private readonly events = new EventEmitter();
   private readonly latest = new Map<string, RestoreProgress>();
 
   constructor(
@@ -54,10 +54,10 @@ export class RestoreService {
       control: ControlClient;
       gate: RestoreGate;
       scratchDir: string;
+      /** Progress goes out here: in process, or through Redis to every instance. */
+      events: Events;
     },
-  ) {
-    this.events.setMaxListeners(0);
-  }
+  ) {}
 
   /** Marks jobs a previous process left running as failed: their transaction never committed. */
   async recoverInterrupted(): Promise<void> {
@@ -112,36 +112,25 @@ export class RestoreService {
 
   /** The job's current state first, then every event until it ends; null for an unknown job. */
   async watch(id: string): Promise<AsyncGenerator<RestoreProgress> | null> {
-    const events = on(this.events, id) as AsyncIterableIterator<[RestoreProgress]>;
-    const current = this.latest.get(id) ?? (await this.finishedProgress(id));
-    if (!current) {
-      await events.return?.();
-      return null;
-    }
-    return (async function* () {
-      try {
-        yield current;
-        if (isFinal(current)) return;
-        for await (const [event] of events) {
-          yield event;
-          if (isFinal(event)) return;
-        }
-      } finally {
-        await events.return?.();
-      }
-    })();
+    return followProgress({
+      events: this.deps.events.subscribe('restoreProgress', id),
+      current: async () => this.latest.get(id) ?? (await this.finishedProgress(id)),
+      // A job running on another instance: its end is read from the database too.
+      ended: async () => (this.latest.has(id) ? null : this.finishedProgress(id)),
+    });
   }
 
   private async finishedProgress(id: string): Promise<RestoreProgress | null> {
     const job = await this.get(id);
     if (!job) return null;
-    return { job, phase: 'DONE', table: null, tablesDone: 0, tablesTotal: 0, rowsDone: 0, rowsTotal: 0, message: job.error };
+    const phase = isFinal({ job } as RestoreProgress) ? 'DONE' : 'QUEUED';
+    return { job, phase, table: null, tablesDone: 0, tablesTotal: 0, rowsDone: 0, rowsTotal: 0, message: job.error };
   }
 
   private publish(progress: RestoreProgress): void {
     const event = { ...progress, job: { ...progress.job } };
     this.latest.set(progress.job.id, event);
-    this.events.emit(progress.job.id, event);
+    this.deps.events.publish('restoreProgress', progress.job.id, event);
   }
 
   private async run(job: RestoreJob, backup: Backup): Promise<void> {

@@ -1,0 +1,57 @@
+// A restore's progress as one stream for a subscriber: the current state first, then each
+// event from the pub/sub until the job ends. A job running on another instance is also
+// checked in the database now and then, so a missed last event cannot leave a watcher waiting.
+import type { RestoreProgress } from './service.ts';
+
+/** How often the database is asked whether a job watched from another instance has ended. */
+export const END_POLL_MS = 1000;
+
+export interface ProgressSource {
+  /** The job's events from the pub/sub. */
+  events: AsyncIterable<RestoreProgress>;
+  /** The state now, or null for an unknown job. */
+  current(): Promise<RestoreProgress | null>;
+  /** The final state when the job has ended elsewhere; null while it runs (or runs here). */
+  ended(): Promise<RestoreProgress | null>;
+}
+
+export async function followProgress(source: ProgressSource): Promise<AsyncGenerator<RestoreProgress> | null> {
+  const iterator = source.events[Symbol.asyncIterator]();
+  // Listening starts before the current state is read, so no event falls in between.
+  let pending = iterator.next();
+  const current = await source.current();
+  if (!current) {
+    await iterator.return?.();
+    return null;
+  }
+  return (async function* () {
+    try {
+      yield current;
+      if (isFinal(current)) return;
+      for (;;) {
+        let timer: NodeJS.Timeout | undefined;
+        const poll = new Promise<'poll'>((resolve) => (timer = setTimeout(() => resolve('poll'), END_POLL_MS)));
+        const next = await Promise.race([pending, poll]);
+        clearTimeout(timer);
+        if (next === 'poll') {
+          const end = await source.ended();
+          if (end && isFinal(end)) {
+            yield end;
+            return;
+          }
+          continue;
+        }
+        if (next.done) return;
+        pending = iterator.next();
+        yield next.value;
+        if (isFinal(next.value)) return;
+      }
+    } finally {
+      await iterator.return?.();
+    }
+  })();
+}
+
+export function isFinal(progress: RestoreProgress): boolean {
+  return progress.job.status === 'SUCCEEDED' || progress.job.status === 'FAILED';
+}
