@@ -1,0 +1,52 @@
+// One full backup (media included, gzip, no encryption) of the target the environment
+// names, exactly as the engine writes it, into the folder given as the only argument.
+// A child of bench/run.ts, run under /usr/bin/time so that its peak memory is the
+// kernel's figure for this process alone. Prints one JSON line on stdout.
+// It leaves out what BackupService.create adds around writeBackup: the control
+// database's run record and the free-space check (a few milliseconds).
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig } from '../src/config.ts';
+import { backupFileName } from '../src/engine/backup-name.ts';
+import { writeBackup } from '../src/engine/backup-writer.ts';
+import { LocalFolderStore } from '../src/storage/local-folder-store.ts';
+import { loadTarget } from '../src/target/target.ts';
+import { APP_VERSION } from '../src/version.ts';
+
+const outDir = process.argv[2];
+if (!outDir) {
+  console.error('usage: node --import tsx bench/backup-once.ts <output folder>');
+  process.exit(2);
+}
+
+const started = performance.now();
+const config = loadConfig();
+const target = await loadTarget(config.target);
+const createdAt = new Date();
+const fileName = backupFileName(target.name, createdAt, 'manual');
+const scratchDir = path.join(config.dataDir, 'tmp');
+await mkdir(scratchDir, { recursive: true });
+try {
+  const { manifest, archive } = await writeBackup({
+    target,
+    store: new LocalFolderStore(path.resolve(outDir)),
+    fileName,
+    kind: 'manual',
+    includeMedia: true,
+    note: null,
+    createdAt,
+    appVersion: APP_VERSION,
+    scratchDir,
+  });
+  const rows = manifest.tables.reduce((sum, table) => sum + table.rows, 0);
+  const result = {
+    archive: path.join(path.resolve(outDir), fileName),
+    archiveBytes: archive.sizeBytes,
+    rows,
+    tables: manifest.tables.map((table) => ({ name: table.name, rows: table.rows })),
+    operationMs: performance.now() - started,
+  };
+  process.stdout.write(JSON.stringify(result) + '\n');
+} finally {
+  await rm(scratchDir, { recursive: true, force: true });
+}

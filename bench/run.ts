@@ -1,0 +1,736 @@
+// `npm run bench`: the benchmark of issue 6. For each size and database it seeds a fresh
+// example library, then measures, alternating product and baseline in the same run:
+//   backup:  this product (full backup, gzip)  vs  `sqlite3 DB .dump | gzip`  /  `pg_dump -Fc`
+//   restore: this product (verify + load)     vs  `gunzip -c | sqlite3`    /  `pg_restore -j 1`
+// Every measured command is a child process under GNU time (`/usr/bin/time -v`); its peak
+// memory is the kernel's maximum resident set size, not a sample. A pipeline's peak is the
+// sum of its stages' peaks. Wall time is measured around the child, start-up included.
+//
+//   npm run bench -- [--sizes 10000,100000,1000000] [--providers sqlite,postgresql] [--repeat N]
+//
+// Prints a markdown table (ratios are product ÷ baseline), writes bench/results/<time>.json
+// and bench/results/latest.md. Every temporary database and folder is removed at the end.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { EXAMPLE_APP_DIR, PROJECT_ROOT } from '../src/config.ts';
+import { createAdapterFactory } from '../src/prisma/adapters.ts';
+import { parseDatabaseUrl, type Provider } from '../src/prisma/database-url.ts';
+import { applyMigrations } from '../src/prisma/schema-engine.ts';
+import { readSchemaFiles } from '../src/prisma/schema-files.ts';
+
+const GNU_TIME = '/usr/bin/time';
+const PG_HOST = '127.0.0.1';
+const PG_PORT = 5432;
+const PG_USER = 'postgres';
+const RESULTS_DIR = path.join(PROJECT_ROOT, 'bench', 'results');
+/** The issue's memory target: under 200 MB (10^6 bytes) of peak RSS at every size. */
+const MEMORY_TARGET_KIB = (200 * 1000 * 1000) / 1024;
+
+class BenchError extends Error {}
+
+type Operation = 'backup' | 'restore';
+type Tool = 'product' | 'baseline';
+
+interface Measurement {
+  round: number;
+  operation: Operation;
+  tool: Tool;
+  command: string;
+  wallMs: number;
+  /** GNU time's "Maximum resident set size", summed over a pipeline's stages. */
+  peakKiB: number;
+  peakKiBByStage: number[];
+  rowsPerSecond: number;
+  /** What the backup wrote (the restore's input for restores). */
+  archiveBytes: number;
+  /** The product's own time for the operation, without Node start-up and module loading. */
+  inProcessMs?: number;
+  /** 1-minute load average just before the run: other work on the machine shows here. */
+  loadAverage: number;
+}
+
+interface Summary {
+  product: { wallMs: number; peakKiB: number; archiveBytes: number; rowsPerSecond: number };
+  baseline: { wallMs: number; peakKiB: number; archiveBytes: number; rowsPerSecond: number };
+  ratio: { time: number; size: number; memory: number };
+}
+
+interface CaseResult {
+  provider: Provider;
+  items: number;
+  rows: number;
+  tables: { name: string; rows: number }[];
+  seedMs: number;
+  runs: Measurement[];
+  summary: Record<Operation, Summary>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Clean-up: everything temporary is registered the moment it exists and removed at the
+// end (or as soon as it is no longer needed), whether the run succeeds, fails or is stopped.
+
+const cleanups = new Map<number, () => Promise<void>>();
+let nextCleanup = 0;
+const running = new Set<ChildProcess>();
+
+function onCleanup(fn: () => Promise<void>): () => Promise<void> {
+  const id = nextCleanup++;
+  cleanups.set(id, fn);
+  return async () => {
+    if (!cleanups.delete(id)) return;
+    await fn();
+  };
+}
+
+async function cleanupAll(): Promise<void> {
+  await cleanupFrom(0);
+}
+
+/** Runs the clean-ups registered since `mark`, newest first. */
+async function cleanupFrom(mark: number): Promise<void> {
+  for (const id of [...cleanups.keys()].filter((id) => id >= mark).reverse()) {
+    const fn = cleanups.get(id)!;
+    cleanups.delete(id);
+    await fn().catch((error: unknown) => console.error(`bench: clean-up: ${firstLine(error)}`));
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\nbench: stopped by ${signal}; cleaning up`);
+    for (const child of running) child.kill('SIGTERM');
+    // Give the children a moment to let go of their databases.
+    setTimeout(() => void cleanupAll().finally(() => process.exit(130)), 500);
+  });
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
+}
+
+// ---------------------------------------------------------------------------------------
+// Children
+
+interface ChildOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Forward the child's stdout to ours (seeding progress) instead of capturing it. */
+  showOutput?: boolean;
+}
+
+interface ChildOutput {
+  stdout: string;
+}
+
+/** Runs a command to its end; anything but exit code 0 is a BenchError with its last error line. */
+function runChild(label: string, command: string, args: string[], options: ChildOptions = {}): Promise<ChildOutput> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: PROJECT_ROOT,
+      env: options.env ?? process.env,
+      stdio: ['ignore', options.showOutput ? 'inherit' : 'pipe', 'pipe'],
+    });
+    running.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-8192)));
+    child.on('error', (error) => {
+      running.delete(child);
+      reject(new BenchError(`${label}: cannot run ${command}: ${error.message}`));
+    });
+    child.on('close', (code, signal) => {
+      running.delete(child);
+      if (code === 0) return resolve({ stdout });
+      const lines = stderr
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line && !/^at |^\^|^Node\.js v/.test(line));
+      const reason = [...lines].reverse().find((line) => /error|fatal|failed/i.test(line)) ?? lines.at(-1) ?? 'no error output';
+      reject(new BenchError(`${label} failed (${signal ?? `exit code ${code}`}): ${reason}`));
+    });
+  });
+}
+
+/** GNU time's report of one process: its maximum resident set size in KiB. */
+async function readPeakKiB(timeFile: string): Promise<number> {
+  const report = await readFile(timeFile, 'utf8');
+  const match = /Maximum resident set size \(kbytes\): (\d+)/.exec(report);
+  if (!match) throw new BenchError(`no "Maximum resident set size" in GNU time's report ${timeFile}`);
+  return Number(match[1]);
+}
+
+interface Timed {
+  wallMs: number;
+  peakKiBByStage: number[];
+  stdout: string;
+}
+
+/**
+ * Runs a measured command. `stages` are the commands of a pipeline (one for a single
+ * process), joined with `|` under bash with pipefail; `redirect` is the last stage's
+ * output file. Each stage runs under its own GNU time.
+ */
+async function measure(label: string, work: string, stages: string[][], redirect: string | null, env?: NodeJS.ProcessEnv): Promise<Timed> {
+  const timeFiles = stages.map((_, i) => path.join(work, `time-${process.pid}-${i}.txt`));
+  const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+  const script =
+    'set -o pipefail; ' +
+    stages.map((stage, i) => [GNU_TIME, '-v', '-o', timeFiles[i]!, ...stage].map(quote).join(' ')).join(' | ') +
+    (redirect ? ` > ${quote(redirect)}` : '');
+  const started = performance.now();
+  const { stdout } = await runChild(label, 'bash', ['-c', script], { env });
+  const wallMs = performance.now() - started;
+  const peakKiBByStage = await Promise.all(timeFiles.map(readPeakKiB));
+  await Promise.all(timeFiles.map((file) => rm(file, { force: true })));
+  return { wallMs, peakKiBByStage, stdout };
+}
+
+// ---------------------------------------------------------------------------------------
+// Databases
+
+function pgUrl(database: string): string {
+  return `postgresql://${PG_USER}@${PG_HOST}:${PG_PORT}/${database}`;
+}
+
+async function psql(sql: string): Promise<string> {
+  const { stdout } = await runChild(`psql (${sql})`, 'psql', ['-h', PG_HOST, '-p', String(PG_PORT), '-U', PG_USER, '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qAtc', sql]);
+  return stdout.trim();
+}
+
+let databaseCount = 0;
+/** A new, empty PostgreSQL database, dropped at the end at the latest. */
+async function createPgDatabase(): Promise<{ name: string; drop: () => Promise<void> }> {
+  const name = `bcp_bench_${process.pid}_${++databaseCount}`;
+  await psql(`CREATE DATABASE "${name}"`);
+  const drop = onCleanup(async () => void (await psql(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)));
+  return { name, drop };
+}
+
+/** A SQLite file in WAL mode, as the example app (and the README) sets it up. */
+function createSqliteFile(file: string): void {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.close();
+}
+
+/** The example's migrations, applied as the app does at start-up: an empty database of the same schema. */
+async function migrateExample(url: string): Promise<void> {
+  const location = parseDatabaseUrl(url);
+  const variantDir = path.join(EXAMPLE_APP_DIR, location.provider);
+  const handle = createAdapterFactory(location);
+  try {
+    await applyMigrations(await readSchemaFiles(path.join(variantDir, 'schema.prisma')), path.join(variantDir, 'migrations'), handle.factory);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Row counts of the given tables: each restore is checked against the manifest (untimed). */
+async function countRows(provider: Provider, where: string, tables: string[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const sql = (table: string) => `SELECT COUNT(*) AS n FROM "${table.replace(/"/g, '""')}"`;
+  if (provider === 'sqlite') {
+    const db = new Database(where, { readonly: true });
+    try {
+      for (const table of tables) counts.set(table, Number((db.prepare(sql(table)).get() as { n: number }).n));
+    } finally {
+      db.close();
+    }
+    return counts;
+  }
+  const client = new pg.Client({ connectionString: pgUrl(where) });
+  await client.connect();
+  try {
+    for (const table of tables) counts.set(table, Number((await client.query<{ n: string }>(sql(table))).rows[0]!.n));
+  } finally {
+    await client.end();
+  }
+  return counts;
+}
+
+async function checkRestored(label: string, provider: Provider, where: string, expected: { name: string; rows: number }[]): Promise<void> {
+  const counts = await countRows(provider, where, expected.map((t) => t.name));
+  for (const table of expected) {
+    if (counts.get(table.name) !== table.rows) {
+      throw new BenchError(`${label} left ${counts.get(table.name)} rows in ${table.name}, the backup has ${table.rows}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// One case: a size on a database
+
+interface Source {
+  provider: Provider;
+  /** Environment for the product's children and the seed. */
+  env: NodeJS.ProcessEnv;
+  /** The SQLite file, or the PostgreSQL database name. */
+  where: string;
+  work: string;
+}
+
+function productEnv(dataDir: string, url: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, TARGET_DATABASE_URL: url };
+  // The bundled example as the target, whatever the caller's shell has set.
+  for (const name of ['TARGET_SCHEMA', 'TARGET_MIGRATIONS', 'TARGET_FILES', 'TARGET_NAME', 'BACKUP_DIR', 'CONTROL_DATABASE_URL']) delete env[name];
+  return env;
+}
+
+async function prepareSource(provider: Provider, items: number, work: string): Promise<{ source: Source; seedMs: number }> {
+  const dataDir = path.join(work, 'data');
+  const exampleDir = path.join(dataDir, 'example');
+  await mkdir(exampleDir, { recursive: true });
+  // The example's config.toml and secrets/: the target files every backup carries.
+  await cp(path.join(EXAMPLE_APP_DIR, 'template'), exampleDir, { recursive: true });
+  let where: string;
+  let url: string;
+  if (provider === 'sqlite') {
+    where = path.join(exampleDir, 'media-library.db');
+    createSqliteFile(where);
+    url = `file:${where}`;
+  } else {
+    where = (await createPgDatabase()).name;
+    url = pgUrl(where);
+  }
+  const env = productEnv(dataDir, url);
+  console.log(`\n== ${provider}, ${items.toLocaleString('en-US')} items: seeding`);
+  const started = performance.now();
+  await runChild(`npm run seed -- --items ${items}`, 'npm', ['run', '--silent', 'seed', '--', '--items', String(items)], { env, showOutput: true });
+  return { source: { provider, env, where, work }, seedMs: performance.now() - started };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+async function runCase(provider: Provider, items: number, repeat: number): Promise<CaseResult> {
+  const mark = nextCleanup;
+  const work = await mkdtemp(path.join(os.tmpdir(), `bcp-bench-${provider}-`));
+  onCleanup(() => rm(work, { recursive: true, force: true }));
+  try {
+    const { source, seedMs } = await prepareSource(provider, items, work);
+    const runs: Measurement[] = [];
+    let rows = 0;
+    let tables: { name: string; rows: number }[] = [];
+    const record = (m: Omit<Measurement, 'rowsPerSecond'>) => {
+      const measurement = { ...m, rowsPerSecond: rows / (m.wallMs / 1000) };
+      runs.push(measurement);
+      console.log(
+        `   ${m.operation.padEnd(7)} ${m.tool.padEnd(8)} ${fmtMs(m.wallMs).padStart(8)}  peak ${fmtKiB(m.peakKiB).padStart(9)}  ${fmtBytes(m.archiveBytes).padStart(9)}  ${m.command}`,
+      );
+    };
+
+    for (let round = 1; round <= repeat; round++) {
+      const roundDir = path.join(work, `round-${round}`);
+      await mkdir(roundDir);
+      const archiveDir = path.join(roundDir, 'archives');
+
+      // Backup: the product, then the baseline.
+      let load = os.loadavg()[0]!;
+      const productBackup = await measure(
+        'product backup',
+        roundDir,
+        [[process.execPath, '--import', 'tsx', 'bench/backup-once.ts', archiveDir]],
+        null,
+        source.env,
+      );
+      const written = JSON.parse(productBackup.stdout.trim().split('\n').at(-1)!) as {
+        archive: string;
+        archiveBytes: number;
+        rows: number;
+        tables: { name: string; rows: number }[];
+        operationMs: number;
+      };
+      rows = written.rows;
+      tables = written.tables;
+      record({
+        round,
+        operation: 'backup',
+        tool: 'product',
+        command: 'writeBackup (full, gzip)',
+        wallMs: productBackup.wallMs,
+        peakKiB: sum(productBackup.peakKiBByStage),
+        peakKiBByStage: productBackup.peakKiBByStage,
+        archiveBytes: written.archiveBytes,
+        inProcessMs: written.operationMs,
+        loadAverage: load,
+      });
+
+      load = os.loadavg()[0]!;
+      let dumpFile: string;
+      let baselineBackup: Timed;
+      let baselineCommand: string;
+      if (provider === 'sqlite') {
+        dumpFile = path.join(roundDir, 'dump.sql.gz');
+        baselineCommand = 'sqlite3 DB .dump | gzip';
+        baselineBackup = await measure(baselineCommand, roundDir, [['sqlite3', source.where, '.dump'], ['gzip']], dumpFile);
+      } else {
+        dumpFile = path.join(roundDir, 'dump.pgdump');
+        baselineCommand = 'pg_dump -Fc';
+        baselineBackup = await measure(
+          baselineCommand,
+          roundDir,
+          [['pg_dump', '-Fc', '-h', PG_HOST, '-p', String(PG_PORT), '-U', PG_USER, '-f', dumpFile, source.where]],
+          null,
+        );
+      }
+      const dumpBytes = (await stat(dumpFile)).size;
+      record({
+        round,
+        operation: 'backup',
+        tool: 'baseline',
+        command: baselineCommand,
+        wallMs: baselineBackup.wallMs,
+        peakKiB: sum(baselineBackup.peakKiBByStage),
+        peakKiBByStage: baselineBackup.peakKiBByStage,
+        archiveBytes: dumpBytes,
+        loadAverage: load,
+      });
+
+      // Restore: the product into an empty database migrated to the same schema, then the
+      // baseline into an empty database (its dump creates the schema itself).
+      let productTarget: string;
+      let dropProductTarget: () => Promise<void>;
+      let productUrl: string;
+      if (provider === 'sqlite') {
+        productTarget = path.join(roundDir, 'restore-product.db');
+        createSqliteFile(productTarget);
+        productUrl = `file:${productTarget}`;
+        dropProductTarget = async () => {};
+      } else {
+        const db = await createPgDatabase();
+        productTarget = db.name;
+        productUrl = pgUrl(db.name);
+        dropProductTarget = db.drop;
+      }
+      await migrateExample(productUrl);
+      load = os.loadavg()[0]!;
+      const productRestore = await measure(
+        'product restore',
+        roundDir,
+        [[process.execPath, '--import', 'tsx', 'bench/restore-once.ts', written.archive]],
+        null,
+        productEnv(path.join(work, 'data'), productUrl),
+      );
+      const restored = JSON.parse(productRestore.stdout.trim().split('\n').at(-1)!) as { rows: number; operationMs: number };
+      if (restored.rows !== rows) throw new BenchError(`product restore loaded ${restored.rows} rows, the backup has ${rows}`);
+      record({
+        round,
+        operation: 'restore',
+        tool: 'product',
+        command: 'verifyArchive + replaceData',
+        wallMs: productRestore.wallMs,
+        peakKiB: sum(productRestore.peakKiBByStage),
+        peakKiBByStage: productRestore.peakKiBByStage,
+        archiveBytes: written.archiveBytes,
+        inProcessMs: restored.operationMs,
+        loadAverage: load,
+      });
+      await checkRestored('the product restore', provider, productTarget, tables);
+      await dropProductTarget();
+
+      load = os.loadavg()[0]!;
+      let baselineRestore: Timed;
+      let restoreCommand: string;
+      let baselineTarget: string;
+      let dropBaselineTarget: () => Promise<void>;
+      if (provider === 'sqlite') {
+        baselineTarget = path.join(roundDir, 'restore-baseline.db');
+        restoreCommand = 'gunzip -c | sqlite3 -bail';
+        baselineRestore = await measure(restoreCommand, roundDir, [['gunzip', '-c', dumpFile], ['sqlite3', '-bail', baselineTarget]], null);
+        dropBaselineTarget = async () => {};
+      } else {
+        const db = await createPgDatabase();
+        baselineTarget = db.name;
+        dropBaselineTarget = db.drop;
+        restoreCommand = 'pg_restore -j 1';
+        baselineRestore = await measure(
+          restoreCommand,
+          roundDir,
+          [['pg_restore', '-j', '1', '--exit-on-error', '-h', PG_HOST, '-p', String(PG_PORT), '-U', PG_USER, '-d', db.name, dumpFile]],
+          null,
+        );
+      }
+      record({
+        round,
+        operation: 'restore',
+        tool: 'baseline',
+        command: restoreCommand,
+        wallMs: baselineRestore.wallMs,
+        peakKiB: sum(baselineRestore.peakKiBByStage),
+        peakKiBByStage: baselineRestore.peakKiBByStage,
+        archiveBytes: dumpBytes,
+        loadAverage: load,
+      });
+      await checkRestored('the baseline restore', provider, baselineTarget, tables);
+      await dropBaselineTarget();
+      await rm(roundDir, { recursive: true, force: true });
+    }
+
+    const summarize = (operation: Operation): Summary => {
+      const of = (tool: Tool) => {
+        const selected = runs.filter((r) => r.operation === operation && r.tool === tool);
+        const wallMs = median(selected.map((r) => r.wallMs));
+        return {
+          wallMs,
+          peakKiB: Math.max(...selected.map((r) => r.peakKiB)),
+          archiveBytes: median(selected.map((r) => r.archiveBytes)),
+          rowsPerSecond: rows / (wallMs / 1000),
+        };
+      };
+      const product = of('product');
+      const baseline = of('baseline');
+      return {
+        product,
+        baseline,
+        ratio: { time: product.wallMs / baseline.wallMs, size: product.archiveBytes / baseline.archiveBytes, memory: product.peakKiB / baseline.peakKiB },
+      };
+    };
+    return { provider, items, rows, tables, seedMs, runs, summary: { backup: summarize('backup'), restore: summarize('restore') } };
+  } finally {
+    // The case's databases and files go now, not at the end: a 1,000,000-item library is big.
+    await cleanupFrom(mark);
+  }
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+// ---------------------------------------------------------------------------------------
+// Report
+
+function fmtMs(ms: number): string {
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`;
+}
+function fmtKiB(kib: number): string {
+  return `${((kib * 1024) / 1e6).toFixed(0)} MB`;
+}
+function fmtBytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}
+function fmtRate(perSecond: number): string {
+  return perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(2)} M` : `${Math.round(perSecond / 1000).toLocaleString('en-US')} k`;
+}
+function fmtRatio(ratio: number): string {
+  return `${ratio.toFixed(2)}×`;
+}
+
+const BASELINE_NAMES: Record<Provider, Record<Operation, string>> = {
+  sqlite: { backup: '`sqlite3 .dump \\| gzip`', restore: '`gunzip \\| sqlite3`' },
+  postgresql: { backup: '`pg_dump -Fc`', restore: '`pg_restore -j 1`' },
+};
+
+function table(cases: CaseResult[]): string {
+  const lines = [
+    '| database | items | rows | operation | baseline | time: product / baseline | ×time | rows/s: product / baseline | archive: product / baseline | ×size | peak RSS: product / baseline | ×memory |',
+    '|---|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const c of cases) {
+    for (const operation of ['backup', 'restore'] as const) {
+      const s = c.summary[operation];
+      lines.push(
+        [
+          '',
+          c.provider === 'sqlite' ? 'SQLite' : 'PostgreSQL',
+          c.items.toLocaleString('en-US'),
+          c.rows.toLocaleString('en-US'),
+          operation,
+          BASELINE_NAMES[c.provider][operation],
+          `${fmtMs(s.product.wallMs)} / ${fmtMs(s.baseline.wallMs)}`,
+          `**${fmtRatio(s.ratio.time)}**`,
+          `${fmtRate(s.product.rowsPerSecond)} / ${fmtRate(s.baseline.rowsPerSecond)}`,
+          operation === 'backup' ? `${fmtBytes(s.product.archiveBytes)} / ${fmtBytes(s.baseline.archiveBytes)}` : '',
+          operation === 'backup' ? `**${fmtRatio(s.ratio.size)}**` : '',
+          `${fmtKiB(s.product.peakKiB)} / ${fmtKiB(s.baseline.peakKiB)}`,
+          fmtRatio(s.ratio.memory),
+          '',
+        ]
+          .join(' | ')
+          .trim(),
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The issue's targets, judged at the largest size measured (they are set for 1,000,000 items). */
+function targets(cases: CaseResult[]): string[] {
+  if (cases.length === 0) return [];
+  const largest = Math.max(...cases.map((c) => c.items));
+  const at = cases.filter((c) => c.items === largest);
+  const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const name = (c: CaseResult) => (c.provider === 'sqlite' ? 'SQLite' : 'PostgreSQL');
+  const scope = largest === 1_000_000 ? 'at 1,000,000 items' : `at ${largest.toLocaleString('en-US')} items (the targets are set for 1,000,000; not measured in this run)`;
+  const lines: string[] = [];
+  for (const operation of ['backup', 'restore'] as const) {
+    const parts = at.map((c) => `${name(c)} ${fmtRatio(c.summary[operation].ratio.time)}`);
+    lines.push(`- ${operation} time ≤ 1.0× the baseline's, ${scope}: ${verdict(at.every((c) => c.summary[operation].ratio.time <= 1.0))} (${parts.join(', ')})`);
+  }
+  lines.push(
+    `- archive size ≤ 1.1× the baseline's, ${scope}: ${verdict(at.every((c) => c.summary.backup.ratio.size <= 1.1))} (${at.map((c) => `${name(c)} ${fmtRatio(c.summary.backup.ratio.size)}`).join(', ')})`,
+  );
+  const peaks = cases.flatMap((c) => c.runs.filter((r) => r.tool === 'product').map((r) => r.peakKiB));
+  const worst = Math.max(...peaks);
+  lines.push(`- product peak memory < 200 MB at every size measured: ${verdict(worst < MEMORY_TARGET_KIB)} (highest ${fmtKiB(worst)})`);
+  return lines;
+}
+
+async function commandVersion(command: string, args: string[]): Promise<string> {
+  try {
+    return (await runChild(command, command, args)).stdout.trim().split('\n')[0]!;
+  } catch {
+    return 'unavailable';
+  }
+}
+
+async function machineInfo(providers: Provider[]) {
+  const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
+  const cpu = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  return {
+    cpu,
+    cores: os.cpus().length,
+    memoryBytes: os.totalmem(),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    sqlite3: providers.includes('sqlite') ? (await commandVersion('sqlite3', ['--version'])).split(' ')[0]! : null,
+    pgDump: providers.includes('postgresql') ? await commandVersion('pg_dump', ['--version']) : null,
+    postgresServer: providers.includes('postgresql') ? await psql('SHOW server_version').catch(() => 'unavailable') : null,
+    loadAverageAtStart: os.loadavg(),
+  };
+}
+
+type Machine = Awaited<ReturnType<typeof machineInfo>>;
+
+function machineLine(machine: Machine): string {
+  const parts = [
+    `${machine.cpu}, ${machine.cores} cores, ${(machine.memoryBytes / 1024 ** 3).toFixed(0)} GiB RAM`,
+    machine.os,
+    `Node ${machine.node}`,
+    machine.sqlite3 ? `SQLite ${machine.sqlite3}` : null,
+    machine.postgresServer ? `PostgreSQL ${machine.postgresServer.split(' ')[0]} (${machine.pgDump})` : null,
+  ];
+  return parts.filter(Boolean).join('; ');
+}
+
+const METHOD_NOTES = [
+  'Ratios are product ÷ baseline: below 1.0× the product is faster, smaller or leaner.',
+  'Every command is its own process under GNU time; wall time is measured around it, process start-up included (for the product that is Node and TypeScript loading, see `inProcessMs` in the JSON). Peak RSS is GNU time\'s "Maximum resident set size"; for a pipeline it is the sum of its stages\' peaks. The database server\'s own memory (PostgreSQL backends) is not counted, for either side.',
+  'Product backup: `writeBackup` of every table, media included, gzip level 6, no encryption, into a local folder (bench/backup-once.ts), the engine call `createBackup` makes, without the control database\'s run record.',
+  'Product restore: `verifyArchive` (every hash) then `replaceData` from the archive in one transaction (bench/restore-once.ts), into an empty database already migrated to the same schema (the app migrates at start-up; not timed). Not included: the pre-restore safety backup and the target files, which a restore through the API adds.',
+  'Baseline restores go into a truly empty database (a new SQLite file; a new PostgreSQL database) and create the schema from the dump themselves, the way those tools are used to restore; `pg_restore` builds indexes and constraints after loading the data. SQLite sources and the product\'s restore target are in WAL mode; `sqlite3` restores into a new file in its default journal mode.',
+  'Every restore is checked afterwards (untimed): each table holds the rows the manifest lists.',
+  'Rows per second: the rows of all tables (the manifest\'s count) ÷ wall time, for both sides. MB are 10^6 bytes.',
+  'Timings are noisy on a small or shared machine: the 1-minute load average before each run is in the JSON (`loadAverage`). Use `--repeat N` for medians.',
+];
+
+// ---------------------------------------------------------------------------------------
+
+function parseOptions() {
+  const usage = 'usage: npm run bench -- [--sizes 10000,100000,1000000] [--providers sqlite,postgresql] [--repeat N]';
+  let values: { sizes?: string; providers?: string; repeat?: string };
+  try {
+    values = parseArgs({ options: { sizes: { type: 'string' }, providers: { type: 'string' }, repeat: { type: 'string' } } }).values;
+  } catch (error) {
+    throw new BenchError(`${firstLine(error)} (${usage})`);
+  }
+  const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
+  const sizes = list(values.sizes ?? '10000,100000,1000000').map((s) => {
+    const n = Number(s.replace(/_/g, ''));
+    if (!/^[\d_]+$/.test(s) || !Number.isSafeInteger(n) || n < 1) throw new BenchError(`--sizes: "${s}" is not a positive whole number (${usage})`);
+    return n;
+  });
+  const providers = list(values.providers ?? 'sqlite,postgresql').map((p) => {
+    if (p !== 'sqlite' && p !== 'postgresql') throw new BenchError(`--providers: "${p}" is neither sqlite nor postgresql (${usage})`);
+    return p as Provider;
+  });
+  const repeat = Number(values.repeat ?? '1');
+  if (!/^\d+$/.test(values.repeat ?? '1') || repeat < 1) throw new BenchError(`--repeat must be a positive whole number (${usage})`);
+  if (sizes.length === 0 || providers.length === 0) throw new BenchError(usage);
+  return { sizes, providers, repeat };
+}
+
+async function requireTools(providers: Provider[]): Promise<void> {
+  const needed = ['bash', GNU_TIME, ...(providers.includes('sqlite') ? ['sqlite3', 'gzip', 'gunzip'] : []), ...(providers.includes('postgresql') ? ['psql', 'pg_dump', 'pg_restore'] : [])];
+  for (const tool of needed) {
+    try {
+      await runChild(tool, 'bash', ['-c', `command -v "${tool}"`]);
+    } catch {
+      throw new BenchError(`${tool} is not installed (Debian: apt-get install ${tool === GNU_TIME ? 'time' : tool === 'sqlite3' ? 'sqlite3' : tool.startsWith('pg') || tool === 'psql' ? 'postgresql-client' : tool})`);
+    }
+  }
+  if (providers.includes('postgresql')) {
+    await psql('SELECT 1').catch((error: unknown) => {
+      throw new BenchError(`PostgreSQL at ${PG_HOST}:${PG_PORT} (user ${PG_USER}) is not reachable: ${firstLine(error)}`);
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  await requireTools(options.providers);
+  const startedAt = new Date();
+  const machine = await machineInfo(options.providers);
+  console.log(`bench: ${machineLine(machine)}`);
+  console.log(`bench: sizes ${options.sizes.join(', ')}; ${options.providers.join(', ')}; ${options.repeat} round(s) each`);
+
+  const cases: CaseResult[] = [];
+  let failure: string | null = null;
+  try {
+    for (const items of options.sizes) {
+      for (const provider of options.providers) cases.push(await runCase(provider, items, options.repeat));
+    }
+  } catch (error) {
+    failure = error instanceof BenchError ? error.message : (error as Error).stack ?? String(error);
+  } finally {
+    await cleanupAll();
+  }
+
+  const finishedAt = new Date();
+  const result = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    options,
+    machine: { ...machine, loadAverageAtEnd: os.loadavg() },
+    notes: METHOD_NOTES,
+    error: failure,
+    cases,
+  };
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const jsonFile = path.join(RESULTS_DIR, `${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`);
+  if (cases.length > 0 || failure === null) await writeFile(jsonFile, JSON.stringify(result, null, 2) + '\n');
+
+  if (failure !== null) {
+    if (cases.length > 0) console.error(`bench: the cases finished before the failure are in ${path.relative(PROJECT_ROOT, jsonFile)}`);
+    throw new BenchError(failure);
+  }
+
+  const markdown = [
+    `Measured ${finishedAt.toISOString().slice(0, 10)} on ${machineLine(machine)}; load average ${machine.loadAverageAtStart.map((n) => n.toFixed(1)).join(' ')} at the start. ` +
+      `${options.repeat === 1 ? 'One round per case' : `Median of ${options.repeat} rounds per case`}, product and baseline alternating.`,
+    '',
+    table(cases),
+    '',
+    'Targets:',
+    '',
+    ...targets(cases),
+    '',
+    ...METHOD_NOTES.map((note) => `- ${note}`),
+    '',
+    `Raw results: \`bench/results/${path.basename(jsonFile)}\`.`,
+    '',
+  ].join('\n');
+  await writeFile(path.join(RESULTS_DIR, 'latest.md'), markdown);
+  console.log('\n' + table(cases) + '\n\n' + targets(cases).join('\n'));
+  console.log(`\nbench: wrote ${path.relative(PROJECT_ROOT, jsonFile)} and bench/results/latest.md`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench: ${error instanceof BenchError ? error.message : ((error as Error).stack ?? String(error))}`);
+  process.exitCode = 1;
+});
