@@ -10,7 +10,8 @@ import { InvalidArchiveError, NewerSchemaError, ValidationError } from '../../er
 import type { BackupStore } from '../../storage/backup-store.ts';
 import type { Target } from '../../target/target.ts';
 import type { Backup } from '../backups/catalog.ts';
-import type { BackupService } from '../backups/service.ts';
+import type { ArchiveAccess, BackupService } from '../backups/service.ts';
+import type { Manifest } from '../../engine/manifest.ts';
 import type { RestoreGate } from './gate.ts';
 import type { Events } from '../../graphql/pubsub.ts';
 import { followProgress } from './progress-feed.ts';
@@ -71,11 +72,10 @@ export class RestoreService {
   async start(input: { backupId: string; passphrase?: string | null }): Promise<RestoreJob> {
     this.deps.gate.assertFree();
     const backup = await this.deps.backups.require(input.backupId);
-    if (backup.encrypted) throw new ValidationError('passphrase', 'encrypted backups cannot be restored yet');
-    if (!backup.manifest) throw new InvalidArchiveError(backup.problem ?? 'the archive cannot be read');
-    const known = new Set(this.deps.target.knownMigrations);
-    const unknown = backup.manifest.migrations.filter((name) => !known.has(name));
-    if (unknown.length) throw new NewerSchemaError(backup.manifest.schemaVersion, unknown);
+    if (!backup.summary) throw new InvalidArchiveError(backup.problem ?? 'the archive cannot be read');
+    this.refuseNewer(backup.summary);
+    // An encrypted backup's passphrase is checked here, so a wrong one fails the request itself.
+    const access = await this.deps.backups.access(backup, input.passphrase);
     const job: RestoreJob = {
       id: randomUUID(),
       backupId: backup.id,
@@ -89,7 +89,7 @@ export class RestoreService {
     this.deps.gate.acquire(job.id);
     await this.deps.control.restoreJob.create({ data: { id: job.id, backupId: job.backupId, status: job.status, createdAt: job.createdAt } });
     // run() publishes the QUEUED state before its first await, so watchers find it at once.
-    void this.run(job, backup).finally(() => this.deps.gate.release(job.id));
+    void this.run(job, backup, access).finally(() => this.deps.gate.release(job.id));
     return { ...job };
   }
 
@@ -133,11 +133,20 @@ export class RestoreService {
     this.deps.events.publish('restoreProgress', progress.job.id, event);
   }
 
-  private async run(job: RestoreJob, backup: Backup): Promise<void> {
-    const manifest = backup.manifest!;
-    const tablesTotal = manifest.tables.length;
-    const rowsTotal = manifest.tables.reduce((sum, t) => sum + t.rows, 0);
-    const progress: RestoreProgress = { job, phase: 'QUEUED', table: null, tablesDone: 0, tablesTotal, rowsDone: 0, rowsTotal, message: null };
+  /** A backup that carries migrations this target does not know comes from a newer app. */
+  private refuseNewer(content: { migrations: string[]; schemaVersion: string | null }): void {
+    const known = new Set(this.deps.target.knownMigrations);
+    const unknown = content.migrations.filter((name) => !known.has(name));
+    if (unknown.length) throw new NewerSchemaError(content.schemaVersion, unknown);
+  }
+
+  private async run(job: RestoreJob, backup: Backup, access: ArchiveAccess): Promise<void> {
+    // An encrypted backup's table list is inside the ciphertext: the totals follow the check.
+    const totals = (m: Manifest | null) => ({
+      tablesTotal: m?.tables.length ?? 0,
+      rowsTotal: m?.tables.reduce((sum, t) => sum + t.rows, 0) ?? 0,
+    });
+    const progress: RestoreProgress = { job, phase: 'QUEUED', table: null, tablesDone: 0, ...totals(backup.manifest), rowsDone: 0, message: null };
     this.publish(progress);
     const update = async (change: Partial<RestoreProgress>) => {
       Object.assign(progress, change);
@@ -149,9 +158,15 @@ export class RestoreService {
       job.startedAt = new Date();
       await this.deps.control.restoreJob.update({ where: { id: job.id }, data: { status: 'RUNNING', startedAt: job.startedAt, phase: 'VERIFYING' } });
       await update({ phase: 'VERIFYING', message: 'checking every hash' });
-      await verifyArchive(this.deps.store.read(backup.fileName), backup.sizeBytes).catch((error: unknown) => {
+      const { manifest } = await verifyArchive(access.open(), backup.sizeBytes).catch((error: unknown) => {
         throw error instanceof ArchiveRejectedError ? new InvalidArchiveError(error.message) : error;
       });
+      const mismatch = access.manifestProblem(manifest);
+      if (mismatch) throw new InvalidArchiveError(mismatch);
+      // What was checked, not what the listing read earlier, decides from here on.
+      this.refuseNewer(manifest);
+      const { tablesTotal, rowsTotal } = totals(manifest);
+      Object.assign(progress, { tablesTotal, rowsTotal });
 
       await update({ phase: 'SAFETY_BACKUP', message: 'backing up the current state first' });
       const safety = await this.deps.backups.create({ kind: 'pre-restore', includeMedia: true, trigger: 'restore', note: `before restoring ${backup.fileName}` });
@@ -160,13 +175,13 @@ export class RestoreService {
 
       await update({ phase: 'RESTORING', message: 'staging the target files' });
       // Written beside their destinations now, moved into place only after the commit.
-      stagedFiles = await stageFileRestore(manifest, this.deps.store.read(backup.fileName), this.deps.target.files);
+      stagedFiles = await stageFileRestore(manifest, access.open(), this.deps.target.files);
       await update({ message: null });
       const doneByTable = new Map<string, number>();
       let lastPublished = 0;
       const target = this.deps.target;
       const tables = target.schema.tables;
-      const openArchive = () => this.deps.store.read(backup.fileName);
+      const openArchive = () => access.open();
       const replace = (source: RowSource) =>
         replaceData({
           location: target.location,
