@@ -78,6 +78,7 @@ export async function buildApp(config: Config): Promise<App> {
     gate: restoreGate,
     scratchDir: config.scratchDir,
     events: bus.events,
+    savedPassphrase: () => settings.passphrase(),
   });
   await restores.recoverInterrupted();
   const scheduler = new Scheduler({ control: control.client, controlProvider: config.controlDatabase.provider, settings, backups, restoreGate });

@@ -3,7 +3,7 @@
 // or missing passphrase and an altered file change nothing; the passphrase never leaks.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
@@ -16,6 +16,7 @@ import {
   RestoreBackupDocument,
   RestoreJobDocument,
   SystemDocument,
+  UpdateBackupSettingsDocument,
   UploadBackupDocument,
   VerifyBackupDocument,
   type UploadBackupMutation,
@@ -26,6 +27,7 @@ import { archivePath } from './helpers/scenarios.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const PASSPHRASE = 'Tr0ub4dor & the long walk home';
+const SAVED_PASSPHRASE = 'the saved one, for the nightly backups';
 const NOTE = 'kept inside the ciphertext';
 
 let server: TestServer;
@@ -123,6 +125,10 @@ test('a restore needs the right passphrase; a missing or wrong one starts nothin
   const job = await restore(encrypted.id, PASSPHRASE);
   assert.equal(job.status, 'SUCCEEDED', job.error ?? '');
   assert.equal(countEntries(), 100, 'every entry is back');
+  const { backup: safety } = await server.gql(GetBackupDocument, { id: job.preRestoreBackup!.id });
+  assert.equal(safety?.encrypted, true, 'the safety backup of an encrypted restore is encrypted too, with the same passphrase');
+  const opened = await server.gql(VerifyBackupDocument, { input: { backupId: safety!.id, passphrase: PASSPHRASE } });
+  assert.equal(opened.verifyBackup.__typename === 'VerifyBackupPayload' && opened.verifyBackup.report.ok, true);
   assert.equal(await readFile(path.join(server.dataDir, 'app.toml'), 'utf8'), 'token = "original"\n');
 });
 
@@ -209,17 +215,63 @@ test('REST takes a passphrase too, and refuses a short one', async () => {
   assert.match(body.fileName, /\.tar\.gz\.enc$/);
 });
 
+test('a saved passphrase is kept sealed, never shown, and encrypts the safety backup', async () => {
+  const short = await server.gql(UpdateBackupSettingsDocument, { input: { passphrase: 'short', keep: 3 } });
+  assert.equal(short.updateBackupSettings.__typename, 'ValidationError');
+  assert.equal(short.updateBackupSettings.__typename === 'ValidationError' && short.updateBackupSettings.field, 'passphrase');
+
+  const saved = await server.gql(UpdateBackupSettingsDocument, { input: { passphrase: SAVED_PASSPHRASE } });
+  assert.equal(saved.updateBackupSettings.__typename, 'UpdateBackupSettingsPayload', JSON.stringify(saved.updateBackupSettings));
+  if (saved.updateBackupSettings.__typename !== 'UpdateBackupSettingsPayload') return;
+  assert.equal(saved.updateBackupSettings.settings.passphraseSet, true);
+  assert.notEqual(saved.updateBackupSettings.settings.keep, 3, 'the refused update changed nothing');
+  const keyFile = await stat(path.join(server.dataDir, 'secret.key'));
+  assert.equal(keyFile.mode & 0o777, 0o600, 'the key file is readable by its owner only');
+
+  // A plain backup restored: the safety copy of the current state uses the saved passphrase.
+  const created = await server.gql(CreateBackupDocument, { input: { includeMedia: true } });
+  assert.equal(created.createBackup.__typename, 'CreateBackupPayload');
+  if (created.createBackup.__typename !== 'CreateBackupPayload') return;
+  assert.equal(created.createBackup.backup.encrypted, false, 'a manual backup is encrypted only when asked');
+  const job = await restore(created.createBackup.backup.id);
+  assert.equal(job.status, 'SUCCEEDED', job.error ?? '');
+  const safety = job.preRestoreBackup!;
+  const wrong = await server.gql(VerifyBackupDocument, { input: { backupId: safety.id, passphrase: PASSPHRASE } });
+  assert.equal(wrong.verifyBackup.__typename, 'WrongPassphraseError', 'the safety backup is sealed with the saved passphrase');
+  const right = await server.gql(VerifyBackupDocument, { input: { backupId: safety.id, passphrase: SAVED_PASSPHRASE } });
+  assert.equal(right.verifyBackup.__typename === 'VerifyBackupPayload' && right.verifyBackup.report.ok, true);
+
+  // Scheduled backups use it too.
+  const every = await server.gql(UpdateBackupSettingsDocument, { input: { frequency: 'CUSTOM', cron: '* * * * * *' } });
+  assert.equal(every.updateBackupSettings.__typename, 'UpdateBackupSettingsPayload', JSON.stringify(every.updateBackupSettings));
+  let scheduled;
+  for (let waited = 0; !scheduled && waited < 30_000; waited += 200) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    scheduled = (await server.gql(ListBackupsDocument, { kind: 'SCHEDULED' })).backups.edges[0]?.node;
+  }
+  await server.gql(UpdateBackupSettingsDocument, { input: { frequency: 'OFF' } });
+  assert.ok(scheduled, 'a scheduled backup was made');
+  assert.match(scheduled.fileName, /-scheduled\.tar\.gz\.enc$/);
+  const opensScheduled = await server.gql(VerifyBackupDocument, { input: { backupId: scheduled.id, passphrase: SAVED_PASSPHRASE } });
+  assert.equal(opensScheduled.verifyBackup.__typename === 'VerifyBackupPayload' && opensScheduled.verifyBackup.report.ok, true);
+
+  const cleared = await server.gql(UpdateBackupSettingsDocument, { input: { passphrase: '' } });
+  assert.equal(cleared.updateBackupSettings.__typename === 'UpdateBackupSettingsPayload' && cleared.updateBackupSettings.settings.passphraseSet, false);
+});
+
 test('the passphrase never appears in logs, responses or the files the server keeps', async () => {
   assert.ok(responses.length > 20, 'responses were recorded');
-  const secret = Buffer.from(PASSPHRASE, 'utf8');
-  for (const [index, body] of responses.entries()) assert.ok(!body.includes(secret), `response ${index} holds the passphrase`);
-  assert.ok(!logs.join('').includes(PASSPHRASE), 'a log line holds the passphrase');
-  for (const file of await listFiles(server.dataDir)) {
-    assert.ok(!(await readFile(file)).includes(secret), `${file} holds the passphrase`);
+  for (const passphrase of [PASSPHRASE, SAVED_PASSPHRASE]) {
+    const secret = Buffer.from(passphrase, 'utf8');
+    for (const [index, body] of responses.entries()) assert.ok(!body.includes(secret), `response ${index} holds a passphrase`);
+    assert.ok(!logs.join('').includes(passphrase), 'a log line holds a passphrase');
+    for (const file of await listFiles(server.dataDir)) {
+      assert.ok(!(await readFile(file)).includes(secret), `${file} holds a passphrase`);
+    }
   }
 });
 
-async function restore(backupId: string, passphrase: string) {
+async function restore(backupId: string, passphrase?: string) {
   const started = await server.gql(RestoreBackupDocument, { input: { backupId, passphrase } });
   assert.equal(started.restoreBackup.__typename, 'RestoreBackupPayload', JSON.stringify(started.restoreBackup));
   if (started.restoreBackup.__typename !== 'RestoreBackupPayload') throw new Error('unreachable');

@@ -12,6 +12,7 @@ import type { Target } from '../../target/target.ts';
 import type { Backup } from '../backups/catalog.ts';
 import type { ArchiveAccess, BackupService } from '../backups/service.ts';
 import type { Manifest } from '../../engine/manifest.ts';
+import { passphraseProblem } from '../../crypto/encrypted-archive.ts';
 import type { RestoreGate } from './gate.ts';
 import type { Events } from '../../graphql/pubsub.ts';
 import { followProgress } from './progress-feed.ts';
@@ -57,6 +58,8 @@ export class RestoreService {
       scratchDir: string;
       /** Progress goes out here: in process, or through Redis to every instance. */
       events: Events;
+      /** The saved passphrase for scheduled backups, which the safety backup uses too. */
+      savedPassphrase: () => Promise<string | null>;
     },
   ) {}
 
@@ -76,6 +79,10 @@ export class RestoreService {
     this.refuseNewer(backup.summary);
     // An encrypted backup's passphrase is checked here, so a wrong one fails the request itself.
     const access = await this.deps.backups.access(backup, input.passphrase);
+    // The safety backup holds the same secrets: it is encrypted whenever the user encrypts,
+    // with the saved passphrase, or else with the one that opened the backup being restored.
+    const openedWith = backup.encrypted && input.passphrase && !passphraseProblem(input.passphrase) ? input.passphrase : null;
+    const safetyPassphrase = (await this.deps.savedPassphrase()) ?? openedWith;
     const job: RestoreJob = {
       id: randomUUID(),
       backupId: backup.id,
@@ -89,7 +96,7 @@ export class RestoreService {
     this.deps.gate.acquire(job.id);
     await this.deps.control.restoreJob.create({ data: { id: job.id, backupId: job.backupId, status: job.status, createdAt: job.createdAt } });
     // run() publishes the QUEUED state before its first await, so watchers find it at once.
-    void this.run(job, backup, access).finally(() => this.deps.gate.release(job.id));
+    void this.run(job, backup, access, safetyPassphrase).finally(() => this.deps.gate.release(job.id));
     return { ...job };
   }
 
@@ -140,7 +147,7 @@ export class RestoreService {
     if (unknown.length) throw new NewerSchemaError(content.schemaVersion, unknown);
   }
 
-  private async run(job: RestoreJob, backup: Backup, access: ArchiveAccess): Promise<void> {
+  private async run(job: RestoreJob, backup: Backup, access: ArchiveAccess, safetyPassphrase: string | null): Promise<void> {
     // An encrypted backup's table list is inside the ciphertext: the totals follow the check.
     const totals = (m: Manifest | null) => ({
       tablesTotal: m?.tables.length ?? 0,
@@ -169,7 +176,13 @@ export class RestoreService {
       Object.assign(progress, { tablesTotal, rowsTotal });
 
       await update({ phase: 'SAFETY_BACKUP', message: 'backing up the current state first' });
-      const safety = await this.deps.backups.create({ kind: 'pre-restore', includeMedia: true, trigger: 'restore', note: `before restoring ${backup.fileName}` });
+      const safety = await this.deps.backups.create({
+        kind: 'pre-restore',
+        includeMedia: true,
+        trigger: 'restore',
+        note: `before restoring ${backup.fileName}`,
+        passphrase: safetyPassphrase,
+      });
       job.preRestoreBackupId = safety.id;
       await this.deps.control.restoreJob.update({ where: { id: job.id }, data: { preRestoreBackupId: safety.id, phase: 'RESTORING' } });
 

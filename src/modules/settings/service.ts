@@ -3,6 +3,7 @@
 // Listeners (the scheduler) hear of every change at once. Knows nothing of GraphQL.
 import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { passphraseProblem } from '../../crypto/encrypted-archive.ts';
 import { openSecret, sealSecret } from '../../crypto/secret-box.ts';
 import type { ControlClient } from '../../control/control-db.ts';
 import { ValidationError } from '../../errors.ts';
@@ -44,7 +45,6 @@ export interface BackupSettingsInput {
   passphrase?: string | null;
 }
 
-export const MIN_PASSPHRASE_LENGTH = 8;
 export const MAX_KEEP = 1000;
 const SETTINGS_ID = 1;
 
@@ -145,8 +145,8 @@ export class SettingsService {
 
     if (input.passphrase != null) {
       if (input.passphrase === '') data.encryptedPassphrase = null;
-      else if (input.passphrase.length < MIN_PASSPHRASE_LENGTH) {
-        throw new ValidationError('passphrase', `the passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`);
+      else if (passphraseProblem(input.passphrase)) {
+        throw new ValidationError('passphrase', passphraseProblem(input.passphrase)!);
       } else data.encryptedPassphrase = sealSecret(await this.deps.secretKey(), input.passphrase);
     }
 
