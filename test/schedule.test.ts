@@ -9,7 +9,16 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { BackupSettingsDocument, ListBackupsDocument, SystemDocument, UpdateBackupSettingsDocument, type BackupSettingsInput } from './generated/graphql.ts';
+import {
+  BackupSettingsDocument,
+  ListBackupsDocument,
+  RestoreBackupDocument,
+  RestoreJobDocument,
+  SystemDocument,
+  UpdateBackupSettingsDocument,
+  type BackupSettingsInput,
+} from './generated/graphql.ts';
+import { seedExampleLibrary } from '../src/examples/seed.ts';
 import { createBackup } from './helpers/scenarios.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
@@ -55,12 +64,14 @@ async function stopSchedule(server: TestServer) {
 function scheduledRuns(server: TestServer) {
   const db = new Database(path.join(server.dataDir, 'control.db'), { readonly: true });
   try {
-    return db.prepare(`SELECT "slot", "status", "error", "fileName" FROM "ScheduledRun" ORDER BY "slot"`).all() as {
-      slot: number | string;
+    const rows = db.prepare(`SELECT "slot", "status", "error", "fileName" FROM "ScheduledRun" ORDER BY "slot"`).all() as {
+      slot: string;
       status: string;
       error: string | null;
       fileName: string | null;
     }[];
+    // Prisma keeps SQLite DateTimes as ISO text.
+    return rows.map((row) => ({ ...row, slot: Date.parse(row.slot) }));
   } finally {
     db.close();
   }
@@ -252,13 +263,40 @@ test('a backup folder made read-only mid-schedule records a failure, keeps older
   assert.ok(failed.length >= 1);
 });
 
+test('scheduled times that fall during a restore are skipped and recorded, never run beside it', async () => {
+  const server = await start();
+  // A library big enough that the restore spans several scheduled seconds.
+  await seedExampleLibrary({ databaseUrl: server.targetUrl, items: 3000 });
+  const backup = await createBackup(server, { includeMedia: true });
+  assert.equal((await update(server, { frequency: 'CUSTOM', cron: EVERY_SECOND, keep: 100 })).__typename, 'UpdateBackupSettingsPayload');
+  await waitFor('a scheduled run', async () => (await settingsOf(server)).lastRun?.status === 'SUCCEEDED');
+  const started = await server.gql(RestoreBackupDocument, { input: { backupId: backup.id } });
+  if (started.restoreBackup.__typename !== 'RestoreBackupPayload') throw new Error(started.restoreBackup.__typename);
+  const jobId = started.restoreBackup.job.id;
+  const job = await waitFor('the restore to end', async () => {
+    const { restoreJob } = await server.gql(RestoreJobDocument, { id: jobId });
+    return restoreJob?.finishedAt ? restoreJob : null;
+  });
+  await stopSchedule(server);
+  assert.equal(job.status, 'SUCCEEDED', job.error ?? '');
+  const [from, to] = [new Date(job.startedAt!).getTime(), new Date(job.finishedAt!).getTime()];
+  // The restore holds the target from before startedAt until after finishedAt.
+  const during = scheduledRuns(server).filter((run) => run.slot >= from && run.slot <= to);
+  assert.ok(during.length > 0, `scheduled times fell during the restore: ${JSON.stringify({ job, runs: scheduledRuns(server) })}`);
+  for (const run of during) {
+    assert.equal(run.status, 'SKIPPED', JSON.stringify(run));
+    assert.match(run.error ?? '', /restore|still running/);
+  }
+  assert.ok(during.some((run) => /restore/.test(run.error ?? '')), 'the reason names the restore');
+});
+
 test('a run missed while the server was down runs once soon after start-up, not once per missed day', async () => {
   const first = await start();
   assert.equal((await update(first, { frequency: 'DAILY', timeOfDay: '03:00' })).__typename, 'UpdateBackupSettingsPayload');
   await first.stop();
   // The server "was down" for three days: the settings date from before three due times.
   const control = new Database(path.join(first.dataDir, 'control.db'));
-  control.prepare(`UPDATE "BackupSettings" SET "updatedAt" = ?`).run(Date.now() - 3 * 24 * 60 * 60 * 1000);
+  control.prepare(`UPDATE "BackupSettings" SET "updatedAt" = ?`).run(new Date(Date.now() - 3 * 24 * 60 * 60 * 1000).toISOString().replace('Z', '+00:00'));
   control.close();
 
   const server = await start({ dataDir: first.dataDir });

@@ -19,13 +19,21 @@ export interface ControlDatabase {
 
 export async function openControlDatabase(location: DatabaseLocation): Promise<ControlDatabase> {
   const schemaDir = path.join(PROJECT_ROOT, 'prisma', location.provider);
-  const handle = createAdapterFactory(location);
+  // Migrations get connections of their own, closed when they are done: on PostgreSQL the
+  // engine holds an advisory lock for its session, and a pooled connection kept open would
+  // keep it, so a second instance sharing this database would wait for it forever.
+  const migrations = createAdapterFactory(location);
   try {
     await applyMigrations(
       await readSchemaFiles(path.join(schemaDir, 'schema.prisma')),
       path.join(schemaDir, 'migrations'),
-      handle.factory,
+      migrations.factory,
     );
+  } finally {
+    await migrations.close();
+  }
+  const handle = createAdapterFactory(location);
+  try {
     const client =
       location.provider === 'sqlite'
         ? new SqliteControlClient({ adapter: handle.factory })

@@ -1,0 +1,186 @@
+// Two instances of the control plane, as users run them when they outgrow one: two separate
+// processes on one PostgreSQL control database, one backup folder and one target, with Redis
+// between them. Each scheduled run happens on exactly one instance, never two at once, and
+// a restore's progress reaches subscribers on the instance that did not start it.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, test } from 'node:test';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { PROJECT_ROOT } from '../src/config.ts';
+import { seedExampleLibrary } from '../src/examples/seed.ts';
+import {
+  BackupSettingsDocument,
+  CreateBackupDocument,
+  RestoreBackupDocument,
+  RestoreProgressDocument,
+  UpdateBackupSettingsDocument,
+  type RestoreProgressSubscription,
+} from './generated/graphql.ts';
+import { createScratchDatabase, withPg, type ScratchDatabase } from './helpers/postgres.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+let control: ScratchDatabase;
+let backupDir: string;
+let a: TestServer;
+let b: { url: string; dataDir: string; process: ChildProcess; stop(): Promise<void> };
+
+before(async () => {
+  control = await createScratchDatabase('bcp_control');
+  const shared = await mkdtemp(path.join(os.tmpdir(), 'bcp-instances-'));
+  backupDir = path.join(shared, 'backups');
+  const env = { CONTROL_DATABASE_URL: control.url, BACKUP_DIR: backupDir, REDIS_URL };
+  a = await startServer({ env });
+  // A library big enough that a restore lasts a moment.
+  await seedExampleLibrary({ databaseUrl: a.targetUrl, items: 2000 });
+  b = await spawnServer({ ...env, TARGET_DATABASE_URL: a.targetUrl });
+});
+
+after(async () => {
+  await b?.stop();
+  await a?.close();
+  await control?.drop();
+  if (backupDir) await rm(path.dirname(backupDir), { recursive: true, force: true });
+});
+
+/** Instance B is its own process, started the way `npm start` starts it. */
+async function spawnServer(env: Record<string, string>) {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bcp-test-b-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/main.ts')], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`instance B exited with ${code}: ${stderr}`)));
+  });
+  return {
+    url,
+    dataDir,
+    process: child,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function gqlAt<R, V>(url: string, document: TypedDocumentNode<R, V>, variables?: V): Promise<R> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ query: print(document), variables }),
+  });
+  const body = (await response.json()) as { data?: unknown; errors?: { message: string }[] };
+  if (body.errors?.length) throw new Error(`GraphQL errors: ${body.errors.map((e) => e.message).join('; ')}`);
+  return body.data as R;
+}
+
+async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const nextRunOf = async (url: string) => (await gqlAt(url, BackupSettingsDocument)).backupSettings.nextRunAt;
+
+test('two instances on one PostgreSQL with an every-second schedule run each scheduled backup once, never two at once', async () => {
+  const result = await gqlAt(a.url, UpdateBackupSettingsDocument, { input: { frequency: 'CUSTOM', cron: '* * * * * *', keep: 100 } });
+  assert.equal(result.updateBackupSettings.__typename, 'UpdateBackupSettingsPayload');
+  // B hears of the change from the shared database within seconds, without a restart.
+  await waitFor('instance B to take up the schedule', async () => {
+    const next = await nextRunOf(b.url);
+    return next !== null && new Date(next).getTime() - Date.now() <= 1500;
+  });
+  const slots = await waitFor('scheduled runs claimed by both instances', async () => {
+    const rows = await withPg(control.url, (db) => db.query<{ instance: string; status: string }>(`SELECT "instance", "status" FROM "ScheduledRun"`));
+    const succeeded = rows.rows.filter((row) => row.status === 'SUCCEEDED').length;
+    return succeeded >= 6 && new Set(rows.rows.map((row) => row.instance)).size >= 2 ? rows.rows : null;
+  });
+  assert.ok(slots.length >= 6);
+  assert.equal((await gqlAt(a.url, UpdateBackupSettingsDocument, { input: { frequency: 'OFF' } })).updateBackupSettings.__typename, 'UpdateBackupSettingsPayload');
+  await waitFor('both instances to stop scheduling and finish', async () => {
+    if ((await nextRunOf(a.url)) !== null || (await nextRunOf(b.url)) !== null) return false;
+    const running = await withPg(control.url, (db) => db.query(`SELECT 1 FROM "ScheduledRun" WHERE "status" = 'RUNNING'`));
+    return running.rowCount === 0;
+  });
+
+  const { runs, backups } = await withPg(control.url, async (db) => ({
+    runs: (await db.query<{ slot: Date; status: string; fileName: string | null; error: string | null }>(`SELECT * FROM "ScheduledRun" ORDER BY "slot"`)).rows,
+    backups: (
+      await db.query<{ fileName: string | null; status: string; startedAt: Date; finishedAt: Date | null }>(
+        `SELECT "fileName", "status", "startedAt", "finishedAt" FROM "BackupRun" WHERE "trigger" = 'schedule' ORDER BY "startedAt"`,
+      )
+    ).rows,
+  }));
+  const succeeded = runs.filter((run) => run.status === 'SUCCEEDED');
+  assert.deepEqual(runs.filter((run) => run.status === 'FAILED'), [], 'no scheduled run failed');
+  // Every backup the schedule started belongs to exactly one claimed slot: none ran twice.
+  assert.equal(backups.length, succeeded.length, 'one backup per successful slot');
+  assert.deepEqual(backups.map((run) => run.fileName).sort(), succeeded.map((run) => run.fileName).sort());
+  const files = (await readdir(backupDir)).filter((name) => name.endsWith('-scheduled.tar.gz'));
+  assert.deepEqual(files.sort(), succeeded.map((run) => run.fileName).sort(), 'the folder holds exactly those archives');
+  // And never two at once: each scheduled backup ended before the next began.
+  for (let i = 1; i < backups.length; i++) {
+    assert.ok(backups[i - 1]!.finishedAt! <= backups[i]!.startedAt, `scheduled backups ${i - 1} and ${i} overlap`);
+  }
+  for (const run of runs.filter((r) => r.status === 'SKIPPED')) assert.match(run.error ?? '', /still running/);
+});
+
+test('a subscriber on instance A sees the progress of a restore started on instance B, through Redis', async () => {
+  const created = await gqlAt(b.url, CreateBackupDocument, { input: { includeMedia: true } });
+  assert.equal(created.createBackup.__typename, 'CreateBackupPayload');
+  if (created.createBackup.__typename !== 'CreateBackupPayload') return;
+  const started = await gqlAt(b.url, RestoreBackupDocument, { input: { backupId: created.createBackup.backup.id } });
+  assert.equal(started.restoreBackup.__typename, 'RestoreBackupPayload');
+  if (started.restoreBackup.__typename !== 'RestoreBackupPayload') return;
+  const jobId = started.restoreBackup.job.id;
+
+  const client = createClient({ url: `${a.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const events: RestoreProgressSubscription['restoreProgress'][] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.subscribe<RestoreProgressSubscription>(
+        { query: print(RestoreProgressDocument), variables: { jobId } },
+        {
+          next: (value) => value.data && events.push(value.data.restoreProgress),
+          error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
+          complete: () => resolve(),
+        },
+      );
+    });
+  } finally {
+    await client.dispose();
+  }
+  const last = events.at(-1)!;
+  assert.equal(last.job.id, jobId);
+  assert.equal(last.job.status, 'SUCCEEDED', JSON.stringify(last));
+  // Events from B's run itself, not only A's look at the database: phases and rows as they happened.
+  const live = events.filter((event) => ['VERIFYING', 'SAFETY_BACKUP', 'MIGRATING', 'RESTORING', 'FINISHING'].includes(event.phase));
+  assert.ok(live.length > 0, `A saw B's progress: ${events.map((e) => `${e.phase}/${e.job.status}`).join(', ')}`);
+  assert.ok(events.some((event) => event.rowsTotal > 0));
+});
