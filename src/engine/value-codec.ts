@@ -49,7 +49,7 @@ function encodeScalar(type: ScalarType, raw: unknown, source: 'sqlite' | 'postgr
     case 'Boolean':
       return encodeBoolean(raw);
     case 'DateTime':
-      return typeof raw === 'number' ? canonicalDateTime(new Date(raw).toISOString()) : canonicalDateTime(String(raw));
+      return typeof raw === 'number' ? dateTimeFromMillis(raw) : canonicalDateTime(String(raw));
     case 'Json':
       return typeof raw === 'string' ? raw : JSON.stringify(raw);
     case 'Bytes':
@@ -94,12 +94,28 @@ const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 const TIME_ONLY = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
 
+/** Prisma keeps SQLite DateTimes as epoch milliseconds: toISOString is already canonical for years 0 to 9999. */
+function dateTimeFromMillis(millis: number): string {
+  const iso = new Date(millis).toISOString();
+  return iso.length === 24 ? iso : canonicalDateTime(iso);
+}
+
+/**
+ * UTC with milliseconds, as `…Z` or as `…+00:00` (how Prisma's SQLite adapter writes
+ * DateTimes): the forms nearly every value has, checked rather than re-parsed.
+ */
+const UTC_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(?:Z|\+00:00)$/;
+
 /**
  * Canonical DateTime: UTC, `YYYY-MM-DDTHH:mm:ss.sssZ`, with six fraction digits when the
  * database keeps microseconds that are not zero. Accepts the forms SQLite apps store
  * (ISO with offset, space-separated, date only) and PostgreSQL's text output.
  */
 export function canonicalDateTime(text: string): string {
+  // A real calendar instant in canonical form prints back as itself; 2026-02-30 does not.
+  if ((text.length === 24 || text.length === 29) && UTC_MILLIS.test(text) && isRealInstant(text)) {
+    return text.length === 24 ? text : `${text.slice(0, 23)}Z`;
+  }
   const time = TIME_ONLY.exec(text);
   if (time) return canonicalDateTime(`1970-01-01T${text}Z`);
   const match = DATE_TIME.exec(text.trim());
@@ -112,6 +128,27 @@ export function canonicalDateTime(text: string): string {
   if (Number.isNaN(wholeMs)) throw new ValueEncodingError(`not a date-time: ${JSON.stringify(text)}`);
   const subMillis = micros.slice(3);
   return subMillis === '000' ? base : `${base.slice(0, -1)}${subMillis}Z`;
+}
+
+/**
+ * Whether the date and time fields of a `UTC_MILLIS` text name a real instant (no
+ * February 30th, no hour 24), checked digit by digit: this runs for millions of values.
+ * Years before 100 take the general path, as they always have.
+ */
+function isRealInstant(text: string): boolean {
+  const year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  if (year < 100 || month < 1 || month > 12 || day < 1) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = month === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[month]!;
+  return day <= days && twoDigits(text, 11) < 24 && twoDigits(text, 14) < 60 && twoDigits(text, 17) < 60;
+}
+
+const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function twoDigits(text: string, at: number): number {
+  return (text.charCodeAt(at) - 48) * 10 + (text.charCodeAt(at + 1) - 48);
 }
 
 function parseOffset(zone: string): number {
