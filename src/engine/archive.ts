@@ -1,33 +1,11 @@
-// The tar.gz container: writing it with archiver, and reading its manifest back.
+// Reading the tar.gz container: entry by entry, or just its manifest (the writer is tar-gz-assembler.ts).
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { TarArchive } from 'archiver';
 import tarStream from 'tar-stream';
 import { MANIFEST_ENTRY, manifestSchema, type Manifest } from './manifest.ts';
 
-/** gzip level 6: zlib's default, most of level 9's ratio at a fraction of its time. */
-const GZIP_LEVEL = 6;
 /** A manifest larger than this is not one we wrote: refuse before buffering it. */
 export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
-
-export type ArchiveEntry =
-  | { name: string; content: Buffer; mode?: number; date: Date }
-  | { name: string; filePath: string; mode?: number; date: Date };
-
-/**
- * Streams a tar.gz of the entries, in order. File entries are read from disk only when
- * their turn comes and their size is known up front, so nothing is buffered whole.
- */
-export function createTarGz(entries: ArchiveEntry[]): Readable {
-  const archive = new TarArchive({ gzip: true, gzipOptions: { level: GZIP_LEVEL } });
-  for (const entry of entries) {
-    const data = { name: entry.name, mode: entry.mode ?? 0o644, date: entry.date };
-    if ('content' in entry) archive.append(entry.content, data);
-    else archive.file(entry.filePath, data);
-  }
-  void archive.finalize();
-  return archive;
-}
 
 export interface TarGzReader {
   /** The entries, in archive order; each must be read or resumed before the next. */

@@ -7,7 +7,7 @@ import type { ArchiveSealer } from '../crypto/encrypted-archive.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 import type { BackupStore, WrittenArchive } from '../storage/backup-store.ts';
 import type { TableSpec, TargetSchema } from '../target/target-schema.ts';
-import { createTarGz, type ArchiveEntry } from './archive.ts';
+import { assembleTarGz, GZIP_LEVEL, type AssembledEntry } from './tar-gz-assembler.ts';
 import { FORMAT_VERSION, MANIFEST_ENTRY, ROW_ENCODING, type BackupKind, type Manifest, type ManifestTable } from './manifest.ts';
 import { openSnapshot } from './snapshot.ts';
 import { StagedFile } from './staged-file.ts';
@@ -70,12 +70,12 @@ export async function writeBackup(request: BackupRequest): Promise<BackupResult>
       files: targetFiles.files.map(({ stagedPath: _, ...file }) => file),
     };
     const date = request.createdAt;
-    const entries: ArchiveEntry[] = [
+    const entries: AssembledEntry[] = [
       { name: MANIFEST_ENTRY, content: Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), date },
-      ...tables.map((table) => ({ name: table.path, filePath: table.stagedPath, date })),
-      ...targetFiles.files.map((file) => ({ name: file.path, filePath: file.stagedPath, mode: file.mode, date })),
+      ...tables.map((table) => ({ name: table.path, gzipPath: table.stagedPath, size: table.bytes, date })),
+      ...targetFiles.files.map((file) => ({ name: file.path, filePath: file.stagedPath, size: file.size, mode: file.mode, date })),
     ];
-    const tarGz = createTarGz(entries);
+    const tarGz = assembleTarGz(entries);
     const archive = await request.store.write(request.fileName, request.sealer ? request.sealer.seal(tarGz, manifest) : tarGz);
     return { manifest, archive };
   } finally {
@@ -92,7 +92,8 @@ async function stageTables(request: BackupRequest, tables: TableSpec[], staging:
     await mkdir(path.join(staging, 'db'));
     for (const table of tables) {
       const entryPath = `db/${safeEntryName(table.name)}.ndjson`;
-      const file = new StagedFile(path.join(staging, entryPath));
+      // Compressed as it is read: zlib works in its thread pool while the next page is read.
+      const file = new StagedFile(path.join(staging, `${entryPath}.gz`), { gzipLevel: GZIP_LEVEL });
       let rows = 0;
       try {
         await snapshot.readTable(table, async (page) => {

@@ -1,37 +1,63 @@
-// Writes a stream of chunks to a staging file, counting bytes and hashing as it goes.
+// Writes a stream of chunks to a staging file, counting bytes and hashing as it goes;
+// optionally gzip-compressed on the way, in zlib's thread pool, while the caller goes on
+// producing the next chunk.
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { createGzip, type Gzip } from 'node:zlib';
 
 export interface StagedFileSummary {
+  /** Bytes written by the caller (before any compression). */
   bytes: number;
+  /** SHA-256 of those bytes. */
   sha256: string;
 }
 
 export class StagedFile {
-  private readonly stream: WriteStream;
+  private readonly file: WriteStream;
+  private readonly gzip: Gzip | null;
   private readonly hash = createHash('sha256');
   private bytes = 0;
+  private failure: Error | null = null;
 
-  constructor(readonly path: string) {
-    this.stream = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+  constructor(
+    readonly path: string,
+    options: { gzipLevel?: number } = {},
+  ) {
+    this.file = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    this.file.on('error', (error) => (this.failure ??= error));
+    this.gzip = options.gzipLevel === undefined ? null : createGzip({ level: options.gzipLevel });
+    if (this.gzip) {
+      this.gzip.on('error', (error) => (this.failure ??= error));
+      this.gzip.pipe(this.file);
+    }
+  }
+
+  private get sink(): Writable {
+    return this.gzip ?? this.file;
   }
 
   /** Resolves once the data is buffered below the stream's limit (backpressure). */
   async write(chunk: Buffer | string): Promise<void> {
+    if (this.failure) throw this.failure;
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     this.hash.update(buffer);
     this.bytes += buffer.length;
-    if (!this.stream.write(buffer)) await once(this.stream, 'drain');
+    if (!this.sink.write(buffer)) await Promise.race([once(this.sink, 'drain'), once(this.file, 'close')]);
+    if (this.failure) throw this.failure;
   }
 
   async finish(): Promise<StagedFileSummary> {
-    this.stream.end();
-    await once(this.stream, 'close');
+    const closed = once(this.file, 'close');
+    this.sink.end();
+    await closed;
+    if (this.failure) throw this.failure;
     return { bytes: this.bytes, sha256: this.hash.digest('hex') };
   }
 
   destroy(): void {
-    this.stream.destroy();
+    this.gzip?.destroy();
+    this.file.destroy();
   }
 }
