@@ -167,6 +167,7 @@ export async function buildApp(config: Config): Promise<App> {
         });
       }),
     async stop() {
+      settings.close();
       await scheduler.stop();
       await wsServer.dispose();
       await closeServer(server);

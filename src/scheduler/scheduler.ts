@@ -26,12 +26,12 @@ export interface LastRun {
 
 /** A slot missed while the server was down runs this long after start-up. */
 export const CATCH_UP_DELAY_MS = 3000;
-/** Settings changed on another instance are picked up this often. */
-export const SETTINGS_POLL_MS = 5000;
 /** A running scheduled backup refreshes its row this often... */
 const HEARTBEAT_MS = 15_000;
 /** ...and one silent for longer belongs to an instance that died. */
 const HEARTBEAT_STALE_MS = 4 * HEARTBEAT_MS;
+/** ScheduledRun rows older than this are deleted. */
+const RUN_HISTORY_MS = 90 * 24 * 60 * 60 * 1000;
 /** A backup recorded as running for longer than this was interrupted, not slow. */
 const BACKUP_RUN_STALE_MS = 6 * 60 * 60 * 1000;
 
@@ -47,9 +47,8 @@ export interface SchedulerDeps {
 
 export class Scheduler {
   private job: Cron | null = null;
-  private stamp = 0;
   private catchUp: NodeJS.Timeout | null = null;
-  private poll: NodeJS.Timeout | null = null;
+  private prune: Promise<unknown> = Promise.resolve();
   private active: Date | null = null;
   private readonly work = new Set<Promise<void>>();
   private stopped = false;
@@ -68,19 +67,18 @@ export class Scheduler {
     const settings = await this.deps.settings.get();
     this.apply(settings);
     await this.scheduleCatchUp(settings);
+    // Changes made here, and those another instance made, which SettingsService polls for.
     this.unsubscribe = this.deps.settings.onChange((changed) => this.apply(changed));
-    this.poll = setInterval(() => void this.pollSettings(), SETTINGS_POLL_MS);
   }
 
   /** Stops scheduling and waits for a backup that is running. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
-    if (this.poll) clearInterval(this.poll);
     if (this.catchUp) clearTimeout(this.catchUp);
     this.job?.stop();
     this.job = null;
-    await Promise.allSettled([...this.work]);
+    await Promise.allSettled([...this.work, this.prune]);
   }
 
   nextRunAt(): Date | null {
@@ -95,7 +93,6 @@ export class Scheduler {
 
   /** Replaces the croner job with one for these settings; a running backup goes on. */
   private apply(settings: BackupSettings): void {
-    this.stamp = settings.updatedAt.getTime();
     this.job?.stop();
     this.job = null;
     if (this.stopped) return;
@@ -119,15 +116,6 @@ export class Scheduler {
       this.catchUp = null;
       if (!this.stopped) this.track(this.runSlot(due));
     }, CATCH_UP_DELAY_MS);
-  }
-
-  private async pollSettings(): Promise<void> {
-    try {
-      const settings = await this.deps.settings.get();
-      if (settings.updatedAt.getTime() !== this.stamp) this.apply(settings);
-    } catch (error) {
-      this.log(`cannot read the backup settings: ${(error as Error).message}`);
-    }
   }
 
   private track(promise: Promise<void>): void {
@@ -213,6 +201,10 @@ export class Scheduler {
 
   private async finish(slot: Date, status: RunStatus, error: string | null, fileName: string | null = null): Promise<void> {
     await this.deps.control.scheduledRun.update({ where: { slot }, data: { status, error, fileName, finishedAt: new Date() } });
+    // The history is for lastRun and for reading what happened lately, not an archive.
+    this.prune = this.deps.control.scheduledRun
+      .deleteMany({ where: { slot: { lt: new Date(Date.now() - RUN_HISTORY_MS) } } })
+      .catch(() => {});
   }
 
   private log(line: string): void {

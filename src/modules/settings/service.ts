@@ -1,6 +1,7 @@
 // The backup settings (schedule, retention, folder, saved passphrase): one row in the
 // control database, validated here, each wrong value a ValidationError naming its field.
-// Listeners (the scheduler) hear of every change at once. Knows nothing of GraphQL.
+// Listeners (the scheduler) hear of every change at once, and of a change another instance
+// made to the shared database within SETTINGS_POLL_MS. Knows nothing of GraphQL.
 import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { passphraseProblem } from '../../crypto/encrypted-archive.ts';
@@ -46,12 +47,17 @@ export interface BackupSettingsInput {
 }
 
 export const MAX_KEEP = 1000;
+/** How often the row is read for changes made by another instance sharing the database. */
+export const SETTINGS_POLL_MS = 5000;
 const SETTINGS_ID = 1;
 
 type SettingsRow = Awaited<ReturnType<ControlClient['backupSettings']['findUniqueOrThrow']>>;
 
 export class SettingsService {
   private readonly listeners = new Set<(settings: BackupSettings) => void | Promise<void>>();
+  private poll: NodeJS.Timeout | null = null;
+  /** updatedAt of the settings in effect here. */
+  private stamp = 0;
 
   constructor(
     private readonly deps: {
@@ -65,11 +71,18 @@ export class SettingsService {
     },
   ) {}
 
-  /** Creates the row with its defaults on first start and points the store at the chosen folder. */
+  /** Creates the row with its defaults on first start, points the store at the chosen folder, and watches for changes. */
   async init(): Promise<BackupSettings> {
     const settings = await this.get();
     await this.deps.store.switchTo(settings.backupDir);
+    this.stamp = settings.updatedAt.getTime();
+    this.poll = setInterval(() => void this.pollChanges(), SETTINGS_POLL_MS);
     return settings;
+  }
+
+  close(): void {
+    if (this.poll) clearInterval(this.poll);
+    this.poll = null;
   }
 
   async get(): Promise<BackupSettings> {
@@ -151,10 +164,24 @@ export class SettingsService {
     }
 
     const row = await this.deps.control.backupSettings.update({ where: { id: SETTINGS_ID }, data });
-    if (backupDir) await this.deps.store.switchTo(backupDir);
     const settings = this.describe(row);
-    for (const listener of this.listeners) await listener(settings);
+    await this.takeEffect(settings);
     return settings;
+  }
+
+  private async takeEffect(settings: BackupSettings): Promise<void> {
+    this.stamp = settings.updatedAt.getTime();
+    await this.deps.store.switchTo(settings.backupDir);
+    for (const listener of this.listeners) await listener(settings);
+  }
+
+  private async pollChanges(): Promise<void> {
+    try {
+      const settings = await this.get();
+      if (settings.updatedAt.getTime() !== this.stamp) await this.takeEffect(settings);
+    } catch (error) {
+      console.error(`cannot read the backup settings: ${(error as Error).message}`);
+    }
   }
 
   private async checkBackupDir(requested: string, current: BackupSettings): Promise<string> {
