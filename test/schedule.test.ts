@@ -126,6 +126,17 @@ test('settings start with nightly defaults, and every wrong value is a Validatio
   const next = new Date(weekly.settings.nextRunAt!);
   assert.deepEqual([next.getUTCDay(), next.getUTCHours(), next.getUTCMinutes()], [0, 19, 30]);
 
+  // Every 6 hours counts from the time of day; monthly runs on its day at that time.
+  const sixHourly = await update(server, { frequency: 'EVERY_6_HOURS', timeOfDay: '05:15', timeZone: 'UTC' });
+  if (sixHourly.__typename !== 'UpdateBackupSettingsPayload') throw new Error(sixHourly.__typename);
+  const sixHourlyNext = new Date(sixHourly.settings.nextRunAt!);
+  assert.deepEqual([sixHourlyNext.getUTCHours() % 6, sixHourlyNext.getUTCMinutes()], [5, 15]);
+  assert.ok(sixHourlyNext.getTime() - Date.now() <= 6 * 60 * 60 * 1000);
+  const monthly = await update(server, { frequency: 'MONTHLY', dayOfMonth: 28, timeOfDay: '00:00' });
+  if (monthly.__typename !== 'UpdateBackupSettingsPayload') throw new Error(monthly.__typename);
+  const monthlyNext = new Date(monthly.settings.nextRunAt!);
+  assert.deepEqual([monthlyNext.getUTCDate(), monthlyNext.getUTCHours(), monthlyNext.getUTCMinutes()], [28, 0, 0]);
+
   const withPassphrase = await update(server, { passphrase: 'correct horse battery' });
   assert.equal(withPassphrase.__typename === 'UpdateBackupSettingsPayload' && withPassphrase.settings.passphraseSet, true);
   const control = new Database(path.join(server.dataDir, 'control.db'), { readonly: true });

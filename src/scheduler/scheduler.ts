@@ -32,7 +32,7 @@ const HEARTBEAT_MS = 15_000;
 const HEARTBEAT_STALE_MS = 4 * HEARTBEAT_MS;
 /** ScheduledRun rows older than this are deleted. */
 const RUN_HISTORY_MS = 90 * 24 * 60 * 60 * 1000;
-/** A backup recorded as running for longer than this was interrupted, not slow. */
+/** A backup or restore recorded as running for longer than this was interrupted, not slow. */
 const BACKUP_RUN_STALE_MS = 6 * 60 * 60 * 1000;
 
 export interface SchedulerDeps {
@@ -159,9 +159,12 @@ export class Scheduler {
   private async busyReason(slot: Date): Promise<string | null> {
     const { control, restoreGate } = this.deps;
     if (restoreGate.holder) return `a restore was running (job ${restoreGate.holder})`;
-    const restore = await control.restoreJob.findFirst({ where: { status: { in: ['PENDING', 'RUNNING'] } } });
-    if (restore) return `a restore was running (job ${restore.id})`;
     const now = Date.now();
+    // Another instance's restore; a row left behind by an instance that died ages out.
+    const restore = await control.restoreJob.findFirst({
+      where: { status: { in: ['PENDING', 'RUNNING'] }, createdAt: { gt: new Date(now - BACKUP_RUN_STALE_MS) } },
+    });
+    if (restore) return `a restore was running (job ${restore.id})`;
     const backup = await control.backupRun.findFirst({
       where: { status: 'RUNNING', startedAt: { gt: new Date(now - BACKUP_RUN_STALE_MS) } },
     });
