@@ -274,7 +274,7 @@ test('a backup folder made read-only mid-schedule records a failure, keeps older
   assert.ok(failed.length >= 1);
 });
 
-test('scheduled times that fall during a restore are skipped and recorded, never run beside it', async () => {
+test('scheduled times that fall during a restore or a manual backup are skipped and recorded, never run beside them', async () => {
   const server = await start();
   // A library big enough that the restore spans several scheduled seconds.
   await seedExampleLibrary({ databaseUrl: server.targetUrl, items: 3000 });
@@ -288,17 +288,41 @@ test('scheduled times that fall during a restore are skipped and recorded, never
     const { restoreJob } = await server.gql(RestoreJobDocument, { id: jobId });
     return restoreJob?.finishedAt ? restoreJob : null;
   });
+  // Manual backups, with the media tables, while the schedule goes on, until a scheduled time
+  // has fallen well inside one (each takes about a second here).
+  const manualWindows: [number, number][] = [];
+  const controlDb = path.join(server.dataDir, 'control.db');
+  const inside = (run: { slot: number }) => manualWindows.some(([from, to]) => run.slot > from && run.slot < to - 100);
+  for (let attempt = 0; attempt < 10 && !scheduledRuns(server).some(inside); attempt++) {
+    await createBackup(server, { includeMedia: true, note: 'while the schedule runs' });
+    const db = new Database(controlDb, { readonly: true });
+    const run = db.prepare(`SELECT "startedAt", "finishedAt" FROM "BackupRun" WHERE "trigger" = 'api' ORDER BY "startedAt" DESC LIMIT 1`).get() as {
+      startedAt: string;
+      finishedAt: string;
+    };
+    db.close();
+    manualWindows.push([Date.parse(run.startedAt), Date.parse(run.finishedAt)]);
+    await sleep(200); // a slot's row is final a few milliseconds after its time
+  }
   await stopSchedule(server);
   assert.equal(job.status, 'SUCCEEDED', job.error ?? '');
   const [from, to] = [new Date(job.startedAt!).getTime(), new Date(job.finishedAt!).getTime()];
-  // The restore holds the target from before startedAt until after finishedAt.
-  const during = scheduledRuns(server).filter((run) => run.slot >= from && run.slot <= to);
+  // The restore holds the target from before startedAt until after finishedAt; a slot is
+  // checked a few milliseconds after its time, so those at the very end are left out.
+  const during = scheduledRuns(server).filter((run) => run.slot >= from && run.slot <= to - 100);
   assert.ok(during.length > 0, `scheduled times fell during the restore: ${JSON.stringify({ job, runs: scheduledRuns(server) })}`);
   for (const run of during) {
     assert.equal(run.status, 'SKIPPED', JSON.stringify(run));
     assert.match(run.error ?? '', /restore|still running/);
   }
   assert.ok(during.some((run) => /restore/.test(run.error ?? '')), 'the reason names the restore');
+
+  const duringManual = scheduledRuns(server).filter(inside);
+  assert.ok(duringManual.length > 0, `scheduled times fell during a manual backup: ${JSON.stringify({ manualWindows, runs: scheduledRuns(server) })}`);
+  for (const run of duringManual) {
+    assert.equal(run.status, 'SKIPPED', JSON.stringify(run));
+    assert.match(run.error ?? '', /manual backup was running/);
+  }
 });
 
 test('a run missed while the server was down runs once soon after start-up, not once per missed day', async () => {
