@@ -56,6 +56,27 @@ async function run(server: TestServer, statements: string[]) {
   }
 }
 
+/** Every index and constraint of the target, as the database itself prints them. */
+async function keyDefinitions(server: TestServer) {
+  if (server.targetUrl.startsWith('file:')) {
+    const db = new Database(server.targetUrl.slice('file:'.length), { readonly: true });
+    try {
+      const indexes = db.prepare(`SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name`).all();
+      return { constraints: [] as unknown[], indexes };
+    } finally {
+      db.close();
+    }
+  }
+  return withPg(server.targetUrl, async (client) => {
+    const constraints = await client.query(
+      `SELECT conrelid::regclass::text AS t, conname, pg_get_constraintdef(oid) AS def, condeferrable FROM pg_constraint
+       WHERE connamespace = current_schema()::regnamespace ORDER BY 1, 2`,
+    );
+    const indexes = await client.query(`SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1, 2`);
+    return { constraints: constraints.rows, indexes: indexes.rows };
+  });
+}
+
 async function restore(server: TestServer, fileName: string) {
   await restoreFile(server, archivePath(server, fileName));
 }
@@ -78,6 +99,9 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
     });
 
     test('a round trip is byte-identical for every table and every scalar type', async () => {
+      const keys = await keyDefinitions(server);
+      assert.ok(keys.indexes.length > 15, 'the example has indexes to keep');
+      if (provider === 'postgresql') assert.ok(keys.constraints.length > 20, 'and constraints');
       const original = await createBackup(server, { includeMedia: true });
       const logRows = await countRows(server.targetUrl, 'LogEntry');
       await mutate(server);
@@ -88,6 +112,7 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
         again.tables.map((t) => [t.name, t.rows, t.sha256]),
         original.tables.map((t) => [t.name, t.rows, t.sha256]),
       );
+      assert.deepEqual(await keyDefinitions(server), keys, 'every index and constraint is back exactly as it was');
     });
 
     test('restored into a fresh database, the app inserts into autoincrement tables without a key conflict', async () => {
@@ -110,7 +135,25 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
       const entries = replaceTableRows(await readEntries(await readFile(archivePath(server, before.fileName))), 'MediaServer', () => []);
       const broken = path.join(server.dataDir, 'broken.tar.gz');
       await writeFile(broken, await pack(entries));
-      await assert.rejects(restoreFile(server, broken));
+      const keys = await keyDefinitions(server);
+      await assert.rejects(restoreFile(server, broken), /foreign key|reference/i);
+      assert.deepEqual(await keyDefinitions(server), keys, 'the rollback keeps every index and constraint');
+      const after = await createBackup(server, { includeMedia: true });
+      assert.deepEqual(after.tables.map((t) => [t.name, t.sha256]), before.tables.map((t) => [t.name, t.sha256]));
+    });
+
+    test('a duplicate in a unique column fails the restore when its index is rebuilt, and changes nothing', async () => {
+      const before = await createBackup(server, { includeMedia: true });
+      const entries = await readEntries(await readFile(archivePath(server, before.fileName)));
+      const manifest = JSON.parse(entries[0]!.content.toString()) as { tables: { name: string; columns: { name: string }[] }[] };
+      const idColumn = manifest.tables.find((t) => t.name === 'User')!.columns.findIndex((c) => c.name === 'id');
+      // A second user with the first one's username: only the unique index can tell.
+      const duplicated = replaceTableRows(entries, 'User', (rows) => [...rows, rows[0]!.map((value, i) => (i === idColumn ? 'user-duplicate' : value))]);
+      const broken = path.join(server.dataDir, 'duplicate.tar.gz');
+      await writeFile(broken, await pack(duplicated));
+      const keys = await keyDefinitions(server);
+      await assert.rejects(restoreFile(server, broken), /unique/i);
+      assert.deepEqual(await keyDefinitions(server), keys);
       const after = await createBackup(server, { includeMedia: true });
       assert.deepEqual(after.tables.map((t) => [t.name, t.sha256]), before.tables.map((t) => [t.name, t.sha256]));
     });

@@ -1,0 +1,129 @@
+// PostgreSQL's side of a restore: one transaction on a connection of its own, the tables
+// locked all at once, emptied, loaded through COPY with their indexes and keys set aside,
+// then the keys rebuilt (checking every row), the sequences moved, and the commit.
+import type { DatabaseLocation } from '../prisma/database-url.ts';
+import type { TableSpec } from '../target/target-schema.ts';
+import { copyLine } from './copy-text.ts';
+import { setAsideKeys, type SetAside } from './postgres-constraints.ts';
+import { PostgresSession, type CopyIn, type SqlRunner } from './postgres-session.ts';
+import { quoteIdentifier as q, sqlQuery } from './sql.ts';
+import type { TableLoader } from './table-loader.ts';
+import { decodeForPostgres } from './value-decoder.ts';
+
+export async function openPostgresLoader(location: DatabaseLocation & { provider: 'postgresql' }, tables: TableSpec[]): Promise<TableLoader> {
+  return postgresLoader(await PostgresSession.open(location), location.schema, tables);
+}
+
+/**
+ * PostgreSQL, on a connection of its own: rows arrive through COPY FROM STDIN, a table's
+ * batches in one COPY, inside the one transaction that also empties the tables, checks
+ * every foreign key and commits. Closing the connection before COMMIT rolls it all back.
+ */
+async function postgresLoader(session: PostgresSession, schema: string, tables: TableSpec[]): Promise<TableLoader> {
+  const table = (name: string) => `${q(schema)}.${q(name)}`;
+  let ended = false;
+  const end = async (sql: 'COMMIT' | 'ROLLBACK') => {
+    if (ended) return;
+    ended = true;
+    try {
+      if (sql === 'COMMIT') await session.executeRaw(sqlQuery('COMMIT'));
+    } finally {
+      await session.close();
+    }
+  };
+  let keys: SetAside;
+  try {
+    await session.executeRaw(sqlQuery('BEGIN'));
+    // Index builds sort in memory up to this much (the server default is 64 MB).
+    await session.executeRaw(sqlQuery(`SET LOCAL maintenance_work_mem = '256MB'`));
+    await lockAll(session, tables.map((spec) => table(spec.name)));
+    keys = await setAsideKeys(session, schema, tables.map((spec) => spec.name));
+  } catch (error) {
+    await end('ROLLBACK');
+    throw error;
+  }
+  let copy: { table: string; stream: CopyIn } | null = null;
+  const endCopy = async () => {
+    if (!copy) return;
+    const { stream } = copy;
+    copy = null;
+    await stream.end();
+  };
+  return {
+    async clear(tables) {
+      // One TRUNCATE: no per-row cascades or checks. It locks the tables until the commit,
+      // so the app's readers wait for the new data rather than see a mix.
+      if (tables.length) await session.executeRaw(sqlQuery(`TRUNCATE TABLE ${tables.map((spec) => table(spec.name)).join(', ')}`));
+    },
+    async insert(spec, rows) {
+      if (copy?.table !== spec.name) {
+        await endCopy();
+        const columns = spec.columns.map((c) => q(c.name)).join(', ');
+        copy = { table: spec.name, stream: session.beginCopy(`COPY ${table(spec.name)} (${columns}) FROM STDIN`) };
+      }
+      let text = '';
+      for (const row of rows) text += copyLine(spec.columns.map((column, i) => decodeForPostgres(column, row[i] ?? null)));
+      await copy.stream.write(text);
+    },
+    async commit(tables) {
+      try {
+        await endCopy();
+        // Every index is built once and every foreign key checked against all rows at once;
+        // a violation fails here and the rollback leaves the old data and keys in place.
+        await keys.restore();
+        await moveSequences(session, schema, tables);
+      } catch (error) {
+        await end('ROLLBACK');
+        throw error;
+      }
+      await end('COMMIT');
+    },
+    rollback: () => end('ROLLBACK'),
+  };
+}
+
+/** How long a restore keeps trying to take its locks while the app's queries hold them. */
+const LOCK_TIMEOUT_MS = 60_000;
+
+/**
+ * Takes every table at once or none (NOWAIT), retrying between the app's queries. Waiting
+ * for one lock while holding others could deadlock with a reader that joins the same
+ * tables; this never waits while holding anything.
+ */
+async function lockAll(tx: SqlRunner, tables: string[]): Promise<void> {
+  if (tables.length === 0) return;
+  const deadline = Date.now() + LOCK_TIMEOUT_MS;
+  for (let attempt = 0; ; attempt++) {
+    await tx.executeRaw(sqlQuery('SAVEPOINT restore_lock'));
+    try {
+      await tx.executeRaw(sqlQuery(`LOCK TABLE ${tables.join(', ')} IN ACCESS EXCLUSIVE MODE NOWAIT`));
+      await tx.executeRaw(sqlQuery('RELEASE SAVEPOINT restore_lock'));
+      return;
+    } catch (error) {
+      await tx.executeRaw(sqlQuery('ROLLBACK TO SAVEPOINT restore_lock'));
+      const text = `${(error as Error).message} ${JSON.stringify((error as { cause?: unknown }).cause ?? '')}`;
+      if (!/55P03|could not obtain lock/.test(text)) throw error;
+      if (Date.now() > deadline) throw new Error(`the target's tables stayed busy for ${LOCK_TIMEOUT_MS / 1000} s; try again`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** attempt, 200)));
+    }
+  }
+}
+
+/** Inserting explicit ids does not move a sequence: set each one past the largest id. */
+async function moveSequences(tx: SqlRunner, schema: string, tables: TableSpec[]) {
+  for (const spec of tables) {
+    for (const column of spec.columns) {
+      if (column.type !== 'Int' && column.type !== 'BigInt') continue;
+      const qualified = `${q(schema)}.${q(spec.name)}`;
+      const found = await tx.queryRaw(sqlQuery('SELECT pg_get_serial_sequence($1, $2)', [qualified, column.name]));
+      const sequence = found.rows[0]?.[0];
+      if (!sequence) continue;
+      await tx.queryRaw(
+        sqlQuery(
+          `SELECT setval($1, COALESCE((SELECT max(${q(column.name)}) FROM ${qualified}), 0) + 1, false)`,
+          [String(sequence)],
+        ),
+      );
+    }
+  }
+}
