@@ -101,10 +101,12 @@ function dateTimeFromMillis(millis: number): string {
 }
 
 /**
- * UTC with milliseconds, as `…Z` or as `…+00:00` (how Prisma's SQLite adapter writes
- * DateTimes): the forms nearly every value has, checked rather than re-parsed.
+ * A UTC date and time with up to six fraction digits, `T` or space between them, and
+ * `Z`, `+00`, `+00:00` or no zone: how Prisma's SQLite adapter writes DateTimes and how
+ * PostgreSQL prints timestamps in UTC. Nearly every value has this form; it is checked
+ * field by field rather than re-parsed.
  */
-const UTC_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(?:Z|\+00:00)$/;
+const UTC_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.(\d{1,6}))?(?:Z|\+00(?::?00)?)?$/;
 
 /**
  * Canonical DateTime: UTC, `YYYY-MM-DDTHH:mm:ss.sssZ`, with six fraction digits when the
@@ -112,9 +114,11 @@ const UTC_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(?:Z|\+00:00)$/;
  * (ISO with offset, space-separated, date only) and PostgreSQL's text output.
  */
 export function canonicalDateTime(text: string): string {
-  // A real calendar instant in canonical form prints back as itself; 2026-02-30 does not.
-  if ((text.length === 24 || text.length === 29) && UTC_MILLIS.test(text) && isRealInstant(text)) {
-    return text.length === 24 ? text : `${text.slice(0, 23)}Z`;
+  const utc = UTC_DATE_TIME.exec(text);
+  if (utc && isRealInstant(text)) {
+    const micros = ((utc[1] ?? '') + '000000').slice(0, 6);
+    const subMillis = micros.slice(3);
+    return `${text.slice(0, 10)}T${text.slice(11, 19)}.${micros.slice(0, 3)}${subMillis === '000' ? '' : subMillis}Z`;
   }
   const time = TIME_ONLY.exec(text);
   if (time) return canonicalDateTime(`1970-01-01T${text}Z`);
@@ -131,7 +135,7 @@ export function canonicalDateTime(text: string): string {
 }
 
 /**
- * Whether the date and time fields of a `UTC_MILLIS` text name a real instant (no
+ * Whether the date and time fields of a `UTC_DATE_TIME` text name a real instant (no
  * February 30th, no hour 24), checked digit by digit: this runs for millions of values.
  * Years before 100 take the general path, as they always have.
  */
