@@ -59,10 +59,14 @@ export class Scheduler {
   constructor(private readonly deps: SchedulerDeps) {}
 
   async start(): Promise<void> {
+    const interrupted = { status: 'FAILED', error: 'interrupted: the server stopped during the backup', finishedAt: new Date() };
     if (this.deps.controlProvider === 'sqlite') {
-      const interrupted = { status: 'FAILED', error: 'interrupted: the server stopped during the backup', finishedAt: new Date() };
       await this.deps.control.scheduledRun.updateMany({ where: { status: 'RUNNING' }, data: interrupted });
       await this.deps.control.backupRun.updateMany({ where: { status: 'RUNNING' }, data: interrupted });
+    } else {
+      // Other instances may be running theirs: only rows whose heartbeat stopped are over.
+      const stale = new Date(Date.now() - HEARTBEAT_STALE_MS);
+      await this.deps.control.scheduledRun.updateMany({ where: { status: 'RUNNING', heartbeatAt: { lt: stale } }, data: interrupted });
     }
     const settings = await this.deps.settings.get();
     this.apply(settings);
