@@ -348,3 +348,24 @@ test('a run missed while the server was down runs once soon after start-up, not 
   const settings = await settingsOf(server);
   assert.ok(settings.nextRunAt && new Date(settings.nextRunAt).getTime() > Date.now() + 60_000, 'then the nightly schedule goes on');
 });
+
+test('a saved backup folder that is unusable at start-up does not stop the server: scheduled runs fail there and say so', async () => {
+  const first = await start();
+  const folder = path.join(first.dataDir, 'nas-mount');
+  assert.equal((await update(first, { backupDir: folder })).__typename, 'UpdateBackupSettingsPayload');
+  await first.stop();
+  // The disk is not mounted this time: something else is at its path.
+  await rm(folder, { recursive: true });
+  await writeFile(folder, 'not a folder\n');
+
+  const server = await start({ dataDir: first.dataDir });
+  assert.equal((await settingsOf(server)).backupDir, folder, 'the saved folder is kept, not swapped for another');
+  assert.equal((await update(server, { frequency: 'CUSTOM', cron: EVERY_SECOND })).__typename, 'UpdateBackupSettingsPayload');
+  const failed = await waitFor('a failed scheduled run', async () => {
+    const { lastRun } = await settingsOf(server);
+    return lastRun?.status === 'FAILED' ? lastRun : null;
+  });
+  await stopSchedule(server);
+  assert.match(failed.error ?? '', /EEXIST|ENOTDIR|not a directory|file already exists/i);
+  assert.deepEqual(await readdir(server.app.config.backupDir).catch(() => []), [], 'nothing went to the default folder instead');
+});

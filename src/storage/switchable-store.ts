@@ -15,12 +15,15 @@ export class SwitchableFolderStore implements BackupStore {
     return this.current.location;
   }
 
-  /** Uses another folder from now on; archives already there are listed, none are moved. */
+  /**
+   * Uses another folder from now on; archives already there are listed, none are moved.
+   * The switch happens even when the folder cannot be read now (the error is still thrown),
+   * so that backups fail there visibly rather than land somewhere else.
+   */
   async switchTo(folder: string): Promise<void> {
     if (folder === this.current.location) return;
-    const next = new LocalFolderStore(folder);
-    await next.removeLeftovers();
-    this.current = next;
+    this.current = new LocalFolderStore(folder);
+    await this.current.removeLeftovers();
   }
 
   list(): Promise<StoredArchive[]> {

@@ -74,7 +74,7 @@ export class SettingsService {
   /** Creates the row with its defaults on first start, points the store at the chosen folder, and watches for changes. */
   async init(): Promise<BackupSettings> {
     const settings = await this.get();
-    await this.deps.store.switchTo(settings.backupDir);
+    await this.followFolder(settings);
     this.stamp = settings.updatedAt.getTime();
     this.poll = setInterval(() => void this.pollChanges(), SETTINGS_POLL_MS);
     return settings;
@@ -171,8 +171,18 @@ export class SettingsService {
 
   private async takeEffect(settings: BackupSettings): Promise<void> {
     this.stamp = settings.updatedAt.getTime();
-    await this.deps.store.switchTo(settings.backupDir);
+    await this.followFolder(settings);
     for (const listener of this.listeners) await listener(settings);
+  }
+
+  /**
+   * A saved folder that is unreachable now (an unmounted disk) is still the one used: backups
+   * then fail there and say so in lastRun, instead of going quietly to another folder.
+   */
+  private async followFolder(settings: BackupSettings): Promise<void> {
+    await this.deps.store.switchTo(settings.backupDir).catch((error: unknown) => {
+      console.error(`the backup folder ${settings.backupDir} cannot be used now: ${(error as Error).message}`);
+    });
   }
 
   private async pollChanges(): Promise<void> {
