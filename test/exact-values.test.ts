@@ -17,7 +17,7 @@ import { extractWithTar } from './helpers/inspect.ts';
 import { createScratchDatabase, withPg } from './helpers/postgres.ts';
 import { startServer } from './helpers/server.ts';
 
-const TEXT = 'héllo 🎬 "quoted"\nnew line \\ back';
+const TEXT = 'héllo 🎬 "quoted"\nnew line \\ back\ttab\rreturn \\N not null';
 const JSON_TEXT = '{"nested":{"a":[1,2.5,null]},"big":12345678901234567890}';
 const BYTES = Buffer.from([0, 1, 2, 253, 254, 255]);
 

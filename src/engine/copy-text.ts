@@ -1,7 +1,10 @@
-// PostgreSQL's COPY text format for decoded values: each field in the text form the
-// `pg` driver would have sent as a parameter, so COPY and the INSERT it replaces store
-// the same values, then escaped for COPY (backslash, tab, newline, carriage return).
+// PostgreSQL's COPY text format, both ways. Out: each field in the text form the `pg`
+// driver would have sent as a parameter, so COPY and the INSERT it replaces store the
+// same values, then escaped for COPY (backslash, tab, newline, carriage return). In: the
+// lines of `COPY … TO STDOUT`, split into fields and unescaped, the same text the
+// server sends for a query.
 import { createRequire } from 'node:module';
+import { StringDecoder } from 'node:string_decoder';
 
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): unknown };
 
@@ -27,4 +30,38 @@ export function copyLine(fields: unknown[]): string {
   let line = '';
   for (let i = 0; i < fields.length; i++) line += (i === 0 ? '' : '\t') + copyField(fields[i]);
   return line + '\n';
+}
+
+const COPY_UNESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/** `COPY … TO STDOUT` output as rows of text fields (null for `\N`), `pageRows` at a time. */
+export async function* copyRows(source: AsyncIterable<unknown>, pageRows: number): AsyncGenerator<(string | null)[][]> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let page: (string | null)[][] = [];
+  for await (const chunk of source) {
+    const text = rest + decoder.write(chunk as Buffer);
+    let start = 0;
+    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+      page.push(parseCopyLine(text.slice(start, end)));
+      start = end + 1;
+      if (page.length >= pageRows) {
+        yield page;
+        page = [];
+      }
+    }
+    rest = text.slice(start);
+  }
+  if (rest + decoder.end() !== '') throw new Error('the COPY output ended inside a row');
+  if (page.length > 0) yield page;
+}
+
+function parseCopyLine(line: string): (string | null)[] {
+  const fields: (string | null)[] = line.split('\t');
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
+    if (field === '\\N') fields[i] = null;
+    else if (field.includes('\\')) fields[i] = field.replace(/\\(.)/g, (_, ch: string) => COPY_UNESCAPES[ch] ?? ch);
+  }
+  return fields;
 }

@@ -1,11 +1,12 @@
-// One PostgreSQL connection of our own for bulk loading: plain SQL plus COPY FROM STDIN.
-// Prisma's adapter binds parameters statement by statement, which made restores eight
-// times slower than pg_restore; COPY streams rows the way pg_restore does.
+// One PostgreSQL connection of our own for bulk work: plain SQL plus COPY in both
+// directions. Prisma's adapter binds parameters statement by statement and fetches rows
+// page by page, round trip after round trip; COPY streams rows the way pg_dump and
+// pg_restore do.
 import { once } from 'node:events';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { SqlQuery } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 
 /** What the loader needs of a connection: the subset of Prisma's Queryable it uses. */
@@ -36,6 +37,11 @@ export class PostgresSession implements SqlRunner {
   async queryRaw(query: SqlQuery): Promise<{ rows: unknown[][] }> {
     const result = await this.client.query({ text: query.sql, values: query.args, rowMode: 'array' });
     return { rows: result.rows as unknown[][] };
+  }
+
+  /** Runs `COPY … TO STDOUT`: the text-format output, chunk by chunk (not line-aligned). */
+  copyOut(sql: string): Readable {
+    return this.client.query(copyTo(sql));
   }
 
   /** Starts `COPY … FROM STDIN`: write text-format lines to it, then end it. */

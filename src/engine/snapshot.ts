@@ -4,6 +4,8 @@ import type { SqlDriverAdapter, Transaction } from '@prisma/driver-adapter-utils
 import { connectAdapter } from '../prisma/adapters.ts';
 import type { DatabaseLocation, Provider } from '../prisma/database-url.ts';
 import { readAppliedMigrations } from '../target/applied-migrations.ts';
+import { copyRows } from './copy-text.ts';
+import { PostgresSession } from './postgres-session.ts';
 import type { ColumnSpec, TableSpec } from '../target/target-schema.ts';
 import { quoteIdentifier as q, sqlQuery } from './sql.ts';
 import { encodePostgresValue, encodeSqliteValue, type EncodedValue } from './value-codec.ts';
@@ -21,11 +23,10 @@ export interface Snapshot {
 }
 
 export async function openSnapshot(location: DatabaseLocation): Promise<Snapshot> {
+  if (location.provider === 'postgresql') return openPostgresSnapshot(location);
   const connection = await connectAdapter(location);
   try {
-    return location.provider === 'sqlite'
-      ? await openSqliteSnapshot(connection.adapter, connection.close)
-      : await openPostgresSnapshot(connection.adapter, connection.close, location.schema);
+    return await openSqliteSnapshot(connection.adapter, connection.close);
   } catch (error) {
     await connection.close();
     throw error;
@@ -79,30 +80,26 @@ function sqliteSelectExpression(column: ColumnSpec): string {
 }
 
 /**
- * PostgreSQL: REPEATABLE READ, READ ONLY gives one snapshot for every statement; a
- * server-side cursor streams each table in a single ordered scan.
+ * PostgreSQL, on a connection of its own: REPEATABLE READ, READ ONLY gives one snapshot
+ * for every statement, and each table streams out through one `COPY (SELECT …) TO
+ * STDOUT` in key order, as pg_dump reads, with no round trip per page.
  */
-async function openPostgresSnapshot(
-  adapter: SqlDriverAdapter,
-  release: () => Promise<void>,
-  schema: string,
-): Promise<Snapshot> {
-  const tx = await adapter.startTransaction('REPEATABLE READ');
+async function openPostgresSnapshot(location: DatabaseLocation & { provider: 'postgresql' }): Promise<Snapshot> {
+  const session = await PostgresSession.open(location);
+  let migrations: string[];
   try {
-    await tx.executeRaw(sqlQuery('SET TRANSACTION READ ONLY'));
-    await tx.executeRaw(sqlQuery(`SET LOCAL TIME ZONE 'UTC'`));
-    await tx.executeRaw(sqlQuery(`SET LOCAL extra_float_digits = 3`));
+    await session.executeRaw(sqlQuery('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'));
+    await session.executeRaw(sqlQuery(`SET LOCAL TIME ZONE 'UTC'`));
+    await session.executeRaw(sqlQuery(`SET LOCAL extra_float_digits = 3`));
+    migrations = await readAppliedMigrations(session);
   } catch (error) {
-    await tx.rollback();
+    await session.close();
     throw error;
   }
-  const migrations = await readAppliedMigrations(tx);
-  let cursorCount = 0;
   return {
     provider: 'postgresql',
     appliedMigrations: async () => migrations,
     async readTable(table, onPage) {
-      const cursor = `snapshot_cursor_${++cursorCount}`;
       const select = table.columns.map(postgresSelectExpression).join(', ');
       const order = table.key
         .map((key) => {
@@ -111,18 +108,18 @@ async function openPostgresSnapshot(
           return textLike(column) ? `${q(key)} COLLATE "C"` : q(key);
         })
         .join(', ');
-      await tx.executeRaw(
-        sqlQuery(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${select} FROM ${q(schema)}.${q(table.name)} ORDER BY ${order}`),
-      );
-      for (;;) {
-        const page = await tx.queryRaw(sqlQuery(`FETCH ${SNAPSHOT_PAGE_ROWS} FROM ${cursor}`));
-        if (page.rows.length === 0) break;
-        await onPage(page.rows.map((row) => table.columns.map((column, i) => encodePostgresValue(column, row[i]))));
-        if (page.rows.length < SNAPSHOT_PAGE_ROWS) break;
+      const copy = session.copyOut(`COPY (SELECT ${select} FROM ${q(location.schema)}.${q(table.name)} ORDER BY ${order}) TO STDOUT`);
+      for await (const page of copyRows(copy, SNAPSHOT_PAGE_ROWS)) {
+        await onPage(page.map((row) => table.columns.map((column, i) => encodePostgresValue(column, row[i]))));
       }
-      await tx.executeRaw(sqlQuery(`CLOSE ${cursor}`));
     },
-    close: () => endReadTransaction(tx, release),
+    async close() {
+      try {
+        await session.executeRaw(sqlQuery('ROLLBACK'));
+      } finally {
+        await session.close();
+      }
+    },
   };
 }
 

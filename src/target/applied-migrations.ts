@@ -1,5 +1,5 @@
 // Reads which Prisma migrations a database has applied, from Prisma's own history table.
-import type { SqlQueryable } from '@prisma/driver-adapter-utils';
+import type { SqlQuery } from '@prisma/driver-adapter-utils';
 import { connectAdapter } from '../prisma/adapters.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 import { sqlQuery } from '../engine/sql.ts';
@@ -8,7 +8,12 @@ const MIGRATIONS_SQL = `SELECT migration_name FROM _prisma_migrations
   WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY migration_name`;
 
 /** Applied migration names, oldest first; none for an app that never used Prisma Migrate. */
-export async function readAppliedMigrations(queryable: SqlQueryable): Promise<string[]> {
+/** Anything that runs a query: an adapter, a transaction, or a connection of our own. */
+export interface RowQuery {
+  queryRaw(query: SqlQuery): Promise<{ rows: unknown[][] }>;
+}
+
+export async function readAppliedMigrations(queryable: RowQuery): Promise<string[]> {
   try {
     const result = await queryable.queryRaw(sqlQuery(MIGRATIONS_SQL));
     return result.rows.map((row) => String(row[0]));
