@@ -159,12 +159,28 @@ test('a subscriber on instance A sees the progress of a restore started on insta
   const created = await gqlAt(b.url, CreateBackupDocument, { input: { includeMedia: true } });
   assert.equal(created.createBackup.__typename, 'CreateBackupPayload');
   if (created.createBackup.__typename !== 'CreateBackupPayload') return;
-  const started = await gqlAt(b.url, RestoreBackupDocument, { input: { backupId: created.createBackup.backup.id } });
-  assert.equal(started.restoreBackup.__typename, 'RestoreBackupPayload');
-  if (started.restoreBackup.__typename !== 'RestoreBackupPayload') return;
-  const jobId = started.restoreBackup.job.id;
+  const backupId: string = created.createBackup.backup.id;
+  const live = ['VERIFYING', 'SAFETY_BACKUP', 'MIGRATING', 'RESTORING', 'FINISHING'];
+  const seen: string[] = [];
+  // A subscriber can only ask once it knows the job's id, and a fast restore may be nearly
+  // done by then: restores are repeated until A has seen events of B's run itself.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const started = await gqlAt(b.url, RestoreBackupDocument, { input: { backupId } });
+    if (started.restoreBackup.__typename !== 'RestoreBackupPayload') throw new Error(started.restoreBackup.__typename);
+    const jobId: string = started.restoreBackup.job.id;
+    const events = await subscribeOn(a.url, jobId);
+    const last = events.at(-1)!;
+    assert.equal(last.job.id, jobId);
+    assert.equal(last.job.status, 'SUCCEEDED', JSON.stringify(last));
+    seen.push(events.map((e) => `${e.phase}/${e.job.status}`).join(', '));
+    // Phases and rows as they happened on B, not only A's look at the finished job in the database.
+    if (events.some((event) => live.includes(event.phase) && event.rowsTotal > 0)) return;
+  }
+  assert.fail(`A never saw B's progress: ${seen.join(' | ')}`);
+});
 
-  const client = createClient({ url: `${a.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+async function subscribeOn(url: string, jobId: string): Promise<RestoreProgressSubscription['restoreProgress'][]> {
+  const client = createClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
   const events: RestoreProgressSubscription['restoreProgress'][] = [];
   try {
     await new Promise<void>((resolve, reject) => {
@@ -180,11 +196,5 @@ test('a subscriber on instance A sees the progress of a restore started on insta
   } finally {
     await client.dispose();
   }
-  const last = events.at(-1)!;
-  assert.equal(last.job.id, jobId);
-  assert.equal(last.job.status, 'SUCCEEDED', JSON.stringify(last));
-  // Events from B's run itself, not only A's look at the database: phases and rows as they happened.
-  const live = events.filter((event) => ['VERIFYING', 'SAFETY_BACKUP', 'MIGRATING', 'RESTORING', 'FINISHING'].includes(event.phase));
-  assert.ok(live.length > 0, `A saw B's progress: ${events.map((e) => `${e.phase}/${e.job.status}`).join(', ')}`);
-  assert.ok(events.some((event) => event.rowsTotal > 0));
-});
+  return events;
+}
