@@ -11,7 +11,8 @@
 // Prints a markdown table (ratios are product ÷ baseline), writes bench/results/<time>.json
 // and bench/results/latest.md. Every temporary database and folder is removed at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -50,6 +51,8 @@ interface Measurement {
   archiveBytes: number;
   /** The product's own time for the operation, without Node start-up and module loading. */
   inProcessMs?: number;
+  /** SHA-256 of the source under src/ when the run ended: each child loads the tree as it is then. */
+  srcDigest: string;
   /** 1-minute load average just before the run: other work on the machine shows here. */
   loadAverage: number;
 }
@@ -111,6 +114,36 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
+}
+
+/**
+ * A digest of the product's source (src/, generated clients aside). The measured children
+ * load the working tree as it is when they start, so a change during a run shows here.
+ */
+async function srcDigest(): Promise<string> {
+  const hash = createHash('sha256');
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (full !== path.join(PROJECT_ROOT, 'src', 'generated')) await walk(full);
+      } else if (entry.isFile()) {
+        hash.update(path.relative(PROJECT_ROOT, full)).update('\0').update(await readFile(full)).update('\0');
+      }
+    }
+  };
+  await walk(path.join(PROJECT_ROOT, 'src'));
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function gitState(): Promise<{ commit: string; srcChangedSinceCommit: boolean }> {
+  try {
+    const commit = (await runChild('git rev-parse', 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+    const status = (await runChild('git status', 'git', ['status', '--porcelain', '--', 'src'])).stdout.trim();
+    return { commit, srcChangedSinceCommit: status !== '' };
+  } catch {
+    return { commit: 'unknown (not a git checkout)', srcChangedSinceCommit: false };
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -319,8 +352,8 @@ async function runCase(provider: Provider, items: number, repeat: number): Promi
     const runs: Measurement[] = [];
     let rows = 0;
     let tables: { name: string; rows: number }[] = [];
-    const record = (m: Omit<Measurement, 'rowsPerSecond'>) => {
-      const measurement = { ...m, rowsPerSecond: rows / (m.wallMs / 1000) };
+    const record = async (m: Omit<Measurement, 'rowsPerSecond' | 'srcDigest'>) => {
+      const measurement = { ...m, rowsPerSecond: rows / (m.wallMs / 1000), srcDigest: await srcDigest() };
       runs.push(measurement);
       console.log(
         `   ${m.operation.padEnd(7)} ${m.tool.padEnd(8)} ${fmtMs(m.wallMs).padStart(8)}  peak ${fmtKiB(m.peakKiB).padStart(9)}  ${fmtBytes(m.archiveBytes).padStart(9)}  ${m.command}`,
@@ -350,7 +383,7 @@ async function runCase(provider: Provider, items: number, repeat: number): Promi
       };
       rows = written.rows;
       tables = written.tables;
-      record({
+      await record({
         round,
         operation: 'backup',
         tool: 'product',
@@ -382,7 +415,7 @@ async function runCase(provider: Provider, items: number, repeat: number): Promi
         );
       }
       const dumpBytes = (await stat(dumpFile)).size;
-      record({
+      await record({
         round,
         operation: 'backup',
         tool: 'baseline',
@@ -421,7 +454,7 @@ async function runCase(provider: Provider, items: number, repeat: number): Promi
       );
       const restored = JSON.parse(productRestore.stdout.trim().split('\n').at(-1)!) as { rows: number; operationMs: number };
       if (restored.rows !== rows) throw new BenchError(`product restore loaded ${restored.rows} rows, the backup has ${rows}`);
-      record({
+      await record({
         round,
         operation: 'restore',
         tool: 'product',
@@ -458,7 +491,7 @@ async function runCase(provider: Provider, items: number, repeat: number): Promi
           null,
         );
       }
-      record({
+      await record({
         round,
         operation: 'restore',
         tool: 'baseline',
@@ -676,6 +709,8 @@ async function main(): Promise<void> {
   await requireTools(options.providers);
   const startedAt = new Date();
   const machine = await machineInfo(options.providers);
+  const code = { ...(await gitState()), srcDigestAtStart: await srcDigest() };
+  console.log(`bench: code at ${code.commit.slice(0, 12)}${code.srcChangedSinceCommit ? ' with uncommitted changes under src/' : ''}`);
   console.log(`bench: ${machineLine(machine)}`);
   console.log(`bench: sizes ${options.sizes.join(', ')}; ${options.providers.join(', ')}; ${options.repeat} round(s) each`);
 
@@ -697,6 +732,7 @@ async function main(): Promise<void> {
     finishedAt: finishedAt.toISOString(),
     options,
     machine: { ...machine, loadAverageAtEnd: os.loadavg() },
+    code,
     notes: METHOD_NOTES,
     error: failure,
     cases,
@@ -710,9 +746,17 @@ async function main(): Promise<void> {
     throw new BenchError(failure);
   }
 
+  const digests = new Set([code.srcDigestAtStart, ...cases.flatMap((c) => c.runs.map((r) => r.srcDigest))]);
+  const codeLine =
+    digests.size > 1
+      ? `**Warning: the source under src/ changed during this run (${digests.size} versions); rows may compare different engine versions (see \`srcDigest\` per run in the JSON).**`
+      : `Code: commit ${code.commit.slice(0, 12)}${code.srcChangedSinceCommit ? ', with uncommitted changes under src/' : ''}, unchanged during the run.`;
+  if (digests.size > 1) console.error(`bench: warning: the source under src/ changed during the run (${digests.size} versions)`);
   const markdown = [
     `Measured ${finishedAt.toISOString().slice(0, 10)} on ${machineLine(machine)}; load average ${machine.loadAverageAtStart.map((n) => n.toFixed(1)).join(' ')} at the start. ` +
       `${options.repeat === 1 ? 'One round per case' : `Median of ${options.repeat} rounds per case`}, product and baseline alternating.`,
+    '',
+    codeLine,
     '',
     table(cases),
     '',
