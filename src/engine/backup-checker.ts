@@ -10,7 +10,6 @@ import type { Manifest } from './manifest.ts';
 import { withBackupInScratch } from './forward-migration.ts';
 import { manifestTables } from './restore-writer.ts';
 import { openSnapshot } from './snapshot.ts';
-import { ndjsonLines } from './value-codec.ts';
 
 export interface TableCheck {
   name: string;
@@ -64,9 +63,9 @@ export async function checkBackup(request: CheckRequest): Promise<CheckReport> {
         for (const [index, table] of manifestTables(manifest).entries()) {
           const hash = createHash('sha256');
           let rows = 0;
-          await snapshot.readTable(table, async (page) => {
-            rows += page.length;
-            hash.update(ndjsonLines(page));
+          await snapshot.readTableText(table, async (text, count) => {
+            rows += count;
+            hash.update(text);
           });
           const check = tables[index]!;
           check.restoredRows = rows;

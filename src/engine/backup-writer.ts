@@ -12,7 +12,6 @@ import { FORMAT_VERSION, MANIFEST_ENTRY, ROW_ENCODING, type BackupKind, type Man
 import { openSnapshot } from './snapshot.ts';
 import { StagedFile } from './staged-file.ts';
 import { stageTargetFiles } from './target-files.ts';
-import { ndjsonLines } from './value-codec.ts';
 
 export interface BackupTarget {
   location: DatabaseLocation;
@@ -96,9 +95,9 @@ async function stageTables(request: BackupRequest, tables: TableSpec[], staging:
       const file = new StagedFile(path.join(staging, `${entryPath}.gz`), { gzipLevel: GZIP_LEVEL });
       let rows = 0;
       try {
-        await snapshot.readTable(table, async (page) => {
-          rows += page.length;
-          await file.write(ndjsonLines(page));
+        await snapshot.readTableText(table, async (text, count) => {
+          rows += count;
+          await file.write(text);
         });
       } catch (error) {
         file.destroy();

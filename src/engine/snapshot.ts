@@ -8,7 +8,7 @@ import { copyRows } from './copy-text.ts';
 import { PostgresSession } from './postgres-session.ts';
 import type { ColumnSpec, TableSpec } from '../target/target-schema.ts';
 import { quoteIdentifier as q, sqlQuery } from './sql.ts';
-import { encodePostgresValue, encodeSqliteValue, type EncodedValue } from './value-codec.ts';
+import { encodePostgresValue, encodeSqliteValue, rowTextEncoder, type EncodedValue } from './value-codec.ts';
 
 /** Rows per round trip: large enough to amortise a query, small enough to bound memory. */
 export const SNAPSHOT_PAGE_ROWS = 2_000;
@@ -19,6 +19,8 @@ export interface Snapshot {
   appliedMigrations(): Promise<string[]>;
   /** Streams a table's rows, encoded, in key order; `onPage` is awaited (backpressure). */
   readTable(table: TableSpec, onPage: (rows: EncodedValue[][]) => Promise<void>): Promise<void>;
+  /** The same rows as `ndjson-v1` text, a page at a time, each line ending in a newline. */
+  readTableText(table: TableSpec, onPage: (text: string, rows: number) => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,26 +46,40 @@ async function openSqliteSnapshot(adapter: SqlDriverAdapter, release: () => Prom
   return {
     provider: 'sqlite',
     appliedMigrations: async () => migrations,
-    async readTable(table, onPage) {
-      const keyIndexes = table.key.map((key) => table.columns.findIndex((c) => c.name === key));
-      const select = table.columns.map(sqliteSelectExpression).join(', ');
-      const keys = table.key.map(q).join(', ');
-      const extraKeys = table.key.map((key, i) => `${q(key)} AS "__key${i}"`).join(', ');
-      const base = `SELECT ${select}, ${extraKeys} FROM ${q(table.name)}`;
-      let last: unknown[] | null = null;
-      for (;;) {
-        const where = last ? ` WHERE (${keys}) > (${last.map(() => '?').join(', ')})` : '';
-        const page = await tx.queryRaw(sqlQuery(`${base}${where} ORDER BY ${keys} LIMIT ${SNAPSHOT_PAGE_ROWS}`, last ?? []));
-        if (page.rows.length === 0) break;
-        const width = table.columns.length;
-        await onPage(page.rows.map((row) => table.columns.map((column, i) => encodeSqliteValue(column, row[i]))));
-        const lastRow = page.rows[page.rows.length - 1]!;
-        last = keyIndexes.map((_, i) => keyArgument(table.columns[keyIndexes[i]!]!, lastRow[width + i]));
-        if (page.rows.length < SNAPSHOT_PAGE_ROWS) break;
-      }
+    readTable: (table, onPage) =>
+      scan(table, (page) => onPage(page.map((row) => table.columns.map((column, i) => encodeSqliteValue(column, row[i]))))),
+    readTableText: (table, onPage) => {
+      const line = rowTextEncoder(table.columns, 'sqlite');
+      return scan(table, (page) => onPage(textOf(page, line), page.length));
     },
     close: () => endReadTransaction(tx, release),
   };
+
+  /** Every row of the table in key order, as the adapter returns them (the key copies last). */
+  async function scan(table: TableSpec, onPage: (rows: unknown[][]) => Promise<void>): Promise<void> {
+    const keyIndexes = table.key.map((key) => table.columns.findIndex((c) => c.name === key));
+    const select = table.columns.map(sqliteSelectExpression).join(', ');
+    const keys = table.key.map(q).join(', ');
+    const extraKeys = table.key.map((key, i) => `${q(key)} AS "__key${i}"`).join(', ');
+    const base = `SELECT ${select}, ${extraKeys} FROM ${q(table.name)}`;
+    let last: unknown[] | null = null;
+    for (;;) {
+      const where = last ? ` WHERE (${keys}) > (${last.map(() => '?').join(', ')})` : '';
+      const page = await tx.queryRaw(sqlQuery(`${base}${where} ORDER BY ${keys} LIMIT ${SNAPSHOT_PAGE_ROWS}`, last ?? []));
+      if (page.rows.length === 0) break;
+      const width = table.columns.length;
+      await onPage(page.rows);
+      const lastRow = page.rows[page.rows.length - 1]!;
+      last = keyIndexes.map((_, i) => keyArgument(table.columns[keyIndexes[i]!]!, lastRow[width + i]));
+      if (page.rows.length < SNAPSHOT_PAGE_ROWS) break;
+    }
+  }
+}
+
+function textOf(rows: readonly unknown[][], line: (row: readonly unknown[]) => string): string {
+  let text = '';
+  for (const row of rows) text += line(row) + '\n';
+  return text;
 }
 
 /** BigInt keys past 2^53 come back as text; compare them as integers, not strings. */
@@ -99,19 +115,11 @@ async function openPostgresSnapshot(location: DatabaseLocation & { provider: 'po
   return {
     provider: 'postgresql',
     appliedMigrations: async () => migrations,
-    async readTable(table, onPage) {
-      const select = table.columns.map(postgresSelectExpression).join(', ');
-      const order = table.key
-        .map((key) => {
-          const column = table.columns.find((c) => c.name === key)!;
-          // Byte order, as SQLite's BINARY collation, so both providers list rows alike.
-          return textLike(column) ? `${q(key)} COLLATE "C"` : q(key);
-        })
-        .join(', ');
-      const copy = session.copyOut(`COPY (SELECT ${select} FROM ${q(location.schema)}.${q(table.name)} ORDER BY ${order}) TO STDOUT`);
-      for await (const page of copyRows(copy, SNAPSHOT_PAGE_ROWS)) {
-        await onPage(page.map((row) => table.columns.map((column, i) => encodePostgresValue(column, row[i]))));
-      }
+    readTable: (table, onPage) =>
+      scan(table, (page) => onPage(page.map((row) => table.columns.map((column, i) => encodePostgresValue(column, row[i]))))),
+    readTableText: (table, onPage) => {
+      const line = rowTextEncoder(table.columns, 'postgresql');
+      return scan(table, (page) => onPage(textOf(page, line), page.length));
     },
     async close() {
       try {
@@ -121,6 +129,20 @@ async function openPostgresSnapshot(location: DatabaseLocation & { provider: 'po
       }
     },
   };
+
+  /** Every row of the table in key order, as COPY's text fields. */
+  async function scan(table: TableSpec, onPage: (rows: (string | null)[][]) => Promise<void>): Promise<void> {
+    const select = table.columns.map(postgresSelectExpression).join(', ');
+    const order = table.key
+      .map((key) => {
+        const column = table.columns.find((c) => c.name === key)!;
+        // Byte order, as SQLite's BINARY collation, so both providers list rows alike.
+        return textLike(column) ? `${q(key)} COLLATE "C"` : q(key);
+      })
+      .join(', ');
+    const copy = session.copyOut(`COPY (SELECT ${select} FROM ${q(location.schema)}.${q(table.name)} ORDER BY ${order}) TO STDOUT`);
+    for await (const page of copyRows(copy, SNAPSHOT_PAGE_ROWS)) await onPage(page);
+  }
 }
 
 /** A read-only snapshot has nothing to commit: roll back, then hand the connection back. */
