@@ -7,9 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -24,7 +22,7 @@ import {
   type RestoreProgressSubscription,
 } from './generated/graphql.ts';
 import { createScratchDatabase, withPg, type ScratchDatabase } from './helpers/postgres.ts';
-import { startServer, type TestServer } from './helpers/server.ts';
+import { gqlAt, startServer, waitFor, type TestServer } from './helpers/server.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -83,27 +81,6 @@ async function spawnServer(env: Record<string, string>) {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-async function gqlAt<R, V>(url: string, document: TypedDocumentNode<R, V>, variables?: V): Promise<R> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ query: print(document), variables }),
-  });
-  const body = (await response.json()) as { data?: unknown; errors?: { message: string }[] };
-  if (body.errors?.length) throw new Error(`GraphQL errors: ${body.errors.map((e) => e.message).join('; ')}`);
-  return body.data as R;
-}
-
-async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 const nextRunOf = async (url: string) => (await gqlAt(url, BackupSettingsDocument)).backupSettings.nextRunAt;

@@ -20,7 +20,7 @@ import {
 } from './generated/graphql.ts';
 import { seedExampleLibrary } from '../src/examples/seed.ts';
 import { createBackup } from './helpers/scenarios.ts';
-import { startServer, type TestServer } from './helpers/server.ts';
+import { startServer, waitFor, type TestServer } from './helpers/server.ts';
 
 const EVERY_SECOND = '* * * * * *';
 const servers: TestServer[] = [];
@@ -42,17 +42,6 @@ async function update(server: TestServer, input: BackupSettingsInput) {
 
 async function settingsOf(server: TestServer) {
   return (await server.gql(BackupSettingsDocument)).backupSettings;
-}
-
-/** Polls until `check` returns a value; a deadline only so that a broken scheduler fails instead of hanging. */
-async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 /** Turns the schedule off and waits until no scheduled backup is running. */

@@ -56,16 +56,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     dataDir,
     targetUrl: env.TARGET_DATABASE_URL!,
     database,
-    async gql(document, variables) {
-      const response = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ query: print(document), variables }),
-      });
-      const body = (await response.json()) as { data?: unknown; errors?: { message: string }[] };
-      if (body.errors?.length) throw new Error(`GraphQL errors: ${body.errors.map((e) => e.message).join('; ')}`);
-      return body.data as never;
-    },
+    gql: (document, variables) => gqlAt(url, document, variables),
     stop,
     async close() {
       await stop();
@@ -74,4 +65,27 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** One GraphQL operation over HTTP against a server at `url`, as a client sends it. */
+export async function gqlAt<R, V>(url: string, document: TypedDocumentNode<R, V>, variables?: V): Promise<R> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ query: print(document), variables }),
+  });
+  const body = (await response.json()) as { data?: unknown; errors?: { message: string }[] };
+  if (body.errors?.length) throw new Error(`GraphQL errors: ${body.errors.map((e) => e.message).join('; ')}`);
+  return body.data as R;
+}
+
+/** Polls until `check` returns a value; a deadline only so that a broken server fails instead of hanging. */
+export async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
