@@ -50,9 +50,13 @@ export class ArchiveSealer {
     return new ArchiveSealer(await prepareEnvelope(passphrase, options));
   }
 
-  /** Pipes the tar.gz through the cipher; errors on either side end the returned stream. */
-  seal(tarGz: Readable, manifest: Manifest): Readable {
-    return connect(tarGz, createEncryptStream(sealEnvelope(this.pending, publicMetadataOf(manifest))));
+  /**
+   * Pipes the tar.gz through the cipher; errors on either side end the returned stream.
+   * The header it writes comes back too, so the catalog need not read it from disk again.
+   */
+  seal(tarGz: Readable, manifest: Manifest): { stream: Readable; header: EnvelopeHeader } {
+    const envelope = sealEnvelope(this.pending, publicMetadataOf(manifest));
+    return { stream: connect(tarGz, createEncryptStream(envelope)), header: envelope.header };
   }
 }
 

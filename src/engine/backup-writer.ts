@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArchiveSealer } from '../crypto/encrypted-archive.ts';
+import type { EnvelopeHeader } from '../crypto/envelope-header.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 import type { BackupStore, WrittenArchive } from '../storage/backup-store.ts';
 import type { TableSpec, TargetSchema } from '../target/target-schema.ts';
@@ -40,6 +41,8 @@ export interface BackupRequest {
 export interface BackupResult {
   manifest: Manifest;
   archive: WrittenArchive;
+  /** The header of an encrypted archive, as written; null for a plain one. */
+  envelope: EnvelopeHeader | null;
 }
 
 export async function writeBackup(request: BackupRequest): Promise<BackupResult> {
@@ -75,8 +78,9 @@ export async function writeBackup(request: BackupRequest): Promise<BackupResult>
       ...targetFiles.files.map((file) => ({ name: file.path, filePath: file.stagedPath, size: file.size, mode: file.mode, date })),
     ];
     const tarGz = assembleTarGz(entries);
-    const archive = await request.store.write(request.fileName, request.sealer ? request.sealer.seal(tarGz, manifest) : tarGz);
-    return { manifest, archive };
+    const sealed = request.sealer?.seal(tarGz, manifest) ?? null;
+    const archive = await request.store.write(request.fileName, sealed?.stream ?? tarGz);
+    return { manifest, archive, envelope: sealed?.header ?? null };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

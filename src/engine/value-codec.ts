@@ -94,7 +94,7 @@ function encodeScalar(type: ScalarType, raw: unknown, source: 'sqlite' | 'postgr
     case 'Boolean':
       return encodeBoolean(raw);
     case 'DateTime':
-      return typeof raw === 'number' ? dateTimeFromMillis(raw) : canonicalDateTime(String(raw));
+      return canonicalDateTime(typeof raw === 'number' ? new Date(raw).toISOString() : String(raw));
     case 'Json':
       return typeof raw === 'string' ? raw : JSON.stringify(raw);
     case 'Bytes':
@@ -138,12 +138,6 @@ export function numberToPlainDecimal(value: number): string {
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 const TIME_ONLY = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
-
-/** Prisma keeps SQLite DateTimes as epoch milliseconds: toISOString is already canonical for years 0 to 9999. */
-function dateTimeFromMillis(millis: number): string {
-  const iso = new Date(millis).toISOString();
-  return iso.length === 24 ? iso : canonicalDateTime(iso);
-}
 
 /**
  * A UTC date and time with up to six fraction digits, `T` or space between them, and

@@ -92,11 +92,16 @@ export class BackupService {
     return this.deps.catalog.sha256(backup);
   }
 
+  /** The migrations a backup carries that this target does not know: it comes from a newer app. */
+  unknownMigrations(migrations: string[]): string[] {
+    const known = new Set(this.deps.target.knownMigrations);
+    return migrations.filter((name) => !known.has(name));
+  }
+
   /** Whether this target can take the backup back: readable, and no migration it does not know. */
   restorability(backup: Backup): Restorability {
     if (!backup.summary) return { ok: false, reason: backup.problem ?? 'the manifest cannot be read' };
-    const known = new Set(this.deps.target.knownMigrations);
-    const unknown = backup.summary.migrations.filter((name) => !known.has(name));
+    const unknown = this.unknownMigrations(backup.summary.migrations);
     if (unknown.length > 0) {
       return { ok: false, reason: `the backup has a newer schema: migration ${unknown.at(-1)} is unknown to this target` };
     }
@@ -124,7 +129,7 @@ export class BackupService {
       });
       try {
         const { createdAt, fileName } = await this.freeName(input.kind, sealer !== undefined);
-        const { manifest, archive } = await writeBackup({
+        const { manifest, archive, envelope } = await writeBackup({
           sealer,
           target: this.deps.target,
           store: this.deps.store,
@@ -136,7 +141,7 @@ export class BackupService {
           appVersion: this.deps.appVersion,
           scratchDir: this.deps.scratchDir,
         });
-        this.deps.catalog.remember(archive, sealer ? { envelope: await readEnvelopeHeader(this.deps.store.read(fileName)) } : { manifest }, archive.sha256);
+        this.deps.catalog.remember(archive, envelope ? { envelope } : { manifest }, archive.sha256);
         await this.finishRun(runId, { status: 'SUCCEEDED', fileName, sizeBytes: BigInt(archive.sizeBytes) });
         return (await this.deps.catalog.get(fileName))!;
       } catch (error) {
@@ -210,14 +215,12 @@ export class BackupService {
       const { manifest } = await verifyArchive(createReadStream(staging), size).catch(rejected);
       return { manifest };
     }
-    const envelope = await readEnvelopeHeader(createReadStream(staging));
-    if (passphrase) {
-      const unlocked = await unlockArchive(() => createReadStream(staging), passphrase);
-      const { manifest } = await verifyArchive(unlocked.open(), size).catch(rejected);
-      const mismatch = metadataMismatch(envelope.metadata, manifest);
-      if (mismatch) throw new InvalidArchiveError(mismatch);
-    }
-    return { envelope };
+    if (!passphrase) return { envelope: await readEnvelopeHeader(createReadStream(staging)) };
+    const unlocked = await unlockArchive(() => createReadStream(staging), passphrase);
+    const { manifest } = await verifyArchive(unlocked.open(), size).catch(rejected);
+    const mismatch = metadataMismatch(unlocked.header.metadata, manifest);
+    if (mismatch) throw new InvalidArchiveError(mismatch);
+    return { envelope: unlocked.header };
   }
 
   async delete(id: string): Promise<string> {

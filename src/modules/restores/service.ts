@@ -142,8 +142,7 @@ export class RestoreService {
 
   /** A backup that carries migrations this target does not know comes from a newer app. */
   private refuseNewer(content: { migrations: string[]; schemaVersion: string | null }): void {
-    const known = new Set(this.deps.target.knownMigrations);
-    const unknown = content.migrations.filter((name) => !known.has(name));
+    const unknown = this.deps.backups.unknownMigrations(content.migrations);
     if (unknown.length) throw new NewerSchemaError(content.schemaVersion, unknown);
   }
 
