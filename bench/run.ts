@@ -19,10 +19,8 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { EXAMPLE_APP_DIR, PROJECT_ROOT } from '../src/config.ts';
-import { createAdapterFactory } from '../src/prisma/adapters.ts';
+import { migrateExampleDatabase } from '../src/examples/seed.ts';
 import { parseDatabaseUrl, type Provider } from '../src/prisma/database-url.ts';
-import { applyMigrations } from '../src/prisma/schema-engine.ts';
-import { readSchemaFiles } from '../src/prisma/schema-files.ts';
 
 const GNU_TIME = '/usr/bin/time';
 const PG_HOST = '127.0.0.1';
@@ -251,18 +249,6 @@ function createSqliteFile(file: string): void {
   db.close();
 }
 
-/** The example's migrations, applied as the app does at start-up: an empty database of the same schema. */
-async function migrateExample(url: string): Promise<void> {
-  const location = parseDatabaseUrl(url);
-  const variantDir = path.join(EXAMPLE_APP_DIR, location.provider);
-  const handle = createAdapterFactory(location);
-  try {
-    await applyMigrations(await readSchemaFiles(path.join(variantDir, 'schema.prisma')), path.join(variantDir, 'migrations'), handle.factory);
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Row counts of the given tables: each restore is checked against the manifest (untimed). */
 async function countRows(provider: Provider, where: string, tables: string[]): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
@@ -443,7 +429,7 @@ async function runCase(provider: Provider, items: number, repeat: number): Promi
         productUrl = pgUrl(db.name);
         dropProductTarget = db.drop;
       }
-      await migrateExample(productUrl);
+      await migrateExampleDatabase(parseDatabaseUrl(productUrl));
       load = os.loadavg()[0]!;
       const productRestore = await measure(
         'product restore',

@@ -3,11 +3,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, EXAMPLE_APP_DIR, loadConfig, type Config } from '../config.ts';
-import { createAdapterFactory } from '../prisma/adapters.ts';
-import { applyMigrations } from '../prisma/schema-engine.ts';
-import { readSchemaFiles } from '../prisma/schema-files.ts';
-import { seedExampleLibrary } from './seed.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { migrateExampleDatabase, seedExampleLibrary } from './seed.ts';
 
 function fail(problem: string): never {
   console.error(`seed: ${problem}`);
@@ -38,13 +35,7 @@ try {
 }
 const location = config.target.location;
 if (location.provider === 'sqlite') await mkdir(path.dirname(location.filePath), { recursive: true });
-const variantDir = path.join(EXAMPLE_APP_DIR, location.provider);
-const handle = createAdapterFactory(location);
-try {
-  await applyMigrations(await readSchemaFiles(path.join(variantDir, 'schema.prisma')), path.join(variantDir, 'migrations'), handle.factory);
-} finally {
-  await handle.close();
-}
+await migrateExampleDatabase(location);
 
 const started = performance.now();
 let lastReport = 0;

@@ -1,8 +1,24 @@
 // Fills the example app's database with a generated library (`npm run seed`, and a small
 // one on the first start of the bundled example).
-import { parseDatabaseUrl } from '../prisma/database-url.ts';
+import path from 'node:path';
+import { EXAMPLE_APP_DIR } from '../config.ts';
+import { createAdapterFactory } from '../prisma/adapters.ts';
+import { parseDatabaseUrl, type DatabaseLocation } from '../prisma/database-url.ts';
+import { applyMigrations } from '../prisma/schema-engine.ts';
+import { readSchemaFiles } from '../prisma/schema-files.ts';
 import { generateConfiguration, generateMedia } from './library-generator.ts';
 import { openRowWriter } from './row-writers.ts';
+
+/** Applies the example's migrations (its SQLite or PostgreSQL variant) to a database, as the app does at start-up. */
+export async function migrateExampleDatabase(location: DatabaseLocation): Promise<void> {
+  const variantDir = path.join(EXAMPLE_APP_DIR, location.provider);
+  const handle = createAdapterFactory(location);
+  try {
+    await applyMigrations(await readSchemaFiles(path.join(variantDir, 'schema.prisma')), path.join(variantDir, 'migrations'), handle.factory);
+  } finally {
+    await handle.close();
+  }
+}
 
 /** Items per transaction: big enough to be fast, small enough to keep memory flat. */
 const ITEMS_PER_BATCH = 2_000;
