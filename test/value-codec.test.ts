@@ -6,9 +6,7 @@ import {
   canonicalDateTime,
   encodePostgresValue,
   encodeSqliteValue,
-  ndjsonLines,
   numberToPlainDecimal,
-  rowTextEncoder,
 } from '../src/engine/value-codec.ts';
 import type { ColumnSpec } from '../src/target/target-schema.ts';
 
@@ -58,36 +56,6 @@ test('every scalar type and list keeps its value on PostgreSQL', () => {
   assert.deepEqual(encodePostgresValue(column('Int', true), '["1","-2"]'), [1, -2]);
   assert.deepEqual(encodePostgresValue(column('Boolean', true), '["true","false"]'), [true, false]);
   assert.deepEqual(encodePostgresValue(column('Bytes', true), '["\\\\x00ff01"]'), ['AP8B']);
-});
-
-test('the direct row encoder writes exactly the bytes of the general encoding', () => {
-  const types: ColumnSpec['type'][] = ['String', 'Enum', 'Int', 'BigInt', 'Float', 'Decimal', 'Boolean', 'DateTime', 'Json', 'Bytes'];
-  const samples: Record<string, { sqlite: unknown[]; postgresql: unknown[] }> = {
-    String: { sqlite: ['', 'plain', 'é 🎬 "q" \\ \n\t\u0001\u2028', '\ud800 lone'], postgresql: ['', 'plain', 'é 🎬 "q" \\ \n\t\u0001'] },
-    Enum: { sqlite: ['CALM'], postgresql: ['LOUD!'] },
-    Int: { sqlite: [0, -0, -2147483648, 2147483647, 'not a number', 1.5], postgresql: ['0', '-2147483648', '42'] },
-    BigInt: { sqlite: ['9223372036854775807', 42], postgresql: ['-9223372036854775808'] },
-    Float: { sqlite: [0.1, -0, Number.NaN, Number.NEGATIVE_INFINITY, 1e21, 5e-324], postgresql: ['0.1', 'NaN', '-Infinity', '1.2345678901234568e+20', '-0'] },
-    Decimal: { sqlite: [12.5, 1e-7], postgresql: ['12.500000000000000000000000000000'] },
-    Boolean: { sqlite: [1, 0, true], postgresql: ['t', 'f', 'true'] },
-    DateTime: { sqlite: [1_700_000_000_123, '2024-01-01T00:01:01.247+00:00', '2024-01-01 10:00', '2024-02-30T00:00:00.000Z'], postgresql: ['2026-01-02 03:04:05.678901', '1970-01-01 00:00:00', '2026-01-02 03:04:05+00'] },
-    Json: { sqlite: ['{"a":[1,2]}', 'null'], postgresql: ['{"a": [1, 2]}'] },
-    Bytes: { sqlite: [Buffer.from([0, 255]), 'text bytes'], postgresql: ['00ff01', ''] },
-  };
-  for (const provider of ['sqlite', 'postgresql'] as const) {
-    const encode = provider === 'sqlite' ? encodeSqliteValue : encodePostgresValue;
-    const columns = types.map((type) => column(type));
-    const line = rowTextEncoder(columns, provider);
-    const longest = Math.max(...types.map((type) => samples[type]![provider].length));
-    for (let i = 0; i <= longest; i++) {
-      // Each row takes the i-th sample of every type (null once a type runs out).
-      const row = types.map((type) => samples[type]![provider][i] ?? null);
-      assert.equal(line(row) + '\n', ndjsonLines([columns.map((c, j) => encode(c, row[j]))]), `${provider} row ${i}`);
-    }
-  }
-  const lists = [column('String', true), column('Int', true)];
-  const row = ['["a",null]', '["1","-2"]'];
-  assert.equal(rowTextEncoder(lists, 'postgresql')(row) + '\n', ndjsonLines([lists.map((c, j) => encodePostgresValue(c, row[j]))]));
 });
 
 test('archive names follow the contract and parse back', () => {

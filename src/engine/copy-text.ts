@@ -1,8 +1,7 @@
 // PostgreSQL's COPY text format, both ways. Out: each field in the text form the `pg`
 // driver would have sent as a parameter, so COPY and the INSERT it replaces store the
 // same values, then escaped for COPY (backslash, tab, newline, carriage return). In: the
-// lines of `COPY … TO STDOUT`, split into fields and unescaped, the same text the
-// server sends for a query.
+// lines of a one-column `COPY … TO STDOUT` of JSON text, unescaped.
 import { createRequire } from 'node:module';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -32,36 +31,26 @@ export function copyLine(fields: unknown[]): string {
   return line + '\n';
 }
 
-const COPY_UNESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+/** Pages of at least this many characters keep the work per page worth its overhead. */
+const PAGE_CHARS = 256 * 1024;
 
-/** `COPY … TO STDOUT` output as rows of text fields (null for `\N`), `pageRows` at a time. */
-export async function* copyRows(source: AsyncIterable<unknown>, pageRows: number): AsyncGenerator<(string | null)[][]> {
+/**
+ * The output of a one-column `COPY … TO STDOUT` whose values are JSON, as pages of whole
+ * newline-terminated lines. JSON holds no raw control characters, so COPY's only escape
+ * in it is the doubled backslash, undone here.
+ */
+export async function* copyLinePages(source: AsyncIterable<unknown>): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
-  let rest = '';
-  let page: (string | null)[][] = [];
+  let pending = '';
   for await (const chunk of source) {
-    const text = rest + decoder.write(chunk as Buffer);
-    let start = 0;
-    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-      page.push(parseCopyLine(text.slice(start, end)));
-      start = end + 1;
-      if (page.length >= pageRows) {
-        yield page;
-        page = [];
-      }
-    }
-    rest = text.slice(start);
+    pending += decoder.write(chunk as Buffer);
+    if (pending.length < PAGE_CHARS) continue;
+    const end = pending.lastIndexOf('\n') + 1;
+    if (end === 0) continue;
+    yield pending.slice(0, end).replaceAll('\\\\', '\\');
+    pending = pending.slice(end);
   }
-  if (rest + decoder.end() !== '') throw new Error('the COPY output ended inside a row');
-  if (page.length > 0) yield page;
-}
-
-function parseCopyLine(line: string): (string | null)[] {
-  const fields: (string | null)[] = line.split('\t');
-  for (let i = 0; i < fields.length; i++) {
-    const field = fields[i]!;
-    if (field === '\\N') fields[i] = null;
-    else if (field.includes('\\')) fields[i] = field.replace(/\\(.)/g, (_, ch: string) => COPY_UNESCAPES[ch] ?? ch);
-  }
-  return fields;
+  pending += decoder.end();
+  if (pending !== '' && !pending.endsWith('\n')) throw new Error('the COPY output ended inside a row');
+  if (pending !== '') yield pending.replaceAll('\\\\', '\\');
 }

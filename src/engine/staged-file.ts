@@ -20,6 +20,8 @@ export class StagedFile {
   private readonly hash = createHash('sha256');
   private bytes = 0;
   private failure: Error | null = null;
+  /** Settles when the file closes, early on failure; one listener for every write that waits. */
+  private readonly closed: Promise<void>;
 
   constructor(
     readonly path: string,
@@ -27,6 +29,7 @@ export class StagedFile {
   ) {
     this.file = createWriteStream(path, { flags: 'wx', mode: 0o600 });
     this.file.on('error', (error) => (this.failure ??= error));
+    this.closed = new Promise((resolve) => this.file.once('close', resolve));
     this.gzip = options.gzipLevel === undefined ? null : createGzip({ level: options.gzipLevel });
     if (this.gzip) {
       this.gzip.on('error', (error) => (this.failure ??= error));
@@ -44,14 +47,13 @@ export class StagedFile {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     this.hash.update(buffer);
     this.bytes += buffer.length;
-    if (!this.sink.write(buffer)) await Promise.race([once(this.sink, 'drain'), once(this.file, 'close')]);
+    if (!this.sink.write(buffer)) await Promise.race([once(this.sink, 'drain').catch(() => {}), this.closed]);
     if (this.failure) throw this.failure;
   }
 
   async finish(): Promise<StagedFileSummary> {
-    const closed = once(this.file, 'close');
     this.sink.end();
-    await closed;
+    await this.closed;
     if (this.failure) throw this.failure;
     return { bytes: this.bytes, sha256: this.hash.digest('hex') };
   }

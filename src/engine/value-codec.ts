@@ -13,52 +13,7 @@ export function ndjsonLines(rows: EncodedValue[][]): string {
   return text;
 }
 
-/** Turns one row as a database returned it into its `ndjson-v1` line (without the newline). */
-export type RowTextEncoder = (row: readonly unknown[]) => string;
-
-/**
- * The same bytes as `JSON.stringify` of the row's encoded values, without building them:
- * the common column types write their JSON directly (a backup spends much of its time
- * here), and every other value goes through the general encoding.
- */
-export function rowTextEncoder(columns: ColumnSpec[], provider: 'sqlite' | 'postgresql'): RowTextEncoder {
-  const parts = columns.map((column) => fieldText(column, provider));
-  return (row) => {
-    let line = '[';
-    for (let i = 0; i < parts.length; i++) {
-      if (i > 0) line += ',';
-      const raw = row[i];
-      line += raw === null || raw === undefined ? 'null' : parts[i]!(raw);
-    }
-    return line + ']';
-  };
-}
-
-function fieldText(column: ColumnSpec, provider: 'sqlite' | 'postgresql'): (raw: unknown) => string {
-  const encode = provider === 'sqlite' ? encodeSqliteValue : encodePostgresValue;
-  const general = (raw: unknown) => JSON.stringify(encode(column, raw));
-  if (column.list) return general;
-  switch (column.type) {
-    case 'String':
-    case 'Enum':
-      return (raw) => JSON.stringify(String(raw));
-    case 'Int':
-      // A finite number prints the same through String and JSON.stringify.
-      return (raw) => {
-        const value = typeof raw === 'number' ? raw : Number(raw);
-        return Number.isFinite(value) ? String(value) : general(raw);
-      };
-    case 'Boolean':
-      return (raw) => (encodeBoolean(raw) ? 'true' : 'false');
-    case 'DateTime':
-      // The canonical form holds only digits, `-`, `:`, `.`, `T` and `Z`: nothing to escape.
-      return (raw) => `"${encodeScalar('DateTime', raw, provider) as string}"`;
-    default:
-      return general;
-  }
-}
-
-/** Encodes one value as read from SQLite through the better-sqlite3 adapter. */
+/** Encodes one value as Prisma's better-sqlite3 adapter returns it. */
 export function encodeSqliteValue(column: ColumnSpec, raw: unknown): EncodedValue {
   if (raw === null || raw === undefined) return null;
   if (column.list) {
@@ -68,7 +23,7 @@ export function encodeSqliteValue(column: ColumnSpec, raw: unknown): EncodedValu
   return encodeScalar(column.type, raw, 'sqlite');
 }
 
-/** Encodes one value as selected from PostgreSQL by `postgresSelectExpression`. */
+/** Encodes one value as selected from PostgreSQL by `postgresTextExpression`, as text. */
 export function encodePostgresValue(column: ColumnSpec, raw: unknown): EncodedValue {
   if (raw === null || raw === undefined) return null;
   if (column.list) {
@@ -166,23 +121,30 @@ export function canonicalDateTime(text: string): string {
   const [, y, mo, d, h = '00', mi = '00', s = '00', fraction = '', zone = 'Z'] = match;
   const micros = (fraction + '000000').slice(0, 6);
   const offsetMinutes = parseOffset(zone);
-  const wholeMs = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) - offsetMinutes * 60_000;
+  const wholeMs = utcMilliseconds(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) - offsetMinutes * 60_000;
   const base = new Date(wholeMs + Number(micros.slice(0, 3))).toISOString();
   if (Number.isNaN(wholeMs)) throw new ValueEncodingError(`not a date-time: ${JSON.stringify(text)}`);
   const subMillis = micros.slice(3);
   return subMillis === '000' ? base : `${base.slice(0, -1)}${subMillis}Z`;
 }
 
+/** `Date.UTC`, except that years 0 to 99 stay themselves rather than becoming 1900 to 1999. */
+function utcMilliseconds(year: number, month: number, day: number, hours: number, minutes: number, seconds: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, day);
+  date.setUTCHours(hours, minutes, seconds, 0);
+  return date.getTime();
+}
+
 /**
  * Whether the date and time fields of a `UTC_DATE_TIME` text name a real instant (no
  * February 30th, no hour 24), checked digit by digit: this runs for millions of values.
- * Years before 100 take the general path, as they always have.
  */
 function isRealInstant(text: string): boolean {
   const year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
   const month = twoDigits(text, 5);
   const day = twoDigits(text, 8);
-  if (year < 100 || month < 1 || month > 12 || day < 1) return false;
+  if (month < 1 || month > 12 || day < 1) return false;
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   const days = month === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[month]!;
   return day <= days && twoDigits(text, 11) < 24 && twoDigits(text, 14) < 60 && twoDigits(text, 17) < 60;

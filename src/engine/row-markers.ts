@@ -1,0 +1,46 @@
+// Rows encoded by the database itself, finished in JavaScript. The database writes each
+// row's `ndjson-v1` line (in C, and for PostgreSQL in another process), taking only the
+// values whose JSON it is sure to write exactly as this project's encoder would; any
+// other value it leaves as a marker object holding the value's text, and the marker is
+// replaced here by the general encoding. The encoding itself is never an object, so a
+// marker cannot be confused with data: inside a JSON string `{"` is always `{\"`.
+import type { ColumnSpec } from '../target/target-schema.ts';
+import type { EncodedValue } from './value-codec.ts';
+
+/**
+ * `{"m":<column>,"c":"<storage class>","v":"<text>"}`; `c` only from SQLite. The value
+ * is always a JSON string, so the pattern needs no JSON parser to find a marker's end.
+ */
+const MARKER = /\{"m":(\d+)(?:,"c":"([a-z]+)")?,"v":("(?:[^"\\]|\\.)*")\}/g;
+const MARKER_START = '{"m":';
+
+/** Turns a marker's text (and, from SQLite, its storage class) back into an encoded value. */
+export type MarkerDecoder = (column: ColumnSpec, text: string, storageClass: string | undefined) => EncodedValue;
+
+/** The lines with every marker replaced by its value's exact JSON. */
+export function finishMarkedText(text: string, columns: ColumnSpec[], decode: MarkerDecoder): string {
+  if (!text.includes(MARKER_START)) return text;
+  return text.replace(MARKER, (_, column: string, storageClass: string | undefined, value: string) => {
+    const spec = columns[Number(column)];
+    if (!spec) throw new Error(`a row marker names column ${column}, which the table does not have`);
+    return JSON.stringify(decode(spec, JSON.parse(value) as string, storageClass));
+  });
+}
+
+/** How many lines (rows) a page of newline-terminated lines holds. */
+export function countLines(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) count++;
+  return count;
+}
+
+/** Parses newline-terminated `ndjson-v1` lines back into rows. */
+export function parseLines(text: string): EncodedValue[][] {
+  const rows: EncodedValue[][] = [];
+  let start = 0;
+  for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+    rows.push(JSON.parse(text.slice(start, end)) as EncodedValue[]);
+    start = end + 1;
+  }
+  return rows;
+}

@@ -1,0 +1,191 @@
+// The databases write the archive's row lines themselves (sqlite-row-json.ts,
+// postgres-row-json.ts). Those lines must be byte for byte what the general encoder in
+// JavaScript makes of the rows the Prisma adapter (SQLite) or the text protocol
+// (PostgreSQL) returns: for ordinary values, for every odd storage class a hand-edited
+// SQLite file can hold, and for thousands of random doubles.
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { PROJECT_ROOT } from '../src/config.ts';
+import { postgresTextExpression } from '../src/engine/postgres-row-json.ts';
+import { openSnapshot } from '../src/engine/snapshot.ts';
+import { openSqliteSnapshot } from '../src/engine/sqlite-snapshot.ts';
+import { quoteIdentifier as q, sqlQuery } from '../src/engine/sql.ts';
+import { encodePostgresValue, encodeSqliteValue, ndjsonLines } from '../src/engine/value-codec.ts';
+import { connectAdapter } from '../src/prisma/adapters.ts';
+import { parseDatabaseUrl } from '../src/prisma/database-url.ts';
+import { loadTarget } from '../src/target/target.ts';
+import type { TableSpec } from '../src/target/target-schema.ts';
+import { createScratchDatabase, withPg } from './helpers/postgres.ts';
+
+const TEXT = 'héllo 🎬 "quoted"\nnew line \\ back\ttab\rreturn \\N \u0001\u001f\u007f\u2028 {"m":0,"v":"x"}';
+
+async function everythingTable(provider: 'sqlite' | 'postgresql', url: string): Promise<TableSpec> {
+  const dir = path.join(PROJECT_ROOT, 'test/fixtures', `all-types-${provider}`);
+  const target = await loadTarget({
+    location: parseDatabaseUrl(url),
+    schemaPath: path.join(dir, 'schema.prisma'),
+    migrationsDir: path.join(dir, 'migrations'),
+    files: [],
+    name: 'row-json',
+    isExample: false,
+  });
+  return target.schema.tables.find((table) => table.name === 'Everything')!;
+}
+
+function migrationSql(provider: 'sqlite' | 'postgresql'): string {
+  const dir = path.join(PROJECT_ROOT, 'test/fixtures', `all-types-${provider}`, 'migrations');
+  return readdirSync(dir)
+    .filter((name) => !name.endsWith('.toml'))
+    .sort()
+    .map((name) => readFileSync(path.join(dir, name, 'migration.sql'), 'utf8'))
+    .join('\n');
+}
+
+/** Doubles of every kind: random bit patterns, short and long decimals, whole numbers, extremes. */
+function manyDoubles(count: number): number[] {
+  let seed = 12345;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const bits = new DataView(new ArrayBuffer(8));
+  const values = [0.1, -0, 1e21, 1e-7, 1e-5, 5e-324, 1.7976931348623157e308, 123456789012345.6, 1, -1, 1e15, 1e16, 0.30000000000000004];
+  while (values.length < count) {
+    const kind = values.length % 4;
+    if (kind === 0) {
+      bits.setUint32(0, Math.floor(next() * 2 ** 32));
+      bits.setUint32(4, Math.floor(next() * 2 ** 32));
+      const value = bits.getFloat64(0);
+      if (Number.isFinite(value)) values.push(value);
+    } else if (kind === 1) {
+      const digits = 1 + Math.floor(next() * 17);
+      values.push(Number(`${Math.floor(next() * 10 ** digits)}e${Math.floor(next() * 36) - 18}`));
+    } else if (kind === 2) {
+      values.push(Math.round((next() - 0.5) * 10 ** Math.floor(next() * 18)));
+    } else {
+      values.push(Number((next() * 10).toFixed(1 + Math.floor(next() * 6))));
+    }
+  }
+  return values;
+}
+
+async function snapshotText(url: string, table: TableSpec, pageRows?: number): Promise<string> {
+  const location = parseDatabaseUrl(url);
+  const snapshot = location.provider === 'sqlite' && pageRows ? await openSqliteSnapshot(location.filePath, pageRows) : await openSnapshot(location);
+  let text = '';
+  try {
+    await snapshot.readTableText(table, async (page) => void (text += page));
+  } finally {
+    await snapshot.close();
+  }
+  return text;
+}
+
+test('SQLite writes the same lines as encoding the adapter’s rows, for every storage class', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bcp-row-json-'));
+  const file = path.join(dir, 'types.db');
+  try {
+    const db = new Database(file);
+    db.exec(migrationSql('sqlite'));
+    db.defaultSafeIntegers(true);
+    const blob = Buffer.from([0, 1, 0xfe, 0xff]);
+    // Column by column, the values row i takes (null once a column runs out). The declared
+    // types' affinities turn some of them into other classes, as they would for an app.
+    const columns: Record<string, unknown[]> = {
+      text: ['', 'plain', TEXT, 42n, 1.5, blob, 'é'],
+      int: [0n, -2147483648n, 2147483647n, 9007199254740993n, -9223372036854775808n, 1.5, 'abc', '12', blob, 7.0],
+      big: [9223372036854775807n, -9223372036854775808n, 1.5, 'abc', blob, 0n],
+      float: [0.1, -0, 1e21, 5e-324, 1e-5, 1, 'abc', 5n, blob, Infinity, -Infinity, 2.5e-8],
+      dec: [12.5, 1e21, 1e-7, 0.1, 'abc', '1.50', 2n ** 60n, blob, -0, 3.0],
+      flag: [0n, 1n, 2n, 0.5, 'true', blob],
+      at: [
+        '2024-01-01T00:01:01.247+00:00', '2024-02-29T23:59:59.999+00:00', '2024-12-31T10:00:00.000Z', '2023-02-29T00:00:00.000+00:00',
+        '2024-01-01T24:00:00.000+00:00', '2024-01-01 10:00', '2024-01-01T10:00:00.123456+00:00', '0050-01-01T00:00:00.000+00:00',
+        '2024-01-31T00:00:00.000+02:00', 1_700_000_000_123n, 1.7e12, Buffer.from('2024-05-06T07:08:09.010Z'),
+      ],
+      doc: ['{"a":[1,2]}', 'null', '5', 1.5, blob, TEXT],
+      blob: [blob, Buffer.alloc(0), 'text bytes', 5n],
+      mood: ['CALM', 'loud!'],
+    };
+    const names = Object.keys(columns);
+    const insert = db.prepare(`INSERT INTO "Everything" (id, ${names.map(q).join(', ')}) VALUES (?, ${names.map(() => '?').join(', ')})`);
+    const longest = Math.max(...Object.values(columns).map((values) => values.length));
+    let id = 1;
+    for (let i = 0; i <= longest; i++) insert.run(id++, ...names.map((name) => columns[name]![i] ?? null));
+    const doubles = manyDoubles(6000);
+    const insertDoubles = db.prepare('INSERT INTO "Everything" (id, float, dec) VALUES (?, ?, ?)');
+    for (let i = 0; i < doubles.length; i += 2) insertDoubles.run(id++, doubles[i], doubles[i + 1] ?? null);
+    db.close();
+
+    const url = `file:${file}`;
+    const table = await everythingTable('sqlite', url);
+    const expected = await adapterLines(url, table);
+    assert.equal(expected.split('\n').length - 1, id - 1);
+    const actual = await snapshotText(url, table, 7);
+    const actualLines = actual.split('\n');
+    expected.split('\n').forEach((line, i) => assert.equal(actualLines[i], line, `row ${i + 1}`));
+    assert.equal(actual, expected);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** The general path: the rows as Prisma's better-sqlite3 adapter returns them, encoded in JavaScript. */
+async function adapterLines(url: string, table: TableSpec): Promise<string> {
+  const connection = await connectAdapter(parseDatabaseUrl(url));
+  try {
+    const select = table.columns.map((c) => (c.type === 'BigInt' ? `CAST(${q(c.name)} AS TEXT)` : q(c.name))).join(', ');
+    const result = await connection.adapter.queryRaw(sqlQuery(`SELECT ${select} FROM ${q(table.name)} ORDER BY id`));
+    return ndjsonLines(result.rows.map((row) => table.columns.map((column, i) => encodeSqliteValue(column, row[i]))));
+  } finally {
+    await connection.close();
+  }
+}
+
+test('PostgreSQL writes the same lines as encoding its text output, for every type and odd value', async () => {
+  const database = await createScratchDatabase();
+  try {
+    const doubles = manyDoubles(6000);
+    await withPg(database.url, async (client) => {
+      await client.query(migrationSql('postgresql'));
+      await client.query(
+        `INSERT INTO "Everything" (id, text, int, big, float, dec, flag, at, doc, blob, mood, tags, bigs, times, precise, day, wide, uid) VALUES
+          (1, $1, -2147483648, 9223372036854775807, 0.1, 12.5, true, '2026-01-02 03:04:05.678', $2, '\\x0001feff', 'loud!',
+           ARRAY['a', NULL, $1], ARRAY[9223372036854775807, -1]::bigint[], ARRAY['2026-01-02 03:04:05.678', NULL]::timestamp[],
+           '2026-01-02 05:04:05.123456+02', '2026-01-02', 12345678901234567890.123456789012345678, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
+          (2, '', 0, -9223372036854775808, 'NaN', 'NaN', false, '0999-12-31 23:59:59.999', 'null', '\\x', 'CALM',
+           ARRAY[]::text[], ARRAY[]::bigint[], ARRAY[]::timestamp[], '2026-01-02 03:04:05+00', '0999-01-01', -0.000000000000000001, NULL),
+          (3, NULL, NULL, NULL, '-Infinity', NULL, NULL, '9999-12-31 23:59:59.999', '{"a": [1, 2.50]}', NULL, NULL,
+           NULL, NULL, NULL, '2024-02-29 23:59:59.999999+00', NULL, NULL, NULL),
+          (4, NULL, NULL, NULL, '-0', NULL, NULL, '1000-01-01 00:00:00', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+          (5, NULL, NULL, NULL, 'Infinity', NULL, NULL, '2024-06-30 12:00:00.5', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
+        [TEXT, JSON.stringify({ text: TEXT })],
+      );
+      await client.query(
+        `INSERT INTO "Everything" (id, float, dec) SELECT 100 + n, d::float8, CASE WHEN abs(d::float8) < 1e34 THEN d::numeric END FROM unnest($1::text[]) WITH ORDINALITY AS t(d, n)`,
+        [doubles.map((value) => String(value))],
+      );
+    });
+    const table = await everythingTable('postgresql', database.url);
+    const expected = await textProtocolLines(database.url, table);
+    const actual = await snapshotText(database.url, table);
+    const actualLines = actual.split('\n');
+    expected.split('\n').forEach((line, i) => assert.equal(actualLines[i], line, `line ${i + 1}`));
+    assert.equal(actual, expected);
+  } finally {
+    await database.drop();
+  }
+});
+
+/** The general path: each value as text, in the session the snapshot uses, encoded in JavaScript. */
+async function textProtocolLines(url: string, table: TableSpec): Promise<string> {
+  return withPg(url, async (client) => {
+    await client.query(`SET TIME ZONE 'UTC'`);
+    await client.query('SET extra_float_digits = 3');
+    const select = table.columns.map((column) => `(${postgresTextExpression(column)})::text`).join(', ');
+    const result = await client.query({ text: `SELECT ${select} FROM "Everything" ORDER BY "Everything".id`, rowMode: 'array' });
+    return ndjsonLines((result.rows as unknown[][]).map((row) => table.columns.map((column, i) => encodePostgresValue(column, row[i]))));
+  });
+}
