@@ -10,9 +10,10 @@ import type { BackupStore, WrittenArchive } from '../storage/backup-store.ts';
 import type { TableSpec, TargetSchema } from '../target/target-schema.ts';
 import { assembleTarGz, GZIP_LEVEL, type AssembledEntry } from './tar-gz-assembler.ts';
 import { FORMAT_VERSION, MANIFEST_ENTRY, ROW_ENCODING, type BackupKind, type Manifest, type ManifestTable } from './manifest.ts';
-import { openSnapshot } from './snapshot.ts';
+import { openSnapshot, type Snapshot } from './snapshot.ts';
 import { StagedFile } from './staged-file.ts';
 import { stageTargetFiles } from './target-files.ts';
+import { mapConcurrently } from '../util/map-concurrently.ts';
 
 export interface BackupTarget {
   location: DatabaseLocation;
@@ -86,46 +87,56 @@ export async function writeBackup(request: BackupRequest): Promise<BackupResult>
   }
 }
 
-/** Reads every included table inside one snapshot, each into its own staged file. */
+/**
+ * Reads every included table inside one snapshot, each into its own staged file; as many
+ * tables at once as the snapshot has readers (PostgreSQL reads two, each on its own
+ * connection sharing the snapshot, as `pg_dump -j` does).
+ */
 async function stageTables(request: BackupRequest, tables: TableSpec[], staging: string) {
   const snapshot = await openSnapshot(request.target.location);
   try {
     const migrations = await snapshot.appliedMigrations();
-    const staged: (ManifestTable & { stagedPath: string })[] = [];
     await mkdir(path.join(staging, 'db'));
-    for (const table of tables) {
-      const entryPath = `db/${safeEntryName(table.name)}.ndjson`;
-      // Compressed as it is read: zlib works in its thread pool while the next page is read.
-      const file = new StagedFile(path.join(staging, `${entryPath}.gz`), { gzipLevel: GZIP_LEVEL });
-      let rows = 0;
-      try {
-        await snapshot.readTableText(table, async (text, count) => {
-          rows += count;
-          await file.write(text);
-        });
-      } catch (error) {
-        file.destroy();
-        throw error;
-      }
-      const summary = await file.finish();
-      request.onTable?.(table.name, rows);
-      staged.push({
-        name: table.name,
-        model: table.model,
-        media: table.media,
-        path: entryPath,
-        rows,
-        bytes: summary.bytes,
-        sha256: summary.sha256,
-        key: table.key,
-        columns: table.columns,
-        stagedPath: file.path,
-      });
-    }
+    const staged = await mapConcurrently(tables, snapshot.readers, (table) => stageTable(snapshot, table, staging, request.onTable));
     return { tables: staged, migrations };
   } finally {
     await snapshot.close();
   }
+}
+
+async function stageTable(
+  snapshot: Snapshot,
+  table: TableSpec,
+  staging: string,
+  onTable: BackupRequest['onTable'],
+): Promise<ManifestTable & { stagedPath: string }> {
+  const entryPath = `db/${safeEntryName(table.name)}.ndjson`;
+  // Compressed as it is read: zlib works in its thread pool while the next page is read.
+  const file = new StagedFile(path.join(staging, `${entryPath}.gz`), { gzipLevel: GZIP_LEVEL });
+  let rows = 0;
+  try {
+    await snapshot.readTableText(table, async (text, count) => {
+      rows += count;
+      await file.write(text);
+    });
+  } catch (error) {
+    file.destroy();
+    throw error;
+  }
+  const summary = await file.finish();
+  onTable?.(table.name, rows);
+  return {
+    name: table.name,
+    model: table.model,
+    media: table.media,
+    path: entryPath,
+    rows,
+    bytes: summary.bytes,
+    sha256: summary.sha256,
+    key: table.key,
+    columns: table.columns,
+    stagedPath: file.path,
+  };
 }
 
 /** Table names become file names: anything beyond letters, digits, `_`, `-` and `.` is escaped. */

@@ -32,7 +32,7 @@ export function copyLine(fields: unknown[]): string {
 }
 
 /** Pages of at least this many characters keep the work per page worth its overhead. */
-const PAGE_CHARS = 256 * 1024;
+const PAGE_CHARS = 64 * 1024;
 
 /**
  * The output of a one-column `COPY … TO STDOUT` whose values are JSON, as pages of whole

@@ -1,7 +1,7 @@
 // PostgreSQL writes each row's `ndjson-v1` line itself, in the server process, so a
 // backup's encoding runs beside Node's compression rather than in front of it. It takes
 // the values whose JSON is certain to match this project's encoder (text, integers,
-// booleans, numerics as text, millisecond timestamps, base64 bytes, plain doubles); any
+// booleans, numerics as text, millisecond timestamps, base64 bytes, most doubles); any
 // other value becomes a marker holding the text the general path reads, finished by
 // row-markers.ts. Byte for byte the same lines as before (test/row-json.test.ts).
 import type { ColumnSpec } from '../target/target-schema.ts';
@@ -26,16 +26,15 @@ function valueExpression(column: ColumnSpec, index: number): string {
     case 'Json':
       return `to_json(${c}::text)`;
     case 'Int':
-      return `${c}::text::json`;
     case 'Boolean':
       return `to_json(${c})`;
     case 'Bytes':
       // base64 as Node writes it: one line, padded.
       return `to_json(translate(encode(${c}, 'base64'), E'\\n', ''))`;
     case 'Float':
-      // Plain, at most 15 significant digits, no trailing zero: then PostgreSQL's
-      // shortest text is the only such decimal of the double, and JavaScript's too.
-      return `CASE WHEN ${c} IS NULL THEN NULL WHEN ${c}::text ~ '^-?(0|[1-9][0-9]*)(\\.[0-9]*[1-9])?$' AND length(${c}::text) <= 16 AND ${c}::text <> '-0' THEN ${c}::text::json ELSE ${marker} END`;
+      // Within these bounds PostgreSQL and JavaScript both print a double plainly, and
+      // both print its shortest round-trip digits (Ryu; V8's shortest mode): the same text.
+      return `CASE WHEN ${c} = 0 THEN '0'::json WHEN abs(${c}) >= 1e-4 AND abs(${c}) < 1e15 THEN to_json(${c}) WHEN ${c} IS NULL THEN NULL ELSE ${marker} END`;
     case 'DateTime':
       if (column.nativeType !== null && column.nativeType !== 'Timestamp' && column.nativeType !== 'Timestamptz') {
         return `CASE WHEN ${c} IS NULL THEN NULL ELSE ${marker} END`;

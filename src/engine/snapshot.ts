@@ -8,10 +8,12 @@ import { openSqliteSnapshot } from './sqlite-snapshot.ts';
 import type { EncodedValue } from './value-codec.ts';
 
 /** Rows per page: large enough to amortise a query, small enough to bound memory. */
-export const SNAPSHOT_PAGE_ROWS = 2_000;
+export const SNAPSHOT_PAGE_ROWS = 1_000;
 
 export interface Snapshot {
   readonly provider: Provider;
+  /** How many tables may be read at once, each by its own reader in the same snapshot. */
+  readonly readers: number;
   /** Names of the Prisma migrations applied to the data in this snapshot, oldest first. */
   appliedMigrations(): Promise<string[]>;
   /** Streams a table's rows, encoded, in key order; `onPage` is awaited (backpressure). */

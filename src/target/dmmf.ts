@@ -1,6 +1,8 @@
 // Parses a Prisma schema with Prisma's own WebAssembly parser, so models, columns and
 // relations come from the schema exactly as Prisma understands it.
+import { once } from 'node:events';
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type { SchemaFile } from '../prisma/schema-files.ts';
 
 export interface DmmfField {
@@ -40,27 +42,44 @@ export interface Datamodel {
   enums: DmmfEnum[];
 }
 
-const schemaWasm = createRequire(import.meta.url)('@prisma/prisma-schema-wasm') as {
-  get_dmmf(params: string): string;
-};
-
 export class SchemaParseError extends Error {}
 
-export function parseDatamodel(files: SchemaFile[]): Datamodel {
-  let raw: string;
+/**
+ * Prisma's schema parser runs in a short-lived worker thread: its WebAssembly instance
+ * takes about 45 MB that a long-running service (or a backup's peak) would otherwise
+ * carry for good, and the worker's memory goes back when it exits. The worker is plain
+ * JavaScript with no loader hooks, so it starts in milliseconds.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+try {
+  parentPort.postMessage({ dmmf: require(workerData.wasm).get_dmmf(workerData.params) });
+} catch (error) {
+  parentPort.postMessage({ error: error instanceof Error ? error.message : String(error) });
+}`;
+
+const SCHEMA_WASM_PATH = createRequire(import.meta.url).resolve('@prisma/prisma-schema-wasm');
+
+export async function parseDatamodel(files: SchemaFile[]): Promise<Datamodel> {
+  const params = JSON.stringify({ prismaSchema: files.map((file) => [file.path, file.content]), noColorErrors: true });
+  const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { wasm: SCHEMA_WASM_PATH, params } });
+  let reply: { dmmf?: string; error?: string };
   try {
-    raw = schemaWasm.get_dmmf(
-      JSON.stringify({ prismaSchema: files.map((file) => [file.path, file.content]), noColorErrors: true }),
-    );
-  } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { message: string }).message;
-    } catch {
-      // not JSON: keep the engine's text
-    }
-    throw new SchemaParseError(message.replace(/\u001b\[[0-9;]*m/g, ''));
+    [reply] = (await once(worker, 'message')) as [{ dmmf?: string; error?: string }];
+  } finally {
+    await worker.terminate();
   }
-  return (JSON.parse(raw) as { datamodel: Datamodel }).datamodel;
+  if (reply.error !== undefined) throw new SchemaParseError(engineMessage(reply.error));
+  return (JSON.parse(reply.dmmf!) as { datamodel: Datamodel }).datamodel;
+}
+
+/** The parser reports errors as JSON with a message, coloured for a terminal. */
+function engineMessage(text: string): string {
+  let message = text;
+  try {
+    message = (JSON.parse(text) as { message: string }).message;
+  } catch {
+    // not JSON: keep the engine's text
+  }
+  return message.replace(/\u001b\[[0-9;]*m/g, '');
 }
