@@ -53,7 +53,7 @@ function manyDoubles(count: number): number[] {
   const bits = new DataView(new ArrayBuffer(8));
   const values = [0.1, -0, 1e21, 1e-7, 1e-5, 5e-324, 1.7976931348623157e308, 123456789012345.6, 1, -1, 1e15, 1e16, 0.30000000000000004];
   while (values.length < count) {
-    const kind = values.length % 4;
+    const kind = values.length % 5;
     if (kind === 0) {
       bits.setUint32(0, Math.floor(next() * 2 ** 32));
       bits.setUint32(4, Math.floor(next() * 2 ** 32));
@@ -64,8 +64,11 @@ function manyDoubles(count: number): number[] {
       values.push(Number(`${Math.floor(next() * 10 ** digits)}e${Math.floor(next() * 36) - 18}`));
     } else if (kind === 2) {
       values.push(Math.round((next() - 0.5) * 10 ** Math.floor(next() * 18)));
-    } else {
+    } else if (kind === 3) {
       values.push(Number((next() * 10).toFixed(1 + Math.floor(next() * 6))));
+    } else {
+      // Full 17-digit doubles in the range both languages print plainly.
+      values.push((next() + next() / 2 ** 31) * 10 ** (Math.floor(next() * 20) - 5));
     }
   }
   return values;
@@ -114,7 +117,7 @@ test('SQLite writes the same lines as encoding the adapter’s rows, for every s
     const longest = Math.max(...Object.values(columns).map((values) => values.length));
     let id = 1;
     for (let i = 0; i <= longest; i++) insert.run(id++, ...names.map((name) => columns[name]![i] ?? null));
-    const doubles = manyDoubles(6000);
+    const doubles = manyDoubles(20000);
     const insertDoubles = db.prepare('INSERT INTO "Everything" (id, float, dec) VALUES (?, ?, ?)');
     for (let i = 0; i < doubles.length; i += 2) insertDoubles.run(id++, doubles[i], doubles[i + 1] ?? null);
     db.close();
@@ -147,7 +150,7 @@ async function adapterLines(url: string, table: TableSpec): Promise<string> {
 test('PostgreSQL writes the same lines as encoding its text output, for every type and odd value', async () => {
   const database = await createScratchDatabase();
   try {
-    const doubles = manyDoubles(6000);
+    const doubles = manyDoubles(20000);
     await withPg(database.url, async (client) => {
       await client.query(migrationSql('postgresql'));
       await client.query(
