@@ -15,7 +15,7 @@ import { APP_VERSION } from '../src/version.ts';
 
 const outDir = process.argv[2];
 if (!outDir) {
-  console.error('usage: node --import tsx bench/backup-once.ts <output folder>');
+  console.error('usage: node dist/bench/backup-once.js <output folder> (after npm run build)');
   process.exit(2);
 }
 

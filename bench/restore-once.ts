@@ -15,7 +15,7 @@ import { loadTarget } from '../src/target/target.ts';
 
 const archivePath = process.argv[2];
 if (!archivePath) {
-  console.error('usage: node --import tsx bench/restore-once.ts <archive.tar.gz>');
+  console.error('usage: node dist/bench/restore-once.js <archive.tar.gz> (after npm run build)');
   process.exit(2);
 }
 

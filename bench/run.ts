@@ -356,7 +356,7 @@ async function runCase(provider: Provider, items: number, repeat: number): Promi
       const productBackup = await measure(
         'product backup',
         roundDir,
-        [[process.execPath, '--import', 'tsx', 'bench/backup-once.ts', archiveDir]],
+        [[process.execPath, 'dist/bench/backup-once.js', archiveDir]],
         null,
         source.env,
       );
@@ -434,7 +434,7 @@ async function runCase(provider: Provider, items: number, repeat: number): Promi
       const productRestore = await measure(
         'product restore',
         roundDir,
-        [[process.execPath, '--import', 'tsx', 'bench/restore-once.ts', written.archive]],
+        [[process.execPath, 'dist/bench/restore-once.js', written.archive]],
         null,
         productEnv(path.join(work, 'data'), productUrl),
       );
@@ -639,7 +639,7 @@ function machineLine(machine: Machine): string {
 
 const METHOD_NOTES = [
   'Ratios are product ÷ baseline: below 1.0× the product is faster, smaller or leaner.',
-  'Every command is its own process under GNU time; wall time is measured around it, process start-up included (for the product that is Node and TypeScript loading, see `inProcessMs` in the JSON). Peak RSS is GNU time\'s "Maximum resident set size"; for a pipeline it is the sum of its stages\' peaks. The database server\'s own memory (PostgreSQL backends) is not counted, for either side.',
+  'Every command is its own process under GNU time; wall time is measured around it, process start-up included (for the product that is Node loading the compiled build under dist/, as `npm start` runs it; see `inProcessMs` in the JSON). Peak RSS is GNU time\'s "Maximum resident set size"; for a pipeline it is the sum of its stages\' peaks. The database server\'s own memory (PostgreSQL backends) is not counted, for either side.',
   'Product backup: `writeBackup` of every table, media included, gzip (level `GZIP_LEVEL` in src/engine/tar-gz-assembler.ts), no encryption, into a local folder (bench/backup-once.ts), the engine call `createBackup` makes, without the control database\'s run record.',
   'Product restore: `verifyArchive` (every hash) then `replaceData` from the archive in one transaction (bench/restore-once.ts), into an empty database already migrated to the same schema (the app migrates at start-up; not timed). Not included: the pre-restore safety backup and the target files, which a restore through the API adds.',
   'Baseline restores go into a truly empty database (a new SQLite file; a new PostgreSQL database) and create the schema from the dump themselves, the way those tools are used to restore; `pg_restore` builds indexes and constraints after loading the data. SQLite sources and the product\'s restore target are in WAL mode; `sqlite3` restores into a new file in its default journal mode.',

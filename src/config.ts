@@ -1,10 +1,11 @@
 // Reads the environment once, at start-up, into a typed configuration. A wrong value is
 // a ConfigError naming the variable; main.ts prints it as one line and exits.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DatabaseUrlError, parseDatabaseUrl, type DatabaseLocation } from './prisma/database-url.ts';
+import { PROJECT_ROOT } from './project-root.ts';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export { PROJECT_ROOT };
+
 export const EXAMPLE_APP_DIR = path.join(PROJECT_ROOT, 'examples', 'media-library');
 
 export interface TargetConfig {

@@ -49,10 +49,10 @@ after(async () => {
   if (backupDir) await rm(path.dirname(backupDir), { recursive: true, force: true });
 });
 
-/** Instance B is its own process, started the way `npm start` starts it. */
+/** Instance B is its own process, started the way `npm start` starts it: the compiled build. */
 async function spawnServer(env: Record<string, string>) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bcp-test-b-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/main.ts')], {
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/src/main.js')], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, DATA_DIR: dataDir, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
