@@ -1,5 +1,6 @@
 // Streams the rows of an archive's table entries in batches, in archive order.
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { openTarGz } from './archive.ts';
 import type { EncodedValue } from './value-codec.ts';
 
@@ -20,8 +21,11 @@ export async function* readArchiveRows(source: Readable, batchRows: number): Asy
       }
       let rest = '';
       let rows: EncodedValue[][] = [];
+      // A chunk can end inside a multi-byte character: the decoder keeps its first bytes
+      // for the next chunk rather than turning both halves into U+FFFD.
+      const decoder = new StringDecoder('utf8');
       for await (const chunk of entry) {
-        const lines = (rest + (chunk as Buffer).toString('utf8')).split('\n');
+        const lines = (rest + decoder.write(chunk as Buffer)).split('\n');
         rest = lines.pop()!;
         for (const line of lines) {
           rows.push(JSON.parse(line) as EncodedValue[]);
@@ -31,6 +35,7 @@ export async function* readArchiveRows(source: Readable, batchRows: number): Asy
           }
         }
       }
+      rest += decoder.end();
       if (rest) rows.push(JSON.parse(rest) as EncodedValue[]);
       if (rows.length) yield { path: entry.header.name, rows };
     }

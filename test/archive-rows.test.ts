@@ -1,0 +1,23 @@
+// Reading an archive's rows keeps every character: multi-byte UTF-8 split across the
+// decompressor's chunks must come back whole, never as U+FFFD (a restore once did this).
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { readArchiveRows } from '../src/engine/archive-rows.ts';
+import { assembleTarGz } from '../src/engine/tar-gz-assembler.ts';
+import type { EncodedValue } from '../src/engine/value-codec.ts';
+
+test('rows with multi-byte characters on every chunk boundary read back exactly', async () => {
+  // 2-, 3- and 4-byte characters at shifting offsets: over 3 MB, the decompressor's chunks
+  // end inside characters many times, at every byte of them.
+  const rows: EncodedValue[][] = [];
+  for (let i = 0; i < 40_000; i++) rows.push([i, `${'x'.repeat(i % 7)}é€🎬 Señor Ünder ${i}`, '日本語'.repeat(1 + (i % 5))]);
+  const text = rows.map((row) => JSON.stringify(row)).join('\n') + '\n';
+  const archive = await new Response(
+    Readable.toWeb(assembleTarGz([{ name: 'db/T.ndjson', content: Buffer.from(text), date: new Date(0) }])) as ReadableStream,
+  ).arrayBuffer();
+  const read: EncodedValue[][] = [];
+  for await (const batch of readArchiveRows(Readable.from([Buffer.from(archive)]), 1_000)) read.push(...batch.rows);
+  assert.equal(read.length, rows.length);
+  assert.deepEqual(read, rows);
+});
