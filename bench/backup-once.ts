@@ -43,7 +43,7 @@ try {
     archive: path.join(path.resolve(outDir), fileName),
     archiveBytes: archive.sizeBytes,
     rows,
-    tables: manifest.tables.map((table) => ({ name: table.name, rows: table.rows })),
+    tables: manifest.tables.map((table) => ({ name: table.name, rows: table.rows, sha256: table.sha256 })),
     operationMs: performance.now() - started,
   };
   process.stdout.write(JSON.stringify(result) + '\n');

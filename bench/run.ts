@@ -281,6 +281,20 @@ async function checkRestored(label: string, provider: Provider, where: string, e
   }
 }
 
+/**
+ * Untimed: backs the restored database up again, which must give every table's lines
+ * byte for byte (the same SHA-256) as the archive restored; row counts alone would miss
+ * a changed value.
+ */
+async function checkSameContent(work: string, env: NodeJS.ProcessEnv, expected: { name: string; sha256: string }[]): Promise<void> {
+  const again = await measure('product backup of the restored data (check)', work, [[process.execPath, 'dist/bench/backup-once.js', path.join(work, 'check')]], null, env);
+  const tables = (JSON.parse(again.stdout.trim().split('\n').at(-1)!) as { tables: { name: string; sha256: string }[] }).tables;
+  const byName = new Map(tables.map((table) => [table.name, table.sha256]));
+  for (const table of expected) {
+    if (byName.get(table.name) !== table.sha256) throw new BenchError(`the product restore changed the content of ${table.name}`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // One case: a size on a database
 
@@ -364,7 +378,7 @@ async function runCase(provider: Provider, items: number, repeat: number): Promi
         archive: string;
         archiveBytes: number;
         rows: number;
-        tables: { name: string; rows: number }[];
+        tables: { name: string; rows: number; sha256: string }[];
         operationMs: number;
       };
       rows = written.rows;
@@ -453,6 +467,7 @@ async function runCase(provider: Provider, items: number, repeat: number): Promi
         loadAverage: load,
       });
       await checkRestored('the product restore', provider, productTarget, tables);
+      await checkSameContent(roundDir, productEnv(path.join(work, 'data'), productUrl), written.tables);
       await dropProductTarget();
 
       load = os.loadavg()[0]!;
@@ -643,7 +658,7 @@ const METHOD_NOTES = [
   'Product backup: `writeBackup` of every table, media included, gzip (level `GZIP_LEVEL` in src/engine/tar-gz-assembler.ts), no encryption, into a local folder (bench/backup-once.ts), the engine call `createBackup` makes, without the control database\'s run record.',
   'Product restore: `verifyArchive` (every hash) then `replaceData` from the archive in one transaction (bench/restore-once.ts), into an empty database already migrated to the same schema (the app migrates at start-up; not timed). Not included: the pre-restore safety backup and the target files, which a restore through the API adds.',
   'Baseline restores go into a truly empty database (a new SQLite file; a new PostgreSQL database) and create the schema from the dump themselves, the way those tools are used to restore; `pg_restore` builds indexes and constraints after loading the data. SQLite sources and the product\'s restore target are in WAL mode; `sqlite3` restores into a new file in its default journal mode.',
-  'Every restore is checked afterwards (untimed): each table holds the rows the manifest lists.',
+  'Every restore is checked afterwards (untimed): each table holds the rows the manifest lists, and what the product restored is backed up again, which must give every table byte for byte (the same SHA-256) as the archive restored.',
   'Rows per second: the rows of all tables (the manifest\'s count) ÷ wall time, for both sides. MB are 10^6 bytes.',
   'Timings are noisy on a small or shared machine: the 1-minute load average before each run is in the JSON (`loadAverage`). Use `--repeat N` for medians.',
 ];
