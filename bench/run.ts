@@ -115,22 +115,25 @@ function firstLine(error: unknown): string {
 }
 
 /**
- * A digest of the product's source (src/, generated clients aside). The measured children
- * load the working tree as it is when they start, so a change during a run shows here.
+ * A digest of the code the measured children run: the build under dist/ (src/ and
+ * bench/ compiled, generated clients aside), made once when the run starts. A rebuild
+ * during a run shows here; editing src/ does not change what is measured.
  */
 async function srcDigest(): Promise<string> {
   const hash = createHash('sha256');
+  const generated = path.join(PROJECT_ROOT, 'dist', 'src', 'generated');
   const walk = async (dir: string): Promise<void> => {
     for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (full !== path.join(PROJECT_ROOT, 'src', 'generated')) await walk(full);
-      } else if (entry.isFile()) {
+        if (full !== generated) await walk(full);
+      } else if (entry.isFile() && entry.name.endsWith('.js')) {
         hash.update(path.relative(PROJECT_ROOT, full)).update('\0').update(await readFile(full)).update('\0');
       }
     }
   };
-  await walk(path.join(PROJECT_ROOT, 'src'));
+  await walk(path.join(PROJECT_ROOT, 'dist', 'src'));
+  await walk(path.join(PROJECT_ROOT, 'dist', 'bench'));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -750,7 +753,7 @@ async function main(): Promise<void> {
   const digests = new Set([code.srcDigestAtStart, ...cases.flatMap((c) => c.runs.map((r) => r.srcDigest))]);
   const codeLine =
     digests.size > 1
-      ? `**Warning: the source under src/ changed during this run (${digests.size} versions); rows may compare different engine versions (see \`srcDigest\` per run in the JSON).**`
+      ? `**Warning: the build under dist/ changed during this run (${digests.size} versions); rows may compare different engine versions (see \`srcDigest\` per run in the JSON).**`
       : `Code: commit ${code.commit.slice(0, 12)}${code.srcChangedSinceCommit ? ', with uncommitted changes under src/' : ''}, unchanged during the run.`;
   if (digests.size > 1) console.error(`bench: warning: the source under src/ changed during the run (${digests.size} versions)`);
   const markdown = [
