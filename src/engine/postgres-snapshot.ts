@@ -54,10 +54,13 @@ export async function openPostgresSnapshot(location: DatabaseLocation & { provid
     else idle.push(session);
   };
   const readTableText = async (table: TableSpec, onPage: (text: string, rows: number) => Promise<void>) => {
-    const order = table.key.map((key) => orderExpression(table.columns.find((c) => c.name === key)!)).join(', ');
     const from = `${q(location.schema)}.${q(table.name)}`;
     const session = await acquire();
     try {
+      const byteOrdered = await byteOrderedColumns(session, from, table.key);
+      const order = table.key
+        .map((key) => orderExpression(table.columns.find((c) => c.name === key)!, byteOrdered.has(key)))
+        .join(', ');
       const copy = session.copyOut(`COPY (SELECT ${postgresLineExpression(table.columns)} FROM ${from} ORDER BY ${order}) TO STDOUT`);
       for await (const page of copyLinePages(copy)) {
         const text = finishMarkedText(page, table.columns, decodePostgresMarker);
@@ -98,10 +101,36 @@ async function beginRead(session: PostgresSession, snapshotId: string | null): P
   if (snapshotId !== null) await session.executeRaw(sqlQuery(`SET TRANSACTION SNAPSHOT '${snapshotId.replace(/'/g, "''")}'`));
   await session.executeRaw(sqlQuery(`SET LOCAL TIME ZONE 'UTC'`));
   await session.executeRaw(sqlQuery(`SET LOCAL extra_float_digits = 3`));
+  // Text keys in a collation other than byte order are sorted by the server: in memory
+  // rather than through temporary files (the default is 4 MB).
+  await session.executeRaw(sqlQuery(`SET LOCAL work_mem = '64MB'`));
 }
 
-/** Byte order for text keys, as SQLite's BINARY collation, so both providers list rows alike. */
-function orderExpression(column: ColumnSpec): string {
+/**
+ * Byte order for text keys, as SQLite's BINARY collation, so both providers list rows
+ * alike. A column whose collation already sorts that way is ordered as it is, so its
+ * primary key index gives the order; `COLLATE "C"` on it would make the server sort
+ * the whole table instead (the planner cannot tell that C.UTF-8 and C agree).
+ */
+function orderExpression(column: ColumnSpec, byteOrdered: boolean): string {
   const textLike = (column.type === 'String' && column.nativeType !== 'Uuid') || column.type === 'Enum';
-  return textLike ? `${q(column.name)} COLLATE "C"` : q(column.name);
+  return textLike && !byteOrdered ? `${q(column.name)} COLLATE "C"` : q(column.name);
+}
+
+/** Collations that compare UTF-8 text byte by byte (code point order). */
+const BYTE_ORDER_LOCALES = ['C', 'POSIX', 'C.UTF-8', 'C.utf8'];
+
+/** Which of these columns already sort in byte order, by their own or the database's collation. */
+async function byteOrderedColumns(session: PostgresSession, table: string, columns: string[]): Promise<Set<string>> {
+  const result = await session.queryRaw(
+    sqlQuery(
+      `SELECT a.attname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
+        WHERE a.attrelid = $1::regclass AND a.attname = ANY($2::text[])
+          AND (c.collname IN ('C', 'POSIX', 'ucs_basic')
+               OR (c.collname = 'default' AND (SELECT datcollate FROM pg_database WHERE datname = current_database()) = ANY($3::text[]))
+               OR (c.collprovider = 'c' AND c.collcollate = ANY($3::text[])))`,
+      [table, columns, BYTE_ORDER_LOCALES],
+    ),
+  );
+  return new Set(result.rows.map((row) => String(row[0])));
 }
