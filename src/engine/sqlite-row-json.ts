@@ -3,7 +3,7 @@
 // integer in an Int column, ISO text with `+00:00` in a DateTime column); every other
 // value becomes a marker that row-markers.ts finishes with the general encoder, fed the
 // same value the Prisma adapter would have returned. The output is byte for byte what
-// encoding the adapter's rows in JavaScript gives (test/sqlite-row-json.test.ts).
+// encoding the adapter's rows in JavaScript gives (test/row-json.test.ts).
 import type { ColumnSpec } from '../target/target-schema.ts';
 import type { MarkerDecoder } from './row-markers.ts';
 import { quoteIdentifier as q } from './sql.ts';
@@ -57,10 +57,10 @@ function valueExpression(column: ColumnSpec, index: number): string {
 }
 
 /**
- * A text DateTime in the adapter's form naming a real instant, whose
- * canonical form is then its first 23 characters and `Z`. The fields are checked by
- * comparison; only days 29 to 31 need SQLite's calendar (which moves February 30th on,
- * so the text would not come back the same).
+ * A text DateTime in the adapter's form naming a real instant, whose canonical form is
+ * then its first 23 characters and `Z`. The fields are checked by comparison; only days
+ * 29 to 31 need SQLite's calendar (which moves February 30th on, so the text would not
+ * come back the same).
  */
 function adapterDateTime(c: string): string {
   return (
