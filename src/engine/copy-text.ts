@@ -24,13 +24,6 @@ export function copyField(value: unknown): string {
   return COPY_SPECIAL.test(text) ? text.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]!) : text;
 }
 
-/** One line: the fields of a row, tab-separated, newline-terminated. */
-export function copyLine(fields: unknown[]): string {
-  let line = '';
-  for (let i = 0; i < fields.length; i++) line += (i === 0 ? '' : '\t') + copyField(fields[i]);
-  return line + '\n';
-}
-
 /** Pages of at least this many characters keep the work per page worth its overhead. */
 const PAGE_CHARS = 64 * 1024;
 

@@ -2,12 +2,13 @@
 // locked all at once, emptied, loaded through COPY with their indexes and keys set aside,
 // then the keys rebuilt (checking every row), the sequences moved, and the commit.
 import type { DatabaseLocation } from '../prisma/database-url.ts';
-import type { TableSpec } from '../target/target-schema.ts';
-import { copyLine } from './copy-text.ts';
+import type { ColumnSpec, TableSpec } from '../target/target-schema.ts';
+import { copyField } from './copy-text.ts';
 import { setAsideKeys, type SetAside } from './postgres-constraints.ts';
 import { PostgresSession, type CopyIn, type SqlRunner } from './postgres-session.ts';
 import { quoteIdentifier as q, sqlQuery } from './sql.ts';
 import type { TableLoader } from './table-loader.ts';
+import type { EncodedValue } from './value-codec.ts';
 import { decodeForPostgres } from './value-decoder.ts';
 
 export async function openPostgresLoader(location: DatabaseLocation & { provider: 'postgresql' }, tables: TableSpec[]): Promise<TableLoader> {
@@ -62,7 +63,7 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
         copy = { table: spec.name, stream: session.beginCopy(`COPY ${table(spec.name)} (${columns}) FROM STDIN`) };
       }
       let text = '';
-      for (const row of rows) text += copyLine(spec.columns.map((column, i) => decodeForPostgres(column, row[i] ?? null)));
+      for (const row of rows) text += copyLineOf(spec.columns, row);
       await copy.stream.write(text);
     },
     async commit(tables) {
@@ -80,6 +81,13 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
     },
     rollback: () => end('ROLLBACK'),
   };
+}
+
+/** A row's COPY line, field by field: no array per row (a restore makes millions). */
+function copyLineOf(columns: ColumnSpec[], row: EncodedValue[]): string {
+  let line = '';
+  for (let i = 0; i < columns.length; i++) line += (i === 0 ? '' : '\t') + copyField(decodeForPostgres(columns[i]!, row[i] ?? null));
+  return line + '\n';
 }
 
 /** How long a restore keeps trying to take its locks while the app's queries hold them. */
