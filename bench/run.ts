@@ -311,8 +311,7 @@ interface Source {
 }
 
 function productEnv(dataDir: string, url: string): NodeJS.ProcessEnv {
-  // MALLOC_ARENA_MAX as `npm start` sets it: the product is measured as it runs.
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, TARGET_DATABASE_URL: url, MALLOC_ARENA_MAX: '2' };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, TARGET_DATABASE_URL: url };
   // The bundled example as the target, whatever the caller's shell has set.
   for (const name of ['TARGET_SCHEMA', 'TARGET_MIGRATIONS', 'TARGET_FILES', 'TARGET_NAME', 'BACKUP_DIR', 'CONTROL_DATABASE_URL']) delete env[name];
   return env;
@@ -661,7 +660,6 @@ const METHOD_NOTES = [
   'Every command is its own process under GNU time; wall time is measured around it, process start-up included (for the product that is Node loading the compiled build under dist/, as `npm start` runs it; see `inProcessMs` in the JSON). Peak RSS is GNU time\'s "Maximum resident set size"; for a pipeline it is the sum of its stages\' peaks. The database server\'s own memory (PostgreSQL backends) is not counted, for either side.',
   'Product backup: `writeBackup` of every table, media included, gzip (level `GZIP_LEVEL` in src/engine/tar-gz-assembler.ts), no encryption, into a local folder (bench/backup-once.ts), the engine call `createBackup` makes, without the control database\'s run record.',
   'Product restore: `verifyArchive` (every hash) then `replaceData` from the archive in one transaction (bench/restore-once.ts), into an empty database already migrated to the same schema (the app migrates at start-up; not timed). Not included: the pre-restore safety backup and the target files, which a restore through the API adds.',
-  'The product runs from the compiled build with `MALLOC_ARENA_MAX=2`, as `npm start` runs it: with glibc\'s default of one malloc arena per thread, zlib\'s thread pool left about 25 MB more resident at the PostgreSQL restore\'s peak (1,000,000 items).',
   'Baseline restores go into a truly empty database (a new SQLite file; a new PostgreSQL database) and create the schema from the dump themselves, the way those tools are used to restore; `pg_restore` builds indexes and constraints after loading the data. SQLite sources and the product\'s restore target are in WAL mode; `sqlite3` restores into a new file in its default journal mode.',
   'Every restore is checked afterwards (untimed): each table holds the rows the manifest lists, and what the product restored is backed up again, which must give every table byte for byte (the same SHA-256) as the archive restored.',
   'Rows per second: the rows of all tables (the manifest\'s count) ÷ wall time, for both sides. MB are 10^6 bytes.',
