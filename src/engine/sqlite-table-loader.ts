@@ -3,7 +3,8 @@
 // adapter's statement-per-batch with thousands of parameters was the limit). Foreign keys
 // are off for this connection, so clearing and loading cost no per-row checks or
 // cascades, and every key is checked in full before the commit.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteFile } from '../prisma/sqlite-file.ts';
 import type { TableSpec } from '../target/target-schema.ts';
 import { quoteIdentifier as q } from './sql.ts';
 import type { TableLoader } from './table-loader.ts';
@@ -11,11 +12,8 @@ import { decodeForSqlite } from './value-decoder.ts';
 
 export class ForeignKeyViolationError extends Error {}
 
-/** How long the restore waits for the app's own writes to let go of the database. */
-const BUSY_TIMEOUT_MS = 10_000;
-
 export async function openSqliteLoader(filePath: string): Promise<TableLoader> {
-  const db = new Database(filePath, { timeout: BUSY_TIMEOUT_MS, fileMustExist: true });
+  const db = openSqliteFile(filePath);
   try {
     // The pragma cannot change inside a transaction, and applies to this connection only.
     db.pragma('foreign_keys = OFF');

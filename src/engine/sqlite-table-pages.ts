@@ -2,15 +2,13 @@
 // page at a time, SQLite writing the page's lines itself (sqlite-row-json.ts) and
 // joining them, so a page costs JavaScript one string.
 import type { SqlQuery } from '@prisma/driver-adapter-utils';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteFile } from '../prisma/sqlite-file.ts';
 import { readAppliedMigrations } from '../target/applied-migrations.ts';
 import type { TableSpec } from '../target/target-schema.ts';
 import { finishMarkedText } from './row-markers.ts';
 import { quoteIdentifier as q } from './sql.ts';
 import { decodeSqliteMarker, sqliteLineExpression } from './sqlite-row-json.ts';
-
-/** How long a read connection waits for another connection's lock before giving up. */
-export const BUSY_TIMEOUT_MS = 10_000;
 
 export interface ReadConnection {
   db: Database.Database;
@@ -20,7 +18,7 @@ export interface ReadConnection {
 
 /** A deferred transaction whose first read pins the snapshot; with WAL the app keeps writing. */
 export async function openReadConnection(filePath: string): Promise<ReadConnection> {
-  const db = new Database(filePath, { timeout: BUSY_TIMEOUT_MS, fileMustExist: true });
+  const db = openSqliteFile(filePath);
   try {
     db.defaultSafeIntegers(true);
     db.exec('BEGIN');

@@ -4,15 +4,13 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import type { DatabaseLocation } from './database-url.ts';
+import { SQLITE_BUSY_TIMEOUT_MS } from './sqlite-file.ts';
 
 export interface AdapterFactoryHandle {
   factory: SqlMigrationAwareDriverAdapterFactory;
   /** Closes pools the factory owns. */
   close(): Promise<void>;
 }
-
-/** How long a SQLite connection waits for another writer before giving up. */
-const SQLITE_BUSY_TIMEOUT_MS = 10_000;
 
 export function createAdapterFactory(
   location: DatabaseLocation,
