@@ -15,7 +15,7 @@ import { postgresTextExpression } from '../src/engine/postgres-row-json.ts';
 import { openSnapshot } from '../src/engine/snapshot.ts';
 import { openSqliteSnapshot } from '../src/engine/sqlite-snapshot.ts';
 import { quoteIdentifier as q, sqlQuery } from '../src/engine/sql.ts';
-import { encodePostgresValue, encodeSqliteValue, ndjsonLines } from '../src/engine/value-codec.ts';
+import { encodePostgresValue, encodeSqliteValue, type EncodedValue } from '../src/engine/value-codec.ts';
 import { connectAdapter } from '../src/prisma/adapters.ts';
 import { parseDatabaseUrl } from '../src/prisma/database-url.ts';
 import { loadTarget } from '../src/target/target.ts';
@@ -72,6 +72,11 @@ function manyDoubles(count: number): number[] {
     }
   }
   return values;
+}
+
+/** The general encoding's lines (`ndjson-v1`): one JSON array per row, each ending in a newline. */
+function ndjsonLines(rows: EncodedValue[][]): string {
+  return rows.map((row) => JSON.stringify(row) + '\n').join('');
 }
 
 async function snapshotText(url: string, table: TableSpec, pageRows?: number): Promise<string> {

@@ -10,7 +10,7 @@ import type { ColumnSpec, TableSpec } from '../target/target-schema.ts';
 import { copyLinePages } from './copy-text.ts';
 import { PostgresSession } from './postgres-session.ts';
 import { decodePostgresMarker, postgresLineExpression } from './postgres-row-json.ts';
-import { countLines, finishMarkedText, parseLines } from './row-markers.ts';
+import { countLines, finishMarkedText } from './row-markers.ts';
 import type { Snapshot } from './snapshot.ts';
 import { quoteIdentifier as q, sqlQuery } from './sql.ts';
 
@@ -75,7 +75,6 @@ export async function openPostgresSnapshot(location: DatabaseLocation & { provid
     readers: POSTGRES_READERS,
     appliedMigrations: async () => migrations,
     readTableText,
-    readTable: (table, onPage) => readTableText(table, (text) => onPage(parseLines(text))),
     async close() {
       // Joined readers first: the exported snapshot lives as long as the first transaction.
       for (const session of sessions.slice().reverse()) {

@@ -5,7 +5,7 @@ import type { DatabaseLocation } from '../prisma/database-url.ts';
 import type { TableSpec } from '../target/target-schema.ts';
 import { readArchiveRows } from './archive-rows.ts';
 import type { Manifest } from './manifest.ts';
-import type { Snapshot } from './snapshot.ts';
+import { readTableRows, type Snapshot } from './snapshot.ts';
 import { openTableLoader } from './table-loader.ts';
 import type { EncodedValue } from './value-codec.ts';
 
@@ -58,7 +58,7 @@ export function archiveSource(manifest: Manifest, targetTables: TableSpec[], ope
 /** Every row of the given tables, as one snapshot of another database reads them. */
 export function snapshotSource(snapshot: Snapshot, tables: TableSpec[]): RowSource {
   return async (insert) => {
-    for (const table of tables) await snapshot.readTable(table, (rows) => insert(table, rows));
+    for (const table of tables) await readTableRows(snapshot, table, (rows) => insert(table, rows));
   };
 }
 

@@ -5,6 +5,7 @@ import type { DatabaseLocation, Provider } from '../prisma/database-url.ts';
 import type { TableSpec } from '../target/target-schema.ts';
 import { openPostgresSnapshot } from './postgres-snapshot.ts';
 import { openSqliteSnapshot } from './sqlite-snapshot.ts';
+import { parseLines } from './row-markers.ts';
 import type { EncodedValue } from './value-codec.ts';
 
 /** Rows per page: large enough to amortise a query, small enough to bound memory. */
@@ -16,9 +17,10 @@ export interface Snapshot {
   readonly readers: number;
   /** Names of the Prisma migrations applied to the data in this snapshot, oldest first. */
   appliedMigrations(): Promise<string[]>;
-  /** Streams a table's rows, encoded, in key order; `onPage` is awaited (backpressure). */
-  readTable(table: TableSpec, onPage: (rows: EncodedValue[][]) => Promise<void>): Promise<void>;
-  /** The same rows as `ndjson-v1` text, a page at a time, each line ending in a newline. */
+  /**
+   * A table's rows as `ndjson-v1` text in key order, a page at a time, each line ending in
+   * a newline; `onPage` is awaited (backpressure).
+   */
   readTableText(table: TableSpec, onPage: (text: string, rows: number) => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
@@ -26,4 +28,9 @@ export interface Snapshot {
 export async function openSnapshot(location: DatabaseLocation): Promise<Snapshot> {
   if (location.provider === 'postgresql') return openPostgresSnapshot(location);
   return openSqliteSnapshot(location.filePath, SNAPSHOT_PAGE_ROWS);
+}
+
+/** A table's rows, as readTableText gives them, parsed back into encoded values a page at a time. */
+export function readTableRows(snapshot: Snapshot, table: TableSpec, onPage: (rows: EncodedValue[][]) => Promise<void>): Promise<void> {
+  return snapshot.readTableText(table, (text) => onPage(parseLines(text)));
 }

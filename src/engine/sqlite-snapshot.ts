@@ -4,7 +4,7 @@
 // 200 MB this service keeps to; compression already runs beside the reads.
 import { setImmediate } from 'node:timers/promises';
 import type { TableSpec } from '../target/target-schema.ts';
-import { countLines, parseLines } from './row-markers.ts';
+import { countLines } from './row-markers.ts';
 import type { Snapshot } from './snapshot.ts';
 import { closeReadConnection, openReadConnection, tablePages } from './sqlite-table-pages.ts';
 
@@ -23,7 +23,6 @@ export async function openSqliteSnapshot(filePath: string, pageRows: number): Pr
     readers: 1,
     appliedMigrations: async () => migrations,
     readTableText,
-    readTable: (table, onPage) => readTableText(table, (text) => onPage(parseLines(text))),
     close: async () => closeReadConnection(db),
   };
 }

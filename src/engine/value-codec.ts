@@ -6,13 +6,6 @@ export type EncodedValue = null | string | number | boolean | EncodedValue[];
 
 export class ValueEncodingError extends Error {}
 
-/** Rows as `ndjson-v1` text: one JSON array per row, each line ending in a newline. */
-export function ndjsonLines(rows: EncodedValue[][]): string {
-  let text = '';
-  for (const row of rows) text += JSON.stringify(row) + '\n';
-  return text;
-}
-
 /** Encodes one value as Prisma's better-sqlite3 adapter returns it. */
 export function encodeSqliteValue(column: ColumnSpec, raw: unknown): EncodedValue {
   if (raw === null || raw === undefined) return null;

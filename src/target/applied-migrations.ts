@@ -7,12 +7,12 @@ import { sqlQuery } from '../engine/sql.ts';
 const MIGRATIONS_SQL = `SELECT migration_name FROM _prisma_migrations
   WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY migration_name`;
 
-/** Applied migration names, oldest first; none for an app that never used Prisma Migrate. */
 /** Anything that runs a query: an adapter, a transaction, or a connection of our own. */
 export interface RowQuery {
   queryRaw(query: SqlQuery): Promise<{ rows: unknown[][] }>;
 }
 
+/** Applied migration names, oldest first; none for an app that never used Prisma Migrate. */
 export async function readAppliedMigrations(queryable: RowQuery): Promise<string[]> {
   try {
     const result = await queryable.queryRaw(sqlQuery(MIGRATIONS_SQL));
