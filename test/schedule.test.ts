@@ -263,6 +263,18 @@ test('a backup folder made read-only mid-schedule records a failure, keeps older
   assert.ok(failed.length >= 1);
 });
 
+/**
+ * Waits until a little before the next whole second, when the every-second schedule fires next.
+ * A loop of restores each shorter than a second, with fixed pauses between them, can keep the same
+ * phase against the clock and so never straddle a slot; starting each attempt a different lead
+ * before the slot makes every attempt cover one, however fast the machine.
+ */
+async function untilBeforeNextSlot(attempt: number): Promise<void> {
+  const lead = [300, 150, 500, 700][attempt % 4]!;
+  const wait = (2000 - (Date.now() % 1000) - lead) % 1000;
+  await sleep(wait);
+}
+
 test('scheduled times that fall during a restore or a manual backup are skipped and recorded, never run beside them', async () => {
   const server = await start();
   // A library big enough that a restore or a backup takes a moment.
@@ -276,6 +288,7 @@ test('scheduled times that fall during a restore or a manual backup are skipped 
   // checked a few milliseconds after its time, so those at the very end are left out.
   const duringRestore = (run: { slot: number }) => restoreWindows.some(([from, to]) => run.slot >= from && run.slot <= to - 100);
   for (let attempt = 0; attempt < 10 && !scheduledRuns(server).some(duringRestore); attempt++) {
+    await untilBeforeNextSlot(attempt);
     const started = await server.gql(RestoreBackupDocument, { input: { backupId: backup.id } });
     if (started.restoreBackup.__typename !== 'RestoreBackupPayload') throw new Error(started.restoreBackup.__typename);
     const jobId = started.restoreBackup.job.id;
@@ -293,6 +306,7 @@ test('scheduled times that fall during a restore or a manual backup are skipped 
   const controlDb = path.join(server.dataDir, 'control.db');
   const inside = (run: { slot: number }) => manualWindows.some(([from, to]) => run.slot > from && run.slot < to - 100);
   for (let attempt = 0; attempt < 10 && !scheduledRuns(server).some(inside); attempt++) {
+    await untilBeforeNextSlot(attempt);
     await createBackup(server, { includeMedia: true, note: 'while the schedule runs' });
     const db = new Database(controlDb, { readonly: true });
     const run = db.prepare(`SELECT "startedAt", "finishedAt" FROM "BackupRun" WHERE "trigger" = 'api' ORDER BY "startedAt" DESC LIMIT 1`).get() as {
