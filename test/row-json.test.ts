@@ -1,7 +1,7 @@
-// The databases write the archive's row lines themselves (sqlite-row-json.ts,
-// postgres-row-json.ts). Those lines must be byte for byte what the general encoder in
-// JavaScript makes of the rows the Prisma adapter (SQLite) or the text protocol
-// (PostgreSQL) returns: for ordinary values, for every odd storage class a hand-edited
+// The snapshots write the archive's row lines on fast paths: SQLite with `json_array`
+// (sqlite-row-json.ts), PostgreSQL's COPY text rewritten byte by byte (copy-to-ndjson.ts).
+// Those lines must be byte for byte what the general encoder in JavaScript makes of the
+// rows the Prisma adapter (SQLite) or the text protocol (PostgreSQL) returns: for ordinary values, for every odd storage class a hand-edited
 // SQLite file can hold, and for thousands of random doubles.
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { PROJECT_ROOT } from '../src/config.ts';
-import { postgresTextExpression } from '../src/engine/postgres-row-json.ts';
+import { postgresTextExpression } from '../src/engine/copy-to-ndjson.ts';
 import { openSnapshot } from '../src/engine/snapshot.ts';
 import { openSqliteSnapshot } from '../src/engine/sqlite-snapshot.ts';
 import { quoteIdentifier as q, sqlQuery } from '../src/engine/sql.ts';
@@ -22,7 +22,7 @@ import { loadTarget } from '../src/target/target.ts';
 import type { TableSpec } from '../src/target/target-schema.ts';
 import { createScratchDatabase, withPg } from './helpers/postgres.ts';
 
-const TEXT = 'héllo 🎬 "quoted"\nnew line \\ back\ttab\rreturn \\N \u0001\u001f\u007f\u2028 {"m":0,"v":"x"}';
+const TEXT = 'héllo 🎬 "quoted"\nnew line \\ back\ttab\rreturn \\N \b\f\v \u0001\u001f\u007f\u2028 {"m":0,"v":"x"}';
 
 async function everythingTable(provider: 'sqlite' | 'postgresql', url: string): Promise<TableSpec> {
   const dir = path.join(PROJECT_ROOT, 'test/fixtures', `all-types-${provider}`);
@@ -176,6 +176,8 @@ test('PostgreSQL writes the same lines as encoding its text output, for every ty
         [doubles.map((value) => String(value))],
       );
     });
+    // A database whose default DateStyle is not ISO: the snapshot sets its own.
+    await withPg(database.url, (client) => client.query(`ALTER DATABASE "${database.name}" SET DateStyle = 'SQL, DMY'`));
     const table = await everythingTable('postgresql', database.url);
     const expected = await textProtocolLines(database.url, table);
     const actual = await snapshotText(database.url, table);
@@ -191,6 +193,7 @@ test('PostgreSQL writes the same lines as encoding its text output, for every ty
 async function textProtocolLines(url: string, table: TableSpec): Promise<string> {
   return withPg(url, async (client) => {
     await client.query(`SET TIME ZONE 'UTC'`);
+    await client.query(`SET DateStyle = 'ISO, YMD'`);
     await client.query('SET extra_float_digits = 3');
     const select = table.columns.map((column) => `(${postgresTextExpression(column)})::text`).join(', ');
     const result = await client.query({ text: `SELECT ${select} FROM "Everything" ORDER BY "Everything".id`, rowMode: 'array' });

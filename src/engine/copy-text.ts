@@ -1,9 +1,9 @@
-// PostgreSQL's COPY text format, both ways. Out: each field in the text form the `pg`
-// driver would have sent as a parameter, so COPY and the INSERT it replaces store the
-// same values, then escaped for COPY (backslash, tab, newline, carriage return). In: the
-// lines of a one-column `COPY … TO STDOUT` of JSON text, unescaped.
+// PostgreSQL's COPY text format, both ways. Into the database: each field in the text
+// form the `pg` driver would have sent as a parameter, so COPY and the INSERT it replaces
+// store the same values, then escaped for COPY (backslash, tab, newline, carriage
+// return). Both converters between COPY text and archive lines (copy-lines.ts,
+// copy-to-ndjson.ts) grow their output with `grownBuffer`.
 import { createRequire } from 'node:module';
-import { StringDecoder } from 'node:string_decoder';
 
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): unknown };
 
@@ -24,26 +24,9 @@ export function copyField(value: unknown): string {
   return COPY_SPECIAL.test(text) ? text.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]!) : text;
 }
 
-/** Pages of at least this many characters keep the work per page worth its overhead. */
-const PAGE_CHARS = 64 * 1024;
-
-/**
- * The output of a one-column `COPY … TO STDOUT` whose values are JSON, as pages of whole
- * newline-terminated lines. JSON holds no raw control characters, so COPY's only escape
- * in it is the doubled backslash, undone here.
- */
-export async function* copyLinePages(source: AsyncIterable<unknown>): AsyncGenerator<string> {
-  const decoder = new StringDecoder('utf8');
-  let pending = '';
-  for await (const chunk of source) {
-    pending += decoder.write(chunk as Buffer);
-    if (pending.length < PAGE_CHARS) continue;
-    const end = pending.lastIndexOf('\n') + 1;
-    if (end === 0) continue;
-    yield pending.slice(0, end).replaceAll('\\\\', '\\');
-    pending = pending.slice(end);
-  }
-  pending += decoder.end();
-  if (pending !== '' && !pending.endsWith('\n')) throw new Error('the COPY output ended inside a row');
-  if (pending !== '') yield pending.replaceAll('\\\\', '\\');
+/** A copy of `out`'s first `used` bytes in a buffer with room for at least `more` after them. */
+export function grownBuffer(out: Buffer, used: number, more: number): Buffer {
+  const grown = Buffer.allocUnsafe(2 * (used + more));
+  out.copy(grown, 0, 0, used);
+  return grown;
 }

@@ -1,21 +1,23 @@
 // PostgreSQL's side of a snapshot, on a connection of its own: REPEATABLE READ, READ
 // ONLY gives one snapshot for every statement, and each table streams out through one
-// `COPY (SELECT …) TO STDOUT` in key order, as pg_dump reads, the server writing each
-// row's line (postgres-row-json.ts) while Node compresses the lines before. A second
-// connection joins the same snapshot (`pg_export_snapshot`), as `pg_dump -j` does, so
-// two tables are read at once.
+// `COPY (SELECT …) TO STDOUT` in key order, plain COPY text as pg_dump reads it, turned
+// into the archive's lines in Node (copy-to-ndjson.ts) while zlib compresses the lines
+// before. A second connection joins the same snapshot (`pg_export_snapshot`), as
+// `pg_dump -j` does, so two tables are read at once.
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 import { readAppliedMigrations } from '../target/applied-migrations.ts';
 import type { ColumnSpec, TableSpec } from '../target/target-schema.ts';
-import { copyLinePages } from './copy-text.ts';
+import { copyLinesToNdjson, postgresTextExpression } from './copy-to-ndjson.ts';
+import { endsWithNewline, linePieces } from './line-pieces.ts';
 import { PostgresSession } from './postgres-session.ts';
-import { decodePostgresMarker, postgresLineExpression } from './postgres-row-json.ts';
-import { countLines, finishMarkedText } from './row-markers.ts';
 import type { Snapshot } from './snapshot.ts';
 import { quoteIdentifier as q, sqlQuery } from './sql.ts';
 
-/** Connections reading at once: the server writes the lines, so two keep both cores busy. */
+/** Connections reading at once: two tables' COPY, conversion and compression keep both cores busy. */
 export const POSTGRES_READERS = 2;
+
+/** COPY output is rewritten in pages of at least this many bytes: enough to amortise a page's overhead. */
+const COPY_PAGE_BYTES = 128 * 1024;
 
 export async function openPostgresSnapshot(location: DatabaseLocation & { provider: 'postgresql' }): Promise<Snapshot> {
   const first = await PostgresSession.open(location);
@@ -53,7 +55,7 @@ export async function openPostgresSnapshot(location: DatabaseLocation & { provid
     if (next) next(session);
     else idle.push(session);
   };
-  const readTableText = async (table: TableSpec, onPage: (text: string, rows: number) => Promise<void>) => {
+  const readTableText = async (table: TableSpec, onPage: (text: Buffer, rows: number) => Promise<void>) => {
     const from = `${q(location.schema)}.${q(table.name)}`;
     const session = await acquire();
     try {
@@ -61,10 +63,14 @@ export async function openPostgresSnapshot(location: DatabaseLocation & { provid
       const order = table.key
         .map((key) => orderExpression(table.columns.find((c) => c.name === key)!, byteOrdered.has(key)))
         .join(', ');
-      const copy = session.copyOut(`COPY (SELECT ${postgresLineExpression(table.columns)} FROM ${from} ORDER BY ${order}) TO STDOUT`);
-      for await (const page of copyLinePages(copy)) {
-        const text = finishMarkedText(page, table.columns, decodePostgresMarker);
-        await onPage(text, countLines(text));
+      const select = table.columns.map(postgresTextExpression).join(', ');
+      // Ordered by the table's own columns: unqualified, ORDER BY "id" would mean the text
+      // item of the same name in the SELECT list, and sort 1, 10, 2.
+      const copy = session.copyOut(`COPY (SELECT ${select} FROM ${from} AS source ORDER BY ${order}) TO STDOUT`);
+      for await (const page of linePieces(copy, COPY_PAGE_BYTES)) {
+        if (!endsWithNewline(page)) throw new Error('the COPY output ended inside a row');
+        const lines = copyLinesToNdjson(table.columns, page);
+        await onPage(lines.bytes, lines.rows);
       }
     } finally {
       release(session);
@@ -92,13 +98,15 @@ export async function openPostgresSnapshot(location: DatabaseLocation & { provid
 
 /**
  * REPEATABLE READ, READ ONLY: one snapshot for every statement; joined to another
- * transaction's exported snapshot when given one. UTC and shortest round-trip doubles,
- * the forms the row lines expect.
+ * transaction's exported snapshot when given one. UTC, ISO dates and shortest round-trip
+ * doubles, the text forms copy-to-ndjson.ts reads.
  */
 async function beginRead(session: PostgresSession, snapshotId: string | null): Promise<void> {
   await session.executeRaw(sqlQuery('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'));
   if (snapshotId !== null) await session.executeRaw(sqlQuery(`SET TRANSACTION SNAPSHOT '${snapshotId.replace(/'/g, "''")}'`));
   await session.executeRaw(sqlQuery(`SET LOCAL TIME ZONE 'UTC'`));
+  // Timestamps in ISO text whatever the server's or the database's default DateStyle.
+  await session.executeRaw(sqlQuery(`SET LOCAL DateStyle = 'ISO, YMD'`));
   await session.executeRaw(sqlQuery(`SET LOCAL extra_float_digits = 3`));
   // Text keys in a collation other than byte order are sorted by the server: in memory
   // rather than through temporary files (the default is 4 MB).
@@ -113,7 +121,8 @@ async function beginRead(session: PostgresSession, snapshotId: string | null): P
  */
 function orderExpression(column: ColumnSpec, byteOrdered: boolean): string {
   const textLike = (column.type === 'String' && column.nativeType !== 'Uuid') || column.type === 'Enum';
-  return textLike && !byteOrdered ? `${q(column.name)} COLLATE "C"` : q(column.name);
+  const name = `source.${q(column.name)}`;
+  return textLike && !byteOrdered ? `${name} COLLATE "C"` : name;
 }
 
 /** Collations that compare UTF-8 text byte by byte (code point order). */

@@ -1,20 +1,20 @@
-// Rows encoded by the database itself, finished in JavaScript. The database writes each
-// row's `ndjson-v1` line (in C, and for PostgreSQL in another process), taking only the
-// values whose JSON it is sure to write exactly as this project's encoder would; any
-// other value it leaves as a marker object holding the value's text, and the marker is
-// replaced here by the general encoding. The encoding itself is never an object, so a
+// Rows encoded by SQLite itself, finished in JavaScript. SQLite writes each row's
+// `ndjson-v1` line (in C, sqlite-row-json.ts), taking only the values whose JSON it is
+// sure to write exactly as this project's encoder would; any other value it leaves as
+// a marker object holding the value's text, and the marker is replaced here by the
+// general encoding. The encoding itself is never an object, so a
 // marker cannot be confused with data: inside a JSON string `{"` is always `{\"`.
 import type { ColumnSpec } from '../target/target-schema.ts';
 import type { EncodedValue } from './value-codec.ts';
 
 /**
- * `{"m":<column>,"c":"<storage class>","v":"<text>"}`; `c` only from SQLite. The value
+ * `{"m":<column>,"c":"<storage class>","v":"<text>"}` (`c` optional). The value
  * is always a JSON string, so the pattern needs no JSON parser to find a marker's end.
  */
 const MARKER = /\{"m":(\d+)(?:,"c":"([a-z]+)")?,"v":("(?:[^"\\]|\\.)*")\}/g;
 const MARKER_START = '{"m":';
 
-/** Turns a marker's text (and, from SQLite, its storage class) back into an encoded value. */
+/** Turns a marker's text (and its storage class) back into an encoded value. */
 export type MarkerDecoder = (column: ColumnSpec, text: string, storageClass: string | undefined) => EncodedValue;
 
 /** The lines with every marker replaced by its value's exact JSON. */

@@ -21,7 +21,7 @@ export interface Snapshot {
    * A table's rows as `ndjson-v1` text in key order, a page at a time, each line ending in
    * a newline; `onPage` is awaited (backpressure).
    */
-  readTableText(table: TableSpec, onPage: (text: string, rows: number) => Promise<void>): Promise<void>;
+  readTableText(table: TableSpec, onPage: (text: string | Buffer, rows: number) => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,5 +32,5 @@ export async function openSnapshot(location: DatabaseLocation): Promise<Snapshot
 
 /** A table's rows, as readTableText gives them, parsed back into encoded values a page at a time. */
 export function readTableRows(snapshot: Snapshot, table: TableSpec, onPage: (rows: EncodedValue[][]) => Promise<void>): Promise<void> {
-  return snapshot.readTableText(table, (text) => onPage(parseLines(text)));
+  return snapshot.readTableText(table, (text) => onPage(parseLines(typeof text === 'string' ? text : text.toString('utf8'))));
 }

@@ -1,0 +1,277 @@
+// A PostgreSQL backup's rows on their way from COPY's text format to the archive's
+// `ndjson-v1` lines. The server sends plain `COPY … TO STDOUT` text, as cheap for it as
+// pg_dump's reads, and the lines are written here byte for byte: for almost every value
+// the JSON is the COPY text as it is, quoted for the types JSON holds as strings. COPY
+// escapes a backslash, newline, tab, carriage return, backspace and form feed exactly as
+// JSON does; only a double quote needs a backslash added. Any value this does not
+// recognise as plain (a raw control character, a double with an exponent, a microsecond
+// timestamp, a list, bytes, a date or time column) is unescaped and encoded by the
+// general path (`encodePostgresValue`), so both give the same bytes; test/row-json.test.ts
+// holds the whole snapshot to that.
+import { isUtf8 } from 'node:buffer';
+import type { ColumnSpec } from '../target/target-schema.ts';
+import { grownBuffer } from './copy-text.ts';
+import { quoteIdentifier as q } from './sql.ts';
+import { encodePostgresValue } from './value-codec.ts';
+
+/** How each column's COPY text becomes JSON. */
+const TEXT = 0; // String, Enum, Json: a JSON string of the same characters
+const INTEGER = 1; // Int: the digits as they are
+const DOUBLE = 2; // Float: the digits when PostgreSQL wrote them plainly
+const BOOLEAN = 3; // t / f
+const QUOTED_NUMBER = 4; // BigInt, Decimal: a JSON string of the digits
+const TIMESTAMP = 5; // a UTC timestamp with at most milliseconds
+const GENERAL = 6; // everything else, value by value in JavaScript
+
+const TAB = 0x09;
+const NEWLINE = 0x0a;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+const SPACE = 0x20;
+
+/** COPY's escapes that mean the same in JSON, after a backslash: `\\`, n, t, r, b, f. */
+const SHARED_ESCAPES = new Set([BACKSLASH, 0x6e, 0x74, 0x72, 0x62, 0x66]);
+
+/**
+ * The `SELECT` item whose COPY text `copyLinesToNdjson` reads for a column: the column
+ * itself, except lists (as JSON text) and bytes (as hex), which the general path reads.
+ */
+export function postgresTextExpression(column: ColumnSpec): string {
+  const name = q(column.name);
+  if (column.list) return `array_to_json(${name}::text[])::text`;
+  if (column.type === 'Bytes') return `encode(${name}, 'hex')`;
+  return `${name}::text`;
+}
+
+export interface NdjsonLines {
+  bytes: Buffer;
+  rows: number;
+}
+
+/**
+ * `lines`: whole COPY text lines of one table, each ending in a newline, with one field
+ * per column (`postgresTextExpression` of each, in order). Returns the same rows as
+ * `ndjson-v1` lines.
+ */
+export function copyLinesToNdjson(columns: ColumnSpec[], lines: Buffer): NdjsonLines {
+  const kinds = columns.map(kindOf);
+  // Invalid UTF-8 (a SQL_ASCII database) goes the general path's way: decoded, not copied.
+  const plainBytes = isUtf8(lines);
+  let out: Buffer = Buffer.allocUnsafe(3 * lines.length + 1024);
+  let o = 0;
+  let rows = 0;
+  let i = 0;
+  while (i < lines.length) {
+    const lineIn = i;
+    const lineOut = o;
+    out[o++] = 0x5b; // [
+    for (let column = 0; column < columns.length; column++) {
+      if (column > 0) {
+        if (lines[i] !== TAB) throw new Error(`a COPY line has fewer fields than the table's ${columns.length} columns`);
+        i++;
+        out[o++] = 0x2c; // ,
+      }
+      const written = plainBytes ? fastValue(kinds[column]!, lines, i, out, o) : -1;
+      if (written !== -1) {
+        o = written;
+        i = fieldEnd;
+        continue;
+      }
+      const end = endOfField(lines, i);
+      const json = JSON.stringify(encodePostgresValue(columns[column]!, fieldValue(lines.toString('utf8', i, end))));
+      if (o + Buffer.byteLength(json) + 64 > out.length) out = grownBuffer(out, o, Buffer.byteLength(json) + 3 * (lines.length - end));
+      o += out.write(json, o);
+      i = end;
+    }
+    if (lines[i] !== NEWLINE) throw new Error(i >= lines.length ? 'copyLinesToNdjson takes whole lines only' : `a COPY line has more fields than the table's ${columns.length} columns`);
+    i++;
+    out[o++] = 0x5d; // ]
+    out[o++] = NEWLINE;
+    // Writes past the end of a typed array are dropped: a line that did not fit is done again.
+    if (o > out.length) {
+      out = grownBuffer(out, lineOut, 8 * (i - lineIn) + 3 * (lines.length - i));
+      o = lineOut;
+      i = lineIn;
+      continue;
+    }
+    rows++;
+  }
+  return { bytes: out.subarray(0, o), rows };
+}
+
+/** Where the field `fastValue` last wrote ends in its input (at a tab or newline). */
+let fieldEnd = 0;
+
+function endOfField(lines: Buffer, at: number): number {
+  let i = at;
+  while (i < lines.length && lines[i] !== TAB && lines[i] !== NEWLINE) i++;
+  return i;
+}
+
+/** A field's value: null for `\\N`, else its text with COPY's escapes undone. */
+function fieldValue(text: string): string | null {
+  return text === '\\N' ? null : unescapeCopyText(text);
+}
+
+function kindOf(column: ColumnSpec): number {
+  if (column.list) return GENERAL;
+  switch (column.type) {
+    case 'String':
+    case 'Enum':
+    case 'Json':
+      return TEXT;
+    case 'Int':
+      return INTEGER;
+    case 'Float':
+      return DOUBLE;
+    case 'Boolean':
+      return BOOLEAN;
+    case 'BigInt':
+    case 'Decimal':
+      return QUOTED_NUMBER;
+    case 'DateTime':
+      return column.nativeType === null || column.nativeType === 'Timestamp' || column.nativeType === 'Timestamptz' ? TIMESTAMP : GENERAL;
+    case 'Bytes':
+      return GENERAL;
+  }
+}
+
+function writeNull(out: Buffer, o: number): number {
+  // null
+  out[o] = 0x6e;
+  out[o + 1] = 0x75;
+  out[o + 2] = 0x6c;
+  out[o + 3] = 0x6c;
+  return o + 4;
+}
+
+/**
+ * Writes the field at `at` as JSON at `o`, sets `fieldEnd`, and returns the new end of
+ * the output; -1 sends the field to the general path.
+ */
+function fastValue(kind: number, lines: Buffer, at: number, out: Buffer, o: number): number {
+  if (lines[at] === BACKSLASH && lines[at + 1] === 0x4e && (lines[at + 2] === TAB || lines[at + 2] === NEWLINE)) {
+    fieldEnd = at + 2;
+    return writeNull(out, o);
+  }
+  switch (kind) {
+    case TEXT: {
+      out[o++] = QUOTE;
+      let i = at;
+      for (let c = lines[i]!; c !== TAB && c !== NEWLINE; c = lines[++i]!) {
+        if (c === BACKSLASH) {
+          const escaped = lines[++i]!;
+          if (!SHARED_ESCAPES.has(escaped)) return -1;
+          out[o++] = BACKSLASH;
+          out[o++] = escaped;
+        } else if (c === QUOTE) {
+          out[o++] = BACKSLASH;
+          out[o++] = QUOTE;
+        } else if (c < SPACE) {
+          return -1; // JSON writes these as \u00XX
+        } else {
+          out[o++] = c;
+        }
+      }
+      out[o++] = QUOTE;
+      fieldEnd = i;
+      return o;
+    }
+    case INTEGER:
+      return digitsOnly(lines, at, false) ? copyRange(lines, at, fieldEnd, out, o) : -1;
+    case DOUBLE:
+      // Plain digits mean PostgreSQL chose no exponent (1e-4 <= |x| < 1e15); there both it
+      // and JavaScript write the shortest round-trip digits, the same text. -0 is JSON's 0.
+      if (!digitsOnly(lines, at, true) || (lines[at] === MINUS && fieldEnd - at === 2 && lines[at + 1] === ZERO)) return -1;
+      return copyRange(lines, at, fieldEnd, out, o);
+    case BOOLEAN: {
+      const next = lines[at + 1];
+      if (next !== TAB && next !== NEWLINE) return -1;
+      fieldEnd = at + 1;
+      if (lines[at] === 0x74) return o + out.write('true', o, 'latin1');
+      if (lines[at] === 0x66) return o + out.write('false', o, 'latin1');
+      return -1;
+    }
+    case QUOTED_NUMBER:
+      if (!digitsOnly(lines, at, true)) return -1;
+      out[o++] = QUOTE;
+      o = copyRange(lines, at, fieldEnd, out, o);
+      out[o++] = QUOTE;
+      return o;
+    case TIMESTAMP:
+      return timestamp(lines, at, out, o);
+    default:
+      return -1;
+  }
+}
+
+/** `-?[0-9]+`, and with `fraction` an optional `.[0-9]+`, up to a tab or newline (then `fieldEnd`). */
+function digitsOnly(lines: Buffer, at: number, fraction: boolean): boolean {
+  let i = lines[at] === MINUS ? at + 1 : at;
+  const first = i;
+  while (lines[i]! >= ZERO && lines[i]! <= NINE) i++;
+  if (i === first) return false;
+  if (fraction && lines[i] === DOT) {
+    const fractionStart = ++i;
+    while (lines[i]! >= ZERO && lines[i]! <= NINE) i++;
+    if (i === fractionStart) return false;
+  }
+  fieldEnd = i;
+  return lines[i] === TAB || lines[i] === NEWLINE;
+}
+
+function copyRange(lines: Buffer, at: number, end: number, out: Buffer, o: number): number {
+  for (let i = at; i < end; i++) out[o++] = lines[i]!;
+  return o;
+}
+
+/**
+ * `YYYY-MM-DD HH:MM:SS[.f{1,3}][+00]`, as PostgreSQL prints a timestamp (or a timestamptz
+ * in UTC), becomes `"YYYY-MM-DDTHH:MM:SS.fffZ"`, as `canonicalDateTime` writes it. More
+ * fraction digits, another zone, a year past 9999 or BC take the general path.
+ */
+function timestamp(lines: Buffer, at: number, out: Buffer, o: number): number {
+  const end = endOfField(lines, at);
+  let length = end - at;
+  if (length >= 22 && lines[end - 3] === 0x2b && lines[end - 2] === ZERO && lines[end - 1] === ZERO) length -= 3; // +00
+  if (length < 19 || lines[at + 4] !== MINUS || lines[at + 7] !== MINUS || lines[at + 10] !== SPACE || lines[at + 13] !== 0x3a || lines[at + 16] !== 0x3a) return -1;
+  for (const digit of TIMESTAMP_DIGITS) {
+    const c = lines[at + digit]!;
+    if (c < ZERO || c > NINE) return -1;
+  }
+  const fractionDigits = length === 19 ? 0 : length - 20;
+  if (length !== 19 && (lines[at + 19] !== DOT || fractionDigits < 1 || fractionDigits > 3)) return -1;
+  for (let i = 0; i < fractionDigits; i++) {
+    const c = lines[at + 20 + i]!;
+    if (c < ZERO || c > NINE) return -1;
+  }
+  out[o++] = QUOTE;
+  o = copyRange(lines, at, at + 10, out, o);
+  out[o++] = 0x54; // T
+  o = copyRange(lines, at + 11, at + 19, out, o);
+  out[o++] = DOT;
+  for (let i = 0; i < 3; i++) out[o++] = i < fractionDigits ? lines[at + 20 + i]! : ZERO;
+  out[o++] = 0x5a; // Z
+  out[o++] = QUOTE;
+  fieldEnd = end;
+  return o;
+}
+
+const TIMESTAMP_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+
+/** The escapes COPY TO writes (copyto.c): control characters by letter, and the backslash. */
+const COPY_UNESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
+
+/** A COPY text field's value, its backslash escapes undone. */
+export function unescapeCopyText(text: string): string {
+  if (!text.includes('\\')) return text;
+  return text.replace(/\\(.)/gs, (_, escaped: string) => {
+    const value = COPY_UNESCAPES[escaped];
+    if (value === undefined) throw new Error(`COPY wrote an escape this reader does not know: \\${escaped}`);
+    return value;
+  });
+}
