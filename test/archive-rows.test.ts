@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { readArchiveRows } from '../src/engine/archive-rows.ts';
+import { readArchiveLines, readArchiveRows } from '../src/engine/archive-rows.ts';
 import { assembleTarGz } from '../src/engine/tar-gz-assembler.ts';
 import type { EncodedValue } from '../src/engine/value-codec.ts';
 
@@ -20,4 +20,16 @@ test('rows with multi-byte characters on every chunk boundary read back exactly'
   for await (const batch of readArchiveRows(Readable.from([Buffer.from(archive)]), 1_000)) read.push(...batch.rows);
   assert.equal(read.length, rows.length);
   assert.deepEqual(read, rows);
+
+  // Unparsed, the same archive comes back as pieces of whole lines: the same bytes in all.
+  const pieces: Buffer[] = [];
+  let counted = 0;
+  for await (const chunk of readArchiveLines(Readable.from([Buffer.from(archive)]))) {
+    assert.equal(chunk.lines.at(-1), 10, 'every piece ends at a line end');
+    pieces.push(chunk.lines);
+    counted += chunk.lines.toString('utf8').split('\n').length - 1;
+  }
+  assert.ok(pieces.length > 1);
+  assert.equal(counted, rows.length);
+  assert.ok(Buffer.concat(pieces).equals(Buffer.from(text)));
 });

@@ -1,7 +1,9 @@
-// Streams the rows of an archive's table entries in batches, in archive order.
+// Streams the rows of an archive's table entries in archive order: parsed, in batches, or
+// as whole lines, the bytes as the archive holds them.
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { openTarGz } from './archive.ts';
+import { endsWithNewline, linePieces } from './line-pieces.ts';
 import type { EncodedValue } from './value-codec.ts';
 
 export interface RowBatch {
@@ -38,6 +40,35 @@ export async function* readArchiveRows(source: Readable, batchRows: number): Asy
       rest += decoder.end();
       if (rest) rows.push(JSON.parse(rest) as EncodedValue[]);
       if (rows.length) yield { path: entry.header.name, rows };
+    }
+  } finally {
+    archive.close();
+  }
+}
+
+export interface LineChunk {
+  /** The entry path, as the manifest names it. */
+  path: string;
+  /** Whole newline-terminated lines, as many as one decompressed piece completes. */
+  lines: Buffer;
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** Yields every `db/` entry's lines unparsed, in pieces that end at a line's end. */
+export async function* readArchiveLines(source: Readable): AsyncGenerator<LineChunk> {
+  const archive = openTarGz(source);
+  try {
+    for await (const entry of archive.entries) {
+      const path = entry.header.name;
+      if (!path.startsWith('db/')) {
+        entry.resume();
+        continue;
+      }
+      for await (const lines of linePieces(entry, 0)) {
+        // The writer ends every line with a newline; a last line without one is still a row.
+        yield { path, lines: endsWithNewline(lines) ? lines : Buffer.concat([lines, NEWLINE]) };
+      }
     }
   } finally {
     archive.close();

@@ -1,11 +1,14 @@
 // Reading the tar.gz container: entry by entry, or just its manifest (the writer is tar-gz-assembler.ts).
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
 import { MANIFEST_ENTRY, manifestSchema, type Manifest } from './manifest.ts';
 
 /** A manifest larger than this is not one we wrote: refuse before buffering it. */
 export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
+/** Decompressed bytes zlib may hold ready ahead of the reader (Node's zlib types omit the option). */
+const READ_AHEAD_BYTES = 4 * 1024 * 1024;
 
 export interface TarGzReader {
   /** The entries, in archive order; each must be read or resumed before the next. */
@@ -25,7 +28,9 @@ export function openTarGz(source: Readable, onDecompressed?: (chunk: Buffer) => 
   const extract = tarStream.extract();
   // Large output pieces: each goes back to the main thread and through the tar parser, and
   // with zlib's 16 KB default that per-piece cost was half of reading an archive.
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  // Up to 4 MB decompressed ahead, in zlib's thread, while the main thread is busy with
+  // the pieces before (or a restore waits on the database).
+  const gunzip = createGunzip({ chunkSize: 256 * 1024, readableHighWaterMark: READ_AHEAD_BYTES } as ZlibOptions);
   const fail = (error: Error) => extract.destroy(error);
   source.on('error', fail);
   gunzip.on('error', fail);

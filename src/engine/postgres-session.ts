@@ -68,7 +68,7 @@ export class CopyIn {
   }
 
   /** Waits while the connection is behind (backpressure). */
-  async write(text: string): Promise<void> {
+  async write(text: string | Buffer): Promise<void> {
     if (this.failure) throw this.failure;
     if (!this.stream.write(text)) await Promise.race([once(this.stream, 'drain').catch(() => {}), this.closed]);
     if (this.failure) throw this.failure;

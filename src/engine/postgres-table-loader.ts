@@ -2,14 +2,12 @@
 // locked all at once, emptied, loaded through COPY with their indexes and keys set aside,
 // then the keys rebuilt (checking every row), the sequences moved, and the commit.
 import type { DatabaseLocation } from '../prisma/database-url.ts';
-import type { ColumnSpec, TableSpec } from '../target/target-schema.ts';
-import { copyField } from './copy-text.ts';
+import type { TableSpec } from '../target/target-schema.ts';
+import { copyLineOf, ndjsonToCopyLines } from './copy-lines.ts';
 import { setAsideKeys, type SetAside } from './postgres-constraints.ts';
 import { PostgresSession, type CopyIn, type SqlRunner } from './postgres-session.ts';
 import { quoteIdentifier as q, sqlQuery } from './sql.ts';
 import type { TableLoader } from './table-loader.ts';
-import type { EncodedValue } from './value-codec.ts';
-import { decodeForPostgres } from './value-decoder.ts';
 
 export async function openPostgresLoader(location: DatabaseLocation & { provider: 'postgresql' }, tables: TableSpec[]): Promise<TableLoader> {
   return postgresLoader(await PostgresSession.open(location), location.schema, tables);
@@ -50,6 +48,15 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
     copy = null;
     await stream.end();
   };
+  /** The COPY for this table: the one under way, or a new one after ending it. */
+  const copyInto = async (spec: TableSpec): Promise<CopyIn> => {
+    if (copy?.table !== spec.name) {
+      await endCopy();
+      const columns = spec.columns.map((c) => q(c.name)).join(', ');
+      copy = { table: spec.name, stream: session.beginCopy(`COPY ${table(spec.name)} (${columns}) FROM STDIN`) };
+    }
+    return copy.stream;
+  };
   return {
     async clear(tables) {
       // One TRUNCATE: no per-row cascades or checks. It locks the tables until the commit,
@@ -57,14 +64,14 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
       if (tables.length) await session.executeRaw(sqlQuery(`TRUNCATE TABLE ${tables.map((spec) => table(spec.name)).join(', ')}`));
     },
     async insert(spec, rows) {
-      if (copy?.table !== spec.name) {
-        await endCopy();
-        const columns = spec.columns.map((c) => q(c.name)).join(', ');
-        copy = { table: spec.name, stream: session.beginCopy(`COPY ${table(spec.name)} (${columns}) FROM STDIN`) };
-      }
       let text = '';
       for (const row of rows) text += copyLineOf(spec.columns, row);
-      await copy.stream.write(text);
+      await (await copyInto(spec)).write(text);
+    },
+    async insertLines(spec, lines) {
+      const converted = ndjsonToCopyLines(spec.columns, lines);
+      await (await copyInto(spec)).write(converted.bytes);
+      return converted.rows;
     },
     async commit(tables) {
       try {
@@ -81,13 +88,6 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
     },
     rollback: () => end('ROLLBACK'),
   };
-}
-
-/** A row's COPY line, field by field: no array per row (a restore makes millions). */
-function copyLineOf(columns: ColumnSpec[], row: EncodedValue[]): string {
-  let line = '';
-  for (let i = 0; i < columns.length; i++) line += (i === 0 ? '' : '\t') + copyField(decodeForPostgres(columns[i]!, row[i] ?? null));
-  return line + '\n';
 }
 
 /** How long a restore keeps trying to take its locks while the app's queries hold them. */

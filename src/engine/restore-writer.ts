@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 import type { TableSpec } from '../target/target-schema.ts';
-import { readArchiveRows } from './archive-rows.ts';
+import { readArchiveLines, readArchiveRows } from './archive-rows.ts';
 import type { Manifest } from './manifest.ts';
 import { readTableRows, type Snapshot } from './snapshot.ts';
 import { openTableLoader } from './table-loader.ts';
@@ -14,9 +14,17 @@ const RESTORE_BATCH_ROWS = 2_000;
 
 export class SchemaMismatchError extends Error {}
 
-export type InsertRows = (table: TableSpec, rows: EncodedValue[][]) => Promise<void>;
-/** Feeds every row of the restored data to `insert`, table by table. */
-export type RowSource = (insert: InsertRows) => Promise<void>;
+/** Where a source's rows go, table by table. */
+export interface RowSink {
+  rows(table: TableSpec, rows: EncodedValue[][]): Promise<void>;
+  /**
+   * Whole `ndjson-v1` lines as an archive holds them, for a loader that reads them
+   * unparsed; absent when the loader needs parsed rows.
+   */
+  lines?: (table: TableSpec, lines: Buffer) => Promise<void>;
+}
+/** Feeds every row of the restored data to the sink, table by table. */
+export type RowSource = (sink: RowSink) => Promise<void>;
 
 export interface ReplaceRequest {
   location: DatabaseLocation;
@@ -31,11 +39,17 @@ export async function replaceData(request: ReplaceRequest): Promise<void> {
   try {
     await loader.clear(request.tables);
     const done = new Map<string, number>();
-    await request.source(async (table, rows) => {
-      await loader.insert(table, rows);
-      const total = (done.get(table.name) ?? 0) + rows.length;
+    const count = (table: TableSpec, rows: number) => {
+      const total = (done.get(table.name) ?? 0) + rows;
       done.set(table.name, total);
       request.onRows?.(table.name, total);
+    };
+    await request.source({
+      async rows(table, rows) {
+        await loader.insert(table, rows);
+        count(table, rows.length);
+      },
+      lines: loader.insertLines ? async (table, lines) => count(table, await loader.insertLines!(table, lines)) : undefined,
     });
     await loader.commit(request.tables);
   } catch (error) {
@@ -47,18 +61,26 @@ export async function replaceData(request: ReplaceRequest): Promise<void> {
 /** The rows of a verified archive, each table matched to the target table of the same name. */
 export function archiveSource(manifest: Manifest, targetTables: TableSpec[], openArchive: () => Readable): RowSource {
   const byPath = tablesByEntryPath(manifest, targetTables);
-  return async (insert) => {
+  return async (sink) => {
+    const { lines } = sink;
+    if (lines) {
+      for await (const chunk of readArchiveLines(openArchive())) {
+        const spec = byPath.get(chunk.path);
+        if (spec) await lines(spec, chunk.lines);
+      }
+      return;
+    }
     for await (const batch of readArchiveRows(openArchive(), RESTORE_BATCH_ROWS)) {
       const spec = byPath.get(batch.path);
-      if (spec) await insert(spec, batch.rows);
+      if (spec) await sink.rows(spec, batch.rows);
     }
   };
 }
 
 /** Every row of the given tables, as one snapshot of another database reads them. */
 export function snapshotSource(snapshot: Snapshot, tables: TableSpec[]): RowSource {
-  return async (insert) => {
-    for (const table of tables) await readTableRows(snapshot, table, (rows) => insert(table, rows));
+  return async (sink) => {
+    for (const table of tables) await readTableRows(snapshot, table, (rows) => sink.rows(table, rows));
   };
 }
 

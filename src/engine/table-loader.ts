@@ -13,6 +13,8 @@ export interface TableLoader {
   /** Deletes every row of these tables (inside the transaction). */
   clear(tables: TableSpec[]): Promise<void>;
   insert(table: TableSpec, rows: EncodedValue[][]): Promise<void>;
+  /** The same rows as whole `ndjson-v1` lines, unparsed, where the loader has a path for them; resolves to how many. */
+  insertLines?(table: TableSpec, lines: Buffer): Promise<number>;
   /** Checks foreign keys, moves autoincrement sequences past the loaded ids, commits. */
   commit(tables: TableSpec[]): Promise<void>;
   rollback(): Promise<void>;
