@@ -1,5 +1,7 @@
-// One full backup (media included, gzip, no encryption) of the target the environment
-// names, exactly as the engine writes it, into the folder given as the only argument.
+// One full backup (media included, gzip) of the target the environment names, exactly as
+// the engine writes it, into the folder given as the only argument. With BENCH_PASSPHRASE
+// set it is encrypted the way BackupService.create does it: the key is derived first
+// (ArchiveSealer.create, timed here as part of the operation), then writeBackup seals.
 // A child of bench/run.ts, run under /usr/bin/time so that its peak memory is the
 // kernel's figure for this process alone. Prints one JSON line on stdout.
 // It leaves out what BackupService.create adds around writeBackup: the control
@@ -7,11 +9,13 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../src/config.ts';
+import { ArchiveSealer } from '../src/crypto/encrypted-archive.ts';
 import { backupFileName } from '../src/engine/backup-name.ts';
 import { writeBackup } from '../src/engine/backup-writer.ts';
 import { LocalFolderStore } from '../src/storage/local-folder-store.ts';
 import { loadTarget } from '../src/target/target.ts';
 import { APP_VERSION } from '../src/version.ts';
+import { benchPassphrase } from './bench-passphrase.ts';
 
 const outDir = process.argv[2];
 if (!outDir) {
@@ -19,15 +23,20 @@ if (!outDir) {
   process.exit(2);
 }
 
+const passphrase = benchPassphrase();
 const started = performance.now();
 const config = loadConfig();
 const target = await loadTarget(config.target);
+const keyStarted = performance.now();
+const sealer = passphrase === null ? undefined : await ArchiveSealer.create(passphrase);
+const keyMs = sealer ? performance.now() - keyStarted : 0;
 const createdAt = new Date();
-const fileName = backupFileName(target.name, createdAt, 'manual');
+const fileName = backupFileName(target.name, createdAt, 'manual', sealer !== undefined);
 const scratchDir = path.join(config.dataDir, 'tmp');
 await mkdir(scratchDir, { recursive: true });
 try {
   const { manifest, archive } = await writeBackup({
+    sealer,
     target,
     store: new LocalFolderStore(path.resolve(outDir)),
     fileName,
@@ -45,6 +54,8 @@ try {
     rows,
     tables: manifest.tables.map((table) => ({ name: table.name, rows: table.rows, sha256: table.sha256 })),
     operationMs: performance.now() - started,
+    /** scrypt: a fixed cost per archive, whatever its size (0 without encryption). */
+    keyMs,
   };
   process.stdout.write(JSON.stringify(result) + '\n');
 } finally {

@@ -1,29 +1,50 @@
 // One restore of an archive into the target the environment names (an empty database
 // already migrated to the archive's schema), the way RestoreService.run does it:
 // verifyArchive reads and checks every byte first, then replaceData loads every table
-// from the archive in one transaction. A child of bench/run.ts, run under
-// /usr/bin/time. Prints one JSON line on stdout.
+// from the archive in one transaction. With BENCH_PASSPHRASE set the archive is an
+// encrypted one, opened as BackupService.access does (header read, key derived and
+// checked once), and both passes decrypt it again; the manifest must agree with the
+// header's public metadata. A child of bench/run.ts, run under /usr/bin/time. Prints one
+// JSON line on stdout.
 // It leaves out what a restore through the API adds around these two steps: the
 // pre-restore safety backup (of an empty database here), staging the target files
 // (two small files), and the progress events.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { loadConfig } from '../src/config.ts';
+import { metadataMismatch, unlockArchive } from '../src/crypto/encrypted-archive.ts';
 import { verifyArchive } from '../src/engine/archive-verifier.ts';
+import type { Manifest } from '../src/engine/manifest.ts';
 import { archiveSource, replaceData } from '../src/engine/restore-writer.ts';
 import { loadTarget } from '../src/target/target.ts';
+import { benchPassphrase } from './bench-passphrase.ts';
 
 const archivePath = process.argv[2];
 if (!archivePath) {
-  console.error('usage: node dist/bench/restore-once.js <archive.tar.gz> (after npm run build)');
+  console.error('usage: node dist/bench/restore-once.js <archive.tar.gz[.enc]> (after npm run build)');
   process.exit(2);
 }
 
+const passphrase = benchPassphrase();
 const started = performance.now();
 const config = loadConfig();
 const target = await loadTarget(config.target);
 const { size } = await stat(archivePath);
-const { manifest } = await verifyArchive(createReadStream(archivePath), size);
+const read = () => createReadStream(archivePath);
+let open: () => Readable = read;
+let manifestProblem = (_manifest: Manifest): string | null => null;
+let keyMs = 0;
+if (passphrase !== null) {
+  const keyStarted = performance.now();
+  const unlocked = await unlockArchive(read, passphrase);
+  keyMs = performance.now() - keyStarted;
+  open = () => unlocked.open();
+  manifestProblem = (manifest) => metadataMismatch(unlocked.header.metadata, manifest);
+}
+const { manifest } = await verifyArchive(open(), size);
+const mismatch = manifestProblem(manifest);
+if (mismatch) throw new Error(mismatch);
 const latest = target.knownMigrations.at(-1) ?? null;
 if (manifest.schemaVersion !== latest) {
   // The bench restores what it has just written: a forward migration would be a bug here.
@@ -31,10 +52,12 @@ if (manifest.schemaVersion !== latest) {
 }
 const verifiedMs = performance.now() - started;
 const tables = target.schema.tables;
-await replaceData({ location: target.location, tables, source: archiveSource(manifest, tables, () => createReadStream(archivePath)) });
+await replaceData({ location: target.location, tables, source: archiveSource(manifest, tables, open) });
 const result = {
   rows: manifest.tables.reduce((sum, table) => sum + table.rows, 0),
   verifyMs: verifiedMs,
   operationMs: performance.now() - started,
+  /** Header read and scrypt: a fixed cost per archive (0 without encryption). */
+  keyMs,
 };
 process.stdout.write(JSON.stringify(result) + '\n');

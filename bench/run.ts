@@ -2,13 +2,15 @@
 // example library, then measures, alternating product and baseline in the same run:
 //   backup:  this product (full backup, gzip)  vs  `sqlite3 DB .dump | gzip`  /  `pg_dump -Fc`
 //   restore: this product (verify + load)     vs  `gunzip -c | sqlite3`    /  `pg_restore -j 1`
+// and, unless --no-encryption, the product's encrypted backup and restore beside its plain
+// ones, for the issue's "encryption on costs at most 10 % more time".
 // Every measured command is a child process under GNU time (`/usr/bin/time -v`); its peak
 // memory is the kernel's maximum resident set size, not a sample. A pipeline's peak is the
 // sum of its stages' peaks. Wall time is measured around the child, start-up included.
 //
-//   npm run bench -- [--sizes 10000,100000,1000000] [--providers sqlite,postgresql] [--repeat N]
+//   npm run bench -- [--sizes 10000,100000,1000000] [--providers sqlite,postgresql] [--repeat N] [--no-encryption]
 //
-// Prints a markdown table (ratios are product ÷ baseline), writes bench/results/<time>.json
+// Prints markdown tables (ratios are product ÷ baseline, encrypted ÷ plain), writes bench/results/<time>.json
 // and bench/results/latest.md. Every temporary database and folder is removed at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -21,6 +23,7 @@ import pg from 'pg';
 import { EXAMPLE_APP_DIR, PROJECT_ROOT } from '../src/config.ts';
 import { migrateExampleDatabase } from '../src/examples/seed.ts';
 import { parseDatabaseUrl, type Provider } from '../src/prisma/database-url.ts';
+import { PASSPHRASE_VARIABLE } from './bench-passphrase.ts';
 
 const GNU_TIME = '/usr/bin/time';
 const PG_HOST = '127.0.0.1';
@@ -29,11 +32,17 @@ const PG_USER = 'postgres';
 const RESULTS_DIR = path.join(PROJECT_ROOT, 'bench', 'results');
 /** The issue's memory target: under 200 MB (10^6 bytes) of peak RSS at every size. */
 const MEMORY_TARGET_KIB = (200 * 1000 * 1000) / 1024;
+/** The issue's encryption target: encrypted wall time ≤ 1.10× the plain product's. */
+const ENCRYPTION_TIME_TARGET = 1.1;
+/** Any valid passphrase does: scrypt's cost does not depend on it. */
+const BENCH_PASSPHRASE = 'correct horse battery staple';
 
 class BenchError extends Error {}
 
 type Operation = 'backup' | 'restore';
-type Tool = 'product' | 'baseline';
+/** The product's runs: plain archives, and encrypted ones (`….tar.gz.enc`). */
+type ProductTool = 'product' | 'encrypted';
+type Tool = ProductTool | 'baseline';
 
 interface Measurement {
   round: number;
@@ -49,6 +58,8 @@ interface Measurement {
   archiveBytes: number;
   /** The product's own time for the operation, without Node start-up and module loading. */
   inProcessMs?: number;
+  /** Encrypted runs: the key derivation (scrypt; for a restore, with the header read) within inProcessMs. */
+  keyMs?: number;
   /** SHA-256 of the source under src/ when the run ended: each child loads the tree as it is then. */
   srcDigest: string;
   /** 1-minute load average just before the run: other work on the machine shows here. */
@@ -61,6 +72,13 @@ interface Summary {
   ratio: { time: number; size: number; memory: number };
 }
 
+/** The product's encrypted runs against its plain ones of the same case. */
+interface EncryptionSummary {
+  plain: { wallMs: number; peakKiB: number; archiveBytes: number; rowsPerSecond: number };
+  encrypted: { wallMs: number; peakKiB: number; archiveBytes: number; rowsPerSecond: number; keyMs: number };
+  ratio: { time: number; size: number; memory: number };
+}
+
 interface CaseResult {
   provider: Provider;
   items: number;
@@ -69,6 +87,8 @@ interface CaseResult {
   seedMs: number;
   runs: Measurement[];
   summary: Record<Operation, Summary>;
+  /** Null when the run was made with --no-encryption. */
+  encryption: Record<Operation, EncryptionSummary> | null;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -252,6 +272,15 @@ function createSqliteFile(file: string): void {
   db.close();
 }
 
+/**
+ * Removes a restored SQLite database as soon as it is checked: a restore writes hundreds
+ * of MB, and whatever of it the kernel has not yet written back would otherwise be
+ * written during the next measured run (the plain and encrypted restores follow each other).
+ */
+async function removeSqliteFile(file: string): Promise<void> {
+  await Promise.all(['', '-wal', '-shm', '-journal'].map((suffix) => rm(file + suffix, { force: true })));
+}
+
 /** Row counts of the given tables: each restore is checked against the manifest (untimed). */
 async function countRows(provider: Provider, where: string, tables: string[]): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
@@ -290,7 +319,10 @@ async function checkRestored(label: string, provider: Provider, where: string, e
  * a changed value.
  */
 async function checkSameContent(work: string, env: NodeJS.ProcessEnv, expected: { name: string; sha256: string }[]): Promise<void> {
-  const again = await measure('product backup of the restored data (check)', work, [[process.execPath, 'dist/bench/backup-once.js', path.join(work, 'check')]], null, env);
+  // A folder of its own: two checks within one second would pick the same archive name.
+  const checkDir = await mkdtemp(path.join(work, 'check-'));
+  const again = await measure('product backup of the restored data (check)', work, [[process.execPath, 'dist/bench/backup-once.js', checkDir]], null, env);
+  await rm(checkDir, { recursive: true, force: true });
   const tables = (JSON.parse(again.stdout.trim().split('\n').at(-1)!) as { tables: { name: string; sha256: string }[] }).tables;
   const byName = new Map(tables.map((table) => [table.name, table.sha256]));
   for (const table of expected) {
@@ -313,7 +345,8 @@ interface Source {
 function productEnv(dataDir: string, url: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, TARGET_DATABASE_URL: url };
   // The bundled example as the target, whatever the caller's shell has set.
-  for (const name of ['TARGET_SCHEMA', 'TARGET_MIGRATIONS', 'TARGET_FILES', 'TARGET_NAME', 'BACKUP_DIR', 'CONTROL_DATABASE_URL']) delete env[name];
+  // The passphrase too: only the encrypted runs get one (childEnv in runCase).
+  for (const name of ['TARGET_SCHEMA', 'TARGET_MIGRATIONS', 'TARGET_FILES', 'TARGET_NAME', 'BACKUP_DIR', 'CONTROL_DATABASE_URL', PASSPHRASE_VARIABLE]) delete env[name];
   return env;
 }
 
@@ -346,7 +379,17 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-async function runCase(provider: Provider, items: number, repeat: number): Promise<CaseResult> {
+/** What bench/backup-once.js reports on its last stdout line. */
+interface WrittenBackup {
+  archive: string;
+  archiveBytes: number;
+  rows: number;
+  tables: { name: string; rows: number; sha256: string }[];
+  operationMs: number;
+  keyMs: number;
+}
+
+async function runCase(provider: Provider, items: number, repeat: number, encryption: boolean): Promise<CaseResult> {
   const mark = nextCleanup;
   const work = await mkdtemp(path.join(os.tmpdir(), `bcp-bench-${provider}-`));
   onCleanup(() => rm(work, { recursive: true, force: true }));
@@ -359,47 +402,98 @@ async function runCase(provider: Provider, items: number, repeat: number): Promi
       const measurement = { ...m, rowsPerSecond: rows / (m.wallMs / 1000), srcDigest: await srcDigest() };
       runs.push(measurement);
       console.log(
-        `   ${m.operation.padEnd(7)} ${m.tool.padEnd(8)} ${fmtMs(m.wallMs).padStart(8)}  peak ${fmtKiB(m.peakKiB).padStart(9)}  ${fmtBytes(m.archiveBytes).padStart(9)}  ${m.command}`,
+        `   ${m.operation.padEnd(7)} ${m.tool.padEnd(9)} ${fmtMs(m.wallMs).padStart(8)}  peak ${fmtKiB(m.peakKiB).padStart(9)}  ${fmtBytes(m.archiveBytes).padStart(9)}  ${m.command}`,
       );
     };
+    const childEnv = (env: NodeJS.ProcessEnv, tool: ProductTool): NodeJS.ProcessEnv =>
+      tool === 'encrypted' ? { ...env, [PASSPHRASE_VARIABLE]: BENCH_PASSPHRASE } : env;
 
-    for (let round = 1; round <= repeat; round++) {
-      const roundDir = path.join(work, `round-${round}`);
-      await mkdir(roundDir);
-      const archiveDir = path.join(roundDir, 'archives');
-
-      // Backup: the product, then the baseline.
-      let load = os.loadavg()[0]!;
-      const productBackup = await measure(
-        'product backup',
+    /** The product's backup, plain or encrypted, measured and recorded. */
+    const productBackup = async (round: number, roundDir: string, tool: ProductTool): Promise<WrittenBackup> => {
+      const load = os.loadavg()[0]!;
+      const timed = await measure(
+        `${tool} backup`,
         roundDir,
-        [[process.execPath, 'dist/bench/backup-once.js', archiveDir]],
+        [[process.execPath, 'dist/bench/backup-once.js', path.join(roundDir, `archives-${tool}`)]],
         null,
-        source.env,
+        childEnv(source.env, tool),
       );
-      const written = JSON.parse(productBackup.stdout.trim().split('\n').at(-1)!) as {
-        archive: string;
-        archiveBytes: number;
-        rows: number;
-        tables: { name: string; rows: number; sha256: string }[];
-        operationMs: number;
-      };
+      const written = JSON.parse(timed.stdout.trim().split('\n').at(-1)!) as WrittenBackup;
+      if (rows !== 0 && written.rows !== rows) throw new BenchError(`the ${tool} backup holds ${written.rows} rows, an earlier one ${rows}`);
       rows = written.rows;
       tables = written.tables;
       await record({
         round,
         operation: 'backup',
-        tool: 'product',
-        command: 'writeBackup (full, gzip)',
-        wallMs: productBackup.wallMs,
-        peakKiB: sum(productBackup.peakKiBByStage),
-        peakKiBByStage: productBackup.peakKiBByStage,
+        tool,
+        command: tool === 'encrypted' ? 'ArchiveSealer.create + writeBackup (full, gzip, AES-256-GCM)' : 'writeBackup (full, gzip)',
+        wallMs: timed.wallMs,
+        peakKiB: sum(timed.peakKiBByStage),
+        peakKiBByStage: timed.peakKiBByStage,
         archiveBytes: written.archiveBytes,
         inProcessMs: written.operationMs,
+        ...(tool === 'encrypted' ? { keyMs: written.keyMs } : {}),
         loadAverage: load,
       });
+      return written;
+    };
 
-      load = os.loadavg()[0]!;
+    /**
+     * The product's restore of what `written` holds into an empty database migrated to the
+     * same schema, measured and recorded, then checked (untimed) and dropped.
+     */
+    const productRestore = async (round: number, roundDir: string, tool: ProductTool, written: WrittenBackup): Promise<void> => {
+      let target: string;
+      let dropTarget: () => Promise<void>;
+      let url: string;
+      if (provider === 'sqlite') {
+        target = path.join(roundDir, `restore-${tool}.db`);
+        createSqliteFile(target);
+        url = `file:${target}`;
+        dropTarget = () => removeSqliteFile(target);
+      } else {
+        const db = await createPgDatabase();
+        target = db.name;
+        url = pgUrl(db.name);
+        dropTarget = db.drop;
+      }
+      await migrateExampleDatabase(parseDatabaseUrl(url));
+      const env = productEnv(path.join(work, 'data'), url);
+      const load = os.loadavg()[0]!;
+      const timed = await measure(`${tool} restore`, roundDir, [[process.execPath, 'dist/bench/restore-once.js', written.archive]], null, childEnv(env, tool));
+      const restored = JSON.parse(timed.stdout.trim().split('\n').at(-1)!) as { rows: number; operationMs: number; keyMs: number };
+      if (restored.rows !== rows) throw new BenchError(`the ${tool} restore loaded ${restored.rows} rows, the backup has ${rows}`);
+      await record({
+        round,
+        operation: 'restore',
+        tool,
+        command: tool === 'encrypted' ? 'unlockArchive + verifyArchive + replaceData' : 'verifyArchive + replaceData',
+        wallMs: timed.wallMs,
+        peakKiB: sum(timed.peakKiBByStage),
+        peakKiBByStage: timed.peakKiBByStage,
+        archiveBytes: written.archiveBytes,
+        inProcessMs: restored.operationMs,
+        ...(tool === 'encrypted' ? { keyMs: restored.keyMs } : {}),
+        loadAverage: load,
+      });
+      await checkRestored(`the ${tool} restore`, provider, target, tables);
+      // The check's own backup is a plain one: it compares the tables' lines, not the archives.
+      await checkSameContent(roundDir, env, written.tables);
+      await dropTarget();
+    };
+
+    for (let round = 1; round <= repeat; round++) {
+      const roundDir = path.join(work, `round-${round}`);
+      await mkdir(roundDir);
+      // Plain and encrypted take turns going first, so that neither always meets the
+      // caches (or the machine's other work) the other left behind.
+      const productTools: ProductTool[] = !encryption ? ['product'] : round % 2 === 1 ? ['product', 'encrypted'] : ['encrypted', 'product'];
+
+      // Backup: the product (plain and encrypted), then the baseline.
+      const written = new Map<ProductTool, WrittenBackup>();
+      for (const tool of productTools) written.set(tool, await productBackup(round, roundDir, tool));
+
+      let load = os.loadavg()[0]!;
       let dumpFile: string;
       let baselineBackup: Timed;
       let baselineCommand: string;
@@ -430,48 +524,10 @@ async function runCase(provider: Provider, items: number, repeat: number): Promi
         loadAverage: load,
       });
 
-      // Restore: the product into an empty database migrated to the same schema, then the
-      // baseline into an empty database (its dump creates the schema itself).
-      let productTarget: string;
-      let dropProductTarget: () => Promise<void>;
-      let productUrl: string;
-      if (provider === 'sqlite') {
-        productTarget = path.join(roundDir, 'restore-product.db');
-        createSqliteFile(productTarget);
-        productUrl = `file:${productTarget}`;
-        dropProductTarget = async () => {};
-      } else {
-        const db = await createPgDatabase();
-        productTarget = db.name;
-        productUrl = pgUrl(db.name);
-        dropProductTarget = db.drop;
-      }
-      await migrateExampleDatabase(parseDatabaseUrl(productUrl));
-      load = os.loadavg()[0]!;
-      const productRestore = await measure(
-        'product restore',
-        roundDir,
-        [[process.execPath, 'dist/bench/restore-once.js', written.archive]],
-        null,
-        productEnv(path.join(work, 'data'), productUrl),
-      );
-      const restored = JSON.parse(productRestore.stdout.trim().split('\n').at(-1)!) as { rows: number; operationMs: number };
-      if (restored.rows !== rows) throw new BenchError(`product restore loaded ${restored.rows} rows, the backup has ${rows}`);
-      await record({
-        round,
-        operation: 'restore',
-        tool: 'product',
-        command: 'verifyArchive + replaceData',
-        wallMs: productRestore.wallMs,
-        peakKiB: sum(productRestore.peakKiBByStage),
-        peakKiBByStage: productRestore.peakKiBByStage,
-        archiveBytes: written.archiveBytes,
-        inProcessMs: restored.operationMs,
-        loadAverage: load,
-      });
-      await checkRestored('the product restore', provider, productTarget, tables);
-      await checkSameContent(roundDir, productEnv(path.join(work, 'data'), productUrl), written.tables);
-      await dropProductTarget();
+      // Restore: the product (plain and encrypted, each from its own archive) into an empty
+      // database migrated to the same schema, then the baseline into an empty database (its
+      // dump creates the schema itself).
+      for (const tool of productTools) await productRestore(round, roundDir, tool, written.get(tool)!);
 
       load = os.loadavg()[0]!;
       let baselineRestore: Timed;
@@ -482,7 +538,7 @@ async function runCase(provider: Provider, items: number, repeat: number): Promi
         baselineTarget = path.join(roundDir, 'restore-baseline.db');
         restoreCommand = 'gunzip -c | sqlite3 -bail';
         baselineRestore = await measure(restoreCommand, roundDir, [['gunzip', '-c', dumpFile], ['sqlite3', '-bail', baselineTarget]], null);
-        dropBaselineTarget = async () => {};
+        dropBaselineTarget = () => removeSqliteFile(baselineTarget);
       } else {
         const db = await createPgDatabase();
         baselineTarget = db.name;
@@ -511,26 +567,45 @@ async function runCase(provider: Provider, items: number, repeat: number): Promi
       await rm(roundDir, { recursive: true, force: true });
     }
 
-    const summarize = (operation: Operation): Summary => {
-      const of = (tool: Tool) => {
-        const selected = runs.filter((r) => r.operation === operation && r.tool === tool);
-        const wallMs = median(selected.map((r) => r.wallMs));
-        return {
-          wallMs,
-          peakKiB: Math.max(...selected.map((r) => r.peakKiB)),
-          archiveBytes: median(selected.map((r) => r.archiveBytes)),
-          rowsPerSecond: rows / (wallMs / 1000),
-        };
+    const of = (operation: Operation, tool: Tool) => {
+      const selected = runs.filter((r) => r.operation === operation && r.tool === tool);
+      const wallMs = median(selected.map((r) => r.wallMs));
+      return {
+        wallMs,
+        peakKiB: Math.max(...selected.map((r) => r.peakKiB)),
+        archiveBytes: median(selected.map((r) => r.archiveBytes)),
+        rowsPerSecond: rows / (wallMs / 1000),
       };
-      const product = of('product');
-      const baseline = of('baseline');
+    };
+    const summarize = (operation: Operation): Summary => {
+      const product = of(operation, 'product');
+      const baseline = of(operation, 'baseline');
       return {
         product,
         baseline,
         ratio: { time: product.wallMs / baseline.wallMs, size: product.archiveBytes / baseline.archiveBytes, memory: product.peakKiB / baseline.peakKiB },
       };
     };
-    return { provider, items, rows, tables, seedMs, runs, summary: { backup: summarize('backup'), restore: summarize('restore') } };
+    const summarizeEncryption = (operation: Operation): EncryptionSummary => {
+      const plain = of(operation, 'product');
+      const encrypted = of(operation, 'encrypted');
+      const keyMs = median(runs.filter((r) => r.operation === operation && r.tool === 'encrypted').map((r) => r.keyMs!));
+      return {
+        plain,
+        encrypted: { ...encrypted, keyMs },
+        ratio: { time: encrypted.wallMs / plain.wallMs, size: encrypted.archiveBytes / plain.archiveBytes, memory: encrypted.peakKiB / plain.peakKiB },
+      };
+    };
+    return {
+      provider,
+      items,
+      rows,
+      tables,
+      seedMs,
+      runs,
+      summary: { backup: summarize('backup'), restore: summarize('restore') },
+      encryption: encryption ? { backup: summarizeEncryption('backup'), restore: summarizeEncryption('restore') } : null,
+    };
   } finally {
     // The case's databases and files go now, not at the end: a 1,000,000-item library is big.
     await cleanupFrom(mark);
@@ -563,6 +638,11 @@ const BASELINE_NAMES: Record<Provider, Record<Operation, string>> = {
   postgresql: { backup: '`pg_dump -Fc`', restore: '`pg_restore -j 1`' },
 };
 
+/** One row of a Markdown table. */
+function markdownRow(cells: string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
 function table(cases: CaseResult[]): string {
   const lines = [
     '| database | items | rows | operation | baseline | time: product / baseline | ×time | rows/s: product / baseline | archive: product / baseline | ×size | peak RSS: product / baseline | ×memory |',
@@ -572,8 +652,7 @@ function table(cases: CaseResult[]): string {
     for (const operation of ['backup', 'restore'] as const) {
       const s = c.summary[operation];
       lines.push(
-        [
-          '',
+        markdownRow([
           c.provider === 'sqlite' ? 'SQLite' : 'PostgreSQL',
           c.items.toLocaleString('en-US'),
           c.rows.toLocaleString('en-US'),
@@ -586,10 +665,7 @@ function table(cases: CaseResult[]): string {
           operation === 'backup' ? `**${fmtRatio(s.ratio.size)}**` : '',
           `${fmtKiB(s.product.peakKiB)} / ${fmtKiB(s.baseline.peakKiB)}`,
           fmtRatio(s.ratio.memory),
-          '',
-        ]
-          .join(' | ')
-          .trim(),
+        ]),
       );
     }
   }
@@ -615,7 +691,50 @@ function targets(cases: CaseResult[]): string[] {
   const peaks = cases.flatMap((c) => c.runs.filter((r) => r.tool === 'product').map((r) => r.peakKiB));
   const worst = Math.max(...peaks);
   lines.push(`- product peak memory < 200 MB at every size measured: ${verdict(worst < MEMORY_TARGET_KIB)} (highest ${fmtKiB(worst)})`);
+  const encrypted = at.filter((c) => c.encryption);
+  if (encrypted.length > 0) {
+    const ratios = (c: CaseResult) => `${name(c)} backup ${fmtRatio(c.encryption!.backup.ratio.time)}, restore ${fmtRatio(c.encryption!.restore.ratio.time)}`;
+    const met = encrypted.every((c) => c.encryption!.backup.ratio.time <= ENCRYPTION_TIME_TARGET && c.encryption!.restore.ratio.time <= ENCRYPTION_TIME_TARGET);
+    lines.push(`- encryption overhead ≤ ${fmtRatio(ENCRYPTION_TIME_TARGET)} the plain product's time, ${scope}: ${verdict(met)} (${encrypted.map(ratios).join('; ')})`);
+    const encryptedPeak = Math.max(...cases.flatMap((c) => c.runs.filter((r) => r.tool === 'encrypted').map((r) => r.peakKiB)));
+    lines.push(`- encrypted product peak memory < 200 MB at every size measured: ${verdict(encryptedPeak < MEMORY_TARGET_KIB)} (highest ${fmtKiB(encryptedPeak)})`);
+  }
   return lines;
+}
+
+/** The second table: the product's encrypted runs against its plain ones; null with --no-encryption. */
+function encryptionTable(cases: CaseResult[]): string | null {
+  const measured = cases.filter((c) => c.encryption);
+  if (measured.length === 0) return null;
+  const lines = [
+    '| database | items | operation | time: plain / encrypted | ×time | of which scrypt | archive: plain / encrypted | peak RSS: plain / encrypted | ×memory |',
+    '|---|--:|---|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const c of measured) {
+    for (const operation of ['backup', 'restore'] as const) {
+      const s = c.encryption![operation];
+      lines.push(
+        markdownRow([
+          c.provider === 'sqlite' ? 'SQLite' : 'PostgreSQL',
+          c.items.toLocaleString('en-US'),
+          operation,
+          `${fmtMs(s.plain.wallMs)} / ${fmtMs(s.encrypted.wallMs)}`,
+          `**${fmtRatio(s.ratio.time)}**`,
+          fmtMs(s.encrypted.keyMs),
+          operation === 'backup' ? `${fmtBytes(s.plain.archiveBytes)} / ${fmtBytes(s.encrypted.archiveBytes)}` : '',
+          `${fmtKiB(s.plain.peakKiB)} / ${fmtKiB(s.encrypted.peakKiB)}`,
+          fmtRatio(s.ratio.memory),
+        ]),
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Both tables, the encryption one under its own heading when it was measured. */
+function tables(cases: CaseResult[]): string[] {
+  const second = encryptionTable(cases);
+  return [table(cases), ...(second ? ['', 'Encryption (the product encrypted ÷ the product plain, same run):', '', second] : [])];
 }
 
 async function commandVersion(command: string, args: string[]): Promise<string> {
@@ -661,7 +780,8 @@ const METHOD_NOTES = [
   'Product backup: `writeBackup` of every table, media included, gzip (level `GZIP_LEVEL` in src/engine/tar-gz-assembler.ts), no encryption, into a local folder (bench/backup-once.ts), the engine call `createBackup` makes, without the control database\'s run record.',
   'Product restore: `verifyArchive` (every hash) then `replaceData` from the archive in one transaction (bench/restore-once.ts), into an empty database already migrated to the same schema (the app migrates at start-up; not timed). Not included: the pre-restore safety backup and the target files, which a restore through the API adds.',
   'Baseline restores go into a truly empty database (a new SQLite file; a new PostgreSQL database) and create the schema from the dump themselves, the way those tools are used to restore; `pg_restore` builds indexes and constraints after loading the data. SQLite sources and the product\'s restore target are in WAL mode; `sqlite3` restores into a new file in its default journal mode.',
-  'Every restore is checked afterwards (untimed): each table holds the rows the manifest lists, and what the product restored is backed up again, which must give every table byte for byte (the same SHA-256) as the archive restored.',
+  'Encrypted runs (unless `--no-encryption`): the same backup with a passphrase, as `createBackup` makes it: `ArchiveSealer.create` (scrypt N = 2^17, r = 8, p = 1, once per archive) then `writeBackup` sealing the tar.gz in AES-256-GCM chunks (docs/FORMAT.md); and the restore of that archive as a restore through the API does it: `unlockArchive` (header read, scrypt, key check), then `verifyArchive` and `replaceData`, each decrypting the archive as it reads it. Both times include scrypt (the "of which scrypt" column, `keyMs` in the JSON). In each round the plain and encrypted product runs follow each other, the first of them alternating from round to round.',
+  'Every restore is checked afterwards (untimed): each table holds the rows the manifest lists, and what the product restored (plain or encrypted) is backed up again, which must give every table byte for byte (the same SHA-256) as the archive restored.',
   'Rows per second: the rows of all tables (the manifest\'s count) ÷ wall time, for both sides. MB are 10^6 bytes.',
   'Timings are noisy on a small or shared machine: the 1-minute load average before each run is in the JSON (`loadAverage`). Use `--repeat N` for medians.',
 ];
@@ -669,10 +789,13 @@ const METHOD_NOTES = [
 // ---------------------------------------------------------------------------------------
 
 function parseOptions() {
-  const usage = 'usage: npm run bench -- [--sizes 10000,100000,1000000] [--providers sqlite,postgresql] [--repeat N]';
-  let values: { sizes?: string; providers?: string; repeat?: string };
+  const usage = 'usage: npm run bench -- [--sizes 10000,100000,1000000] [--providers sqlite,postgresql] [--repeat N] [--no-encryption]';
+  let values: { sizes?: string; providers?: string; repeat?: string; encryption?: boolean };
   try {
-    values = parseArgs({ options: { sizes: { type: 'string' }, providers: { type: 'string' }, repeat: { type: 'string' } } }).values;
+    values = parseArgs({
+      options: { sizes: { type: 'string' }, providers: { type: 'string' }, repeat: { type: 'string' }, encryption: { type: 'boolean', default: true } },
+      allowNegative: true,
+    }).values;
   } catch (error) {
     throw new BenchError(`${firstLine(error)} (${usage})`);
   }
@@ -689,7 +812,7 @@ function parseOptions() {
   const repeat = Number(values.repeat ?? '1');
   if (!/^\d+$/.test(values.repeat ?? '1') || repeat < 1) throw new BenchError(`--repeat must be a positive whole number (${usage})`);
   if (sizes.length === 0 || providers.length === 0) throw new BenchError(usage);
-  return { sizes, providers, repeat };
+  return { sizes, providers, repeat, encryption: values.encryption ?? true };
 }
 
 async function requireTools(providers: Provider[]): Promise<void> {
@@ -716,13 +839,13 @@ async function main(): Promise<void> {
   const code = { ...(await gitState()), srcDigestAtStart: await srcDigest() };
   console.log(`bench: code at ${code.commit.slice(0, 12)}${code.srcChangedSinceCommit ? ' with uncommitted changes under src/' : ''}`);
   console.log(`bench: ${machineLine(machine)}`);
-  console.log(`bench: sizes ${options.sizes.join(', ')}; ${options.providers.join(', ')}; ${options.repeat} round(s) each`);
+  console.log(`bench: sizes ${options.sizes.join(', ')}; ${options.providers.join(', ')}; ${options.repeat} round(s) each; encryption ${options.encryption ? 'measured' : 'not measured'}`);
 
   const cases: CaseResult[] = [];
   let failure: string | null = null;
   try {
     for (const items of options.sizes) {
-      for (const provider of options.providers) cases.push(await runCase(provider, items, options.repeat));
+      for (const provider of options.providers) cases.push(await runCase(provider, items, options.repeat, options.encryption));
     }
   } catch (error) {
     failure = error instanceof BenchError ? error.message : (error as Error).stack ?? String(error);
@@ -758,11 +881,11 @@ async function main(): Promise<void> {
   if (digests.size > 1) console.error(`bench: warning: the source under src/ changed during the run (${digests.size} versions)`);
   const markdown = [
     `Measured ${finishedAt.toISOString().slice(0, 10)} on ${machineLine(machine)}; load average ${machine.loadAverageAtStart.map((n) => n.toFixed(1)).join(' ')} at the start. ` +
-      `${options.repeat === 1 ? 'One round per case' : `Median of ${options.repeat} rounds per case`}, product and baseline alternating.`,
+      `${options.repeat === 1 ? 'One round per case' : `Median of ${options.repeat} rounds per case`}, product and baseline alternating${options.encryption ? ', the product plain and encrypted' : ''}.`,
     '',
     codeLine,
     '',
-    table(cases),
+    ...tables(cases),
     '',
     'Targets:',
     '',
@@ -774,7 +897,7 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   await writeFile(path.join(RESULTS_DIR, 'latest.md'), markdown);
-  console.log('\n' + table(cases) + '\n\n' + targets(cases).join('\n'));
+  console.log('\n' + tables(cases).join('\n') + '\n\n' + targets(cases).join('\n'));
   console.log(`\nbench: wrote ${path.relative(PROJECT_ROOT, jsonFile)} and bench/results/latest.md`);
 }
 
