@@ -167,8 +167,9 @@ test('PostgreSQL writes the same lines as encoding its text output, for every ty
            ARRAY[]::text[], ARRAY[]::bigint[], ARRAY[]::timestamp[], '2026-01-02 03:04:05+00', '0999-01-01', -0.000000000000000001, NULL),
           (3, NULL, NULL, NULL, '-Infinity', NULL, NULL, '9999-12-31 23:59:59.999', '{"a": [1, 2.50]}', NULL, NULL,
            NULL, NULL, NULL, '2024-02-29 23:59:59.999999+00', NULL, NULL, NULL),
-          (4, NULL, NULL, NULL, '-0', NULL, NULL, '1000-01-01 00:00:00', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
-          (5, NULL, NULL, NULL, 'Infinity', NULL, NULL, '2024-06-30 12:00:00.5', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
+          (4, NULL, NULL, NULL, '-0', NULL, NULL, '1000-01-01 00:00:00', NULL, NULL, NULL, ARRAY['plain', NULL, 'ü é', 'a b', 'x,y', '{}', 'a['], NULL, NULL, NULL, NULL, NULL, NULL),
+          (5, NULL, NULL, NULL, 'Infinity', NULL, NULL, '2024-06-30 12:00:00.5', NULL, NULL, NULL, ARRAY['[x]', 'say "hi"', ']', 'back\\slash'], NULL, NULL, NULL, NULL, NULL, NULL),
+          (6, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ARRAY[ARRAY['a', 'b'], ARRAY['c', NULL]], NULL, NULL, NULL, NULL, NULL, NULL)`,
         [TEXT, JSON.stringify({ text: TEXT })],
       );
       await client.query(

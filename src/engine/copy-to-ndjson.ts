@@ -5,9 +5,9 @@
 // escapes a backslash, newline, tab, carriage return, backspace and form feed exactly as
 // JSON does; only a double quote needs a backslash added. Any value this does not
 // recognise as plain (a raw control character, a double with an exponent, a microsecond
-// timestamp, a list, bytes, a date or time column) is unescaped and encoded by the
-// general path (`encodePostgresValue`), so both give the same bytes; test/row-json.test.ts
-// holds the whole snapshot to that.
+// timestamp, an escape in a text list, a list of other types, bytes, a date or time
+// column) is unescaped and encoded by the general path (`encodePostgresValue`), so both
+// give the same bytes; test/row-json.test.ts holds the whole snapshot to that.
 import { isUtf8 } from 'node:buffer';
 import type { ColumnSpec } from '../target/target-schema.ts';
 import { grownBuffer } from './copy-text.ts';
@@ -18,10 +18,11 @@ import { encodePostgresValue } from './value-codec.ts';
 const TEXT = 0; // String, Enum, Json: a JSON string of the same characters
 const INTEGER = 1; // Int: the digits as they are
 const DOUBLE = 2; // Float: the digits when PostgreSQL wrote them plainly
-const BOOLEAN = 3; // t / f
+const BOOLEAN = 3; // true / false (or t / f)
 const QUOTED_NUMBER = 4; // BigInt, Decimal: a JSON string of the digits
 const TIMESTAMP = 5; // a UTC timestamp with at most milliseconds
-const GENERAL = 6; // everything else, value by value in JavaScript
+const TEXT_LIST = 6; // String[], Enum[]: PostgreSQL's own JSON array, when it has no escape
+const GENERAL = 7; // everything else, value by value in JavaScript
 
 const TAB = 0x09;
 const NEWLINE = 0x0a;
@@ -32,6 +33,18 @@ const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
 const SPACE = 0x20;
+const COLON = 0x3a;
+const PLUS = 0x2b;
+const OPEN = 0x5b;
+const CLOSE = 0x5d;
+const LETTER_A = 0x61;
+const LETTER_E = 0x65;
+const LETTER_F = 0x66;
+const LETTER_L = 0x6c;
+const LETTER_R = 0x72;
+const LETTER_S = 0x73;
+const LETTER_T = 0x74;
+const LETTER_U = 0x75;
 
 /** COPY's escapes that mean the same in JSON, after a backslash: `\\`, n, t, r, b, f. */
 const SHARED_ESCAPES = new Set([BACKSLASH, 0x6e, 0x74, 0x72, 0x62, 0x66]);
@@ -118,7 +131,7 @@ function fieldValue(text: string): string | null {
 }
 
 function kindOf(column: ColumnSpec): number {
-  if (column.list) return GENERAL;
+  if (column.list) return column.type === 'String' || column.type === 'Enum' ? TEXT_LIST : GENERAL;
   switch (column.type) {
     case 'String':
     case 'Enum':
@@ -188,14 +201,8 @@ function fastValue(kind: number, lines: Buffer, at: number, out: Buffer, o: numb
       // and JavaScript write the shortest round-trip digits, the same text. -0 is JSON's 0.
       if (!digitsOnly(lines, at, true) || (lines[at] === MINUS && fieldEnd - at === 2 && lines[at + 1] === ZERO)) return -1;
       return copyRange(lines, at, fieldEnd, out, o);
-    case BOOLEAN: {
-      const next = lines[at + 1];
-      if (next !== TAB && next !== NEWLINE) return -1;
-      fieldEnd = at + 1;
-      if (lines[at] === 0x74) return o + out.write('true', o, 'latin1');
-      if (lines[at] === 0x66) return o + out.write('false', o, 'latin1');
-      return -1;
-    }
+    case BOOLEAN:
+      return booleanValue(lines, at, out, o);
     case QUOTED_NUMBER:
       if (!digitsOnly(lines, at, true)) return -1;
       out[o++] = QUOTE;
@@ -204,9 +211,44 @@ function fastValue(kind: number, lines: Buffer, at: number, out: Buffer, o: numb
       return o;
     case TIMESTAMP:
       return timestamp(lines, at, out, o);
+    case TEXT_LIST:
+      return textList(lines, at, out, o);
     default:
       return -1;
   }
+}
+
+/**
+ * `true` or `false`, as `::text` writes a boolean, copied as it is; `t` or `f`, as COPY
+ * writes the column itself, spelled out.
+ */
+function booleanValue(lines: Buffer, at: number, out: Buffer, o: number): number {
+  const c = lines[at];
+  let end = at + 1;
+  if (c === LETTER_T && lines[at + 1] === LETTER_R) {
+    if (lines[at + 2] !== LETTER_U || lines[at + 3] !== LETTER_E) return -1;
+    end = at + 4;
+  } else if (c === LETTER_F && lines[at + 1] === LETTER_A) {
+    if (lines[at + 2] !== LETTER_L || lines[at + 3] !== LETTER_S || lines[at + 4] !== LETTER_E) return -1;
+    end = at + 5;
+  } else if (c !== LETTER_T && c !== LETTER_F) {
+    return -1;
+  }
+  if (lines[end] !== TAB && lines[end] !== NEWLINE) return -1;
+  fieldEnd = end;
+  if (c === LETTER_T) {
+    out[o] = LETTER_T;
+    out[o + 1] = LETTER_R;
+    out[o + 2] = LETTER_U;
+    out[o + 3] = LETTER_E;
+    return o + 4;
+  }
+  out[o] = LETTER_F;
+  out[o + 1] = LETTER_A;
+  out[o + 2] = LETTER_L;
+  out[o + 3] = LETTER_S;
+  out[o + 4] = LETTER_E;
+  return o + 5;
 }
 
 /** `-?[0-9]+`, and with `fraction` an optional `.[0-9]+`, up to a tab or newline (then `fieldEnd`). */
@@ -232,36 +274,61 @@ function copyRange(lines: Buffer, at: number, end: number, out: Buffer, o: numbe
 /**
  * `YYYY-MM-DD HH:MM:SS[.f{1,3}][+00]`, as PostgreSQL prints a timestamp (or a timestamptz
  * in UTC), becomes `"YYYY-MM-DDTHH:MM:SS.fffZ"`, as `canonicalDateTime` writes it. More
- * fraction digits, another zone, a year past 9999 or BC take the general path.
+ * fraction digits, another zone, a year past 9999 or BC take the general path. Written
+ * out position by position: a backup meets tens of millions of these.
  */
 function timestamp(lines: Buffer, at: number, out: Buffer, o: number): number {
-  const end = endOfField(lines, at);
-  let length = end - at;
-  if (length >= 22 && lines[end - 3] === 0x2b && lines[end - 2] === ZERO && lines[end - 1] === ZERO) length -= 3; // +00
-  if (length < 19 || lines[at + 4] !== MINUS || lines[at + 7] !== MINUS || lines[at + 10] !== SPACE || lines[at + 13] !== 0x3a || lines[at + 16] !== 0x3a) return -1;
-  for (const digit of TIMESTAMP_DIGITS) {
-    const c = lines[at + digit]!;
-    if (c < ZERO || c > NINE) return -1;
+  if (lines[at + 4] !== MINUS || lines[at + 7] !== MINUS || lines[at + 10] !== SPACE || lines[at + 13] !== COLON || lines[at + 16] !== COLON) return -1;
+  if (
+    !isDigit(lines[at]!) || !isDigit(lines[at + 1]!) || !isDigit(lines[at + 2]!) || !isDigit(lines[at + 3]!) ||
+    !isDigit(lines[at + 5]!) || !isDigit(lines[at + 6]!) || !isDigit(lines[at + 8]!) || !isDigit(lines[at + 9]!) ||
+    !isDigit(lines[at + 11]!) || !isDigit(lines[at + 12]!) || !isDigit(lines[at + 14]!) || !isDigit(lines[at + 15]!) ||
+    !isDigit(lines[at + 17]!) || !isDigit(lines[at + 18]!)
+  ) {
+    return -1;
   }
-  const fractionDigits = length === 19 ? 0 : length - 20;
-  if (length !== 19 && (lines[at + 19] !== DOT || fractionDigits < 1 || fractionDigits > 3)) return -1;
-  for (let i = 0; i < fractionDigits; i++) {
-    const c = lines[at + 20 + i]!;
-    if (c < ZERO || c > NINE) return -1;
+  let i = at + 19;
+  let fractionDigits = 0;
+  if (lines[i] === DOT) {
+    while (isDigit(lines[++i]!)) fractionDigits++;
+    if (fractionDigits === 0 || fractionDigits > 3) return -1;
   }
+  if (lines[i] === PLUS && lines[i + 1] === ZERO && lines[i + 2] === ZERO) i += 3;
+  if (lines[i] !== TAB && lines[i] !== NEWLINE) return -1;
+  fieldEnd = i;
   out[o++] = QUOTE;
   o = copyRange(lines, at, at + 10, out, o);
   out[o++] = 0x54; // T
   o = copyRange(lines, at + 11, at + 19, out, o);
   out[o++] = DOT;
-  for (let i = 0; i < 3; i++) out[o++] = i < fractionDigits ? lines[at + 20 + i]! : ZERO;
+  out[o++] = fractionDigits > 0 ? lines[at + 20]! : ZERO;
+  out[o++] = fractionDigits > 1 ? lines[at + 21]! : ZERO;
+  out[o++] = fractionDigits > 2 ? lines[at + 22]! : ZERO;
   out[o++] = 0x5a; // Z
   out[o++] = QUOTE;
-  fieldEnd = end;
   return o;
 }
 
-const TIMESTAMP_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+function isDigit(c: number): boolean {
+  return c >= ZERO && c <= NINE;
+}
+
+/**
+ * A text list, selected as `array_to_json(…)`: with no backslash in it, no string holds an
+ * escape, so the server's JSON (no spaces, `null` for a missing element) is byte for byte
+ * what the general path writes for it. A closing bracket before the end means a nested
+ * array (or a string holding one), which goes the general way.
+ */
+function textList(lines: Buffer, at: number, out: Buffer, o: number): number {
+  if (lines[at] !== OPEN) return -1;
+  let i = at + 1;
+  for (let c = lines[i]!; c !== TAB && c !== NEWLINE; c = lines[++i]!) {
+    if (c === BACKSLASH || c < SPACE || (c === CLOSE && lines[i + 1] !== TAB && lines[i + 1] !== NEWLINE)) return -1;
+  }
+  if (lines[i - 1] !== CLOSE || i - at < 2) return -1;
+  fieldEnd = i;
+  return copyRange(lines, at, i, out, o);
+}
 
 /** The escapes COPY TO writes (copyto.c): control characters by letter, and the backslash. */
 const COPY_UNESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
