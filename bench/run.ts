@@ -230,6 +230,7 @@ interface Timed {
  * output file. Each stage runs under its own GNU time.
  */
 async function measure(label: string, work: string, stages: string[][], redirect: string | null, env?: NodeJS.ProcessEnv): Promise<Timed> {
+  await settle();
   const timeFiles = stages.map((_, i) => path.join(work, `time-${process.pid}-${i}.txt`));
   const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
   const script =
@@ -242,6 +243,19 @@ async function measure(label: string, work: string, stages: string[][], redirect
   const peakKiBByStage = await Promise.all(timeFiles.map(readPeakKiB));
   await Promise.all(timeFiles.map((file) => rm(file, { force: true })));
   return { wallMs, peakKiBByStage, stdout };
+}
+
+/** Whether PostgreSQL is measured in this run, so `settle` checkpoints it. */
+let settlePostgres = false;
+
+/**
+ * Untimed, before every measured command: the kernel writes back the dirty pages the last
+ * command left (`sync`), and PostgreSQL checkpoints. A restore leaves gigabytes to write
+ * back; without this, whichever command came next paid for them, product or baseline.
+ */
+async function settle(): Promise<void> {
+  await runChild('sync', 'sync', []);
+  if (settlePostgres) await psql('CHECKPOINT');
 }
 
 // ---------------------------------------------------------------------------------------
@@ -779,6 +793,7 @@ const METHOD_NOTES = [
   'Every command is its own process under GNU time; wall time is measured around it, process start-up included (for the product that is Node loading the compiled build under dist/, as `npm start` runs it; see `inProcessMs` in the JSON). Peak RSS is GNU time\'s "Maximum resident set size"; for a pipeline it is the sum of its stages\' peaks. The database server\'s own memory (PostgreSQL backends) is not counted, for either side.',
   'Product backup: `writeBackup` of every table, media included, gzip (level `GZIP_LEVEL` in src/engine/tar-gz-assembler.ts), no encryption, into a local folder (bench/backup-once.ts), the engine call `createBackup` makes, without the control database\'s run record.',
   'Product restore: `verifyArchive` (every hash) then `replaceData` from the archive in one transaction (bench/restore-once.ts), into an empty database already migrated to the same schema (the app migrates at start-up; not timed). Not included: the pre-restore safety backup and the target files, which a restore through the API adds.',
+  'Before every measured command, untimed, the kernel writes back dirty pages (`sync`) and PostgreSQL checkpoints (`CHECKPOINT`), so no command pays for the writes the one before it left.',
   'Baseline restores go into a truly empty database (a new SQLite file; a new PostgreSQL database) and create the schema from the dump themselves, the way those tools are used to restore; `pg_restore` builds indexes and constraints after loading the data. SQLite sources and the product\'s restore target are in WAL mode; `sqlite3` restores into a new file in its default journal mode.',
   'Encrypted runs (unless `--no-encryption`): the same backup with a passphrase, as `createBackup` makes it: `ArchiveSealer.create` (scrypt N = 2^17, r = 8, p = 1, once per archive) then `writeBackup` sealing the tar.gz in AES-256-GCM chunks (docs/FORMAT.md); and the restore of that archive as a restore through the API does it: `unlockArchive` (header read, scrypt, key check), then `verifyArchive` and `replaceData`, each decrypting the archive as it reads it. Both times include scrypt (the "of which scrypt" column, `keyMs` in the JSON). In each round the plain and encrypted product runs follow each other, the first of them alternating from round to round.',
   'Every restore is checked afterwards (untimed): each table holds the rows the manifest lists, and what the product restored (plain or encrypted) is backed up again, which must give every table byte for byte (the same SHA-256) as the archive restored.',
@@ -816,7 +831,7 @@ function parseOptions() {
 }
 
 async function requireTools(providers: Provider[]): Promise<void> {
-  const needed = ['bash', GNU_TIME, ...(providers.includes('sqlite') ? ['sqlite3', 'gzip', 'gunzip'] : []), ...(providers.includes('postgresql') ? ['psql', 'pg_dump', 'pg_restore'] : [])];
+  const needed = ['bash', 'sync', GNU_TIME, ...(providers.includes('sqlite') ? ['sqlite3', 'gzip', 'gunzip'] : []), ...(providers.includes('postgresql') ? ['psql', 'pg_dump', 'pg_restore'] : [])];
   for (const tool of needed) {
     try {
       await runChild(tool, 'bash', ['-c', `command -v "${tool}"`]);
@@ -834,6 +849,7 @@ async function requireTools(providers: Provider[]): Promise<void> {
 async function main(): Promise<void> {
   const options = parseOptions();
   await requireTools(options.providers);
+  settlePostgres = options.providers.includes('postgresql');
   const startedAt = new Date();
   const machine = await machineInfo(options.providers);
   const code = { ...(await gitState()), srcDigestAtStart: await srcDigest() };
