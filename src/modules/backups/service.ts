@@ -20,6 +20,7 @@ import { BackupFailedError, InsufficientSpaceError, InvalidArchiveError, NotFoun
 import type { ControlClient } from '../../control/control-db.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import type { Target } from '../../target/target.ts';
+import { environmentFailure } from '../../util/environment-failure.ts';
 import { SerialQueue } from '../../util/serial-queue.ts';
 import type { RestoreGate } from '../restores/gate.ts';
 import type { Backup, BackupCatalog } from './catalog.ts';
@@ -147,6 +148,8 @@ export class BackupService {
       } catch (error) {
         await this.finishRun(runId, { status: 'FAILED', error: (error as Error).message });
         if (error instanceof TargetFileMissingError) throw new BackupFailedError(error.message);
+        const cause = environmentFailure(error);
+        if (cause) throw new BackupFailedError(`the backup could not be written: ${cause}; nothing was kept`);
         throw error;
       }
     });
