@@ -1,17 +1,19 @@
 // A backup folder on a small filesystem of its own (a tmpfs, so the disk really is full):
 // a backup that cannot fit is refused up front when the last one says it will not, and a
-// disk that fills up in the middle of a write fails the backup without leaving a partial
-// file or touching the backups already there. Mounting needs root, as CI runs here.
+// disk that fills up in the middle of a write fails the backup or the upload without
+// leaving a partial file or touching the backups already there. Mounting needs root, as
+// CI runs here.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { seedExampleLibrary } from '../src/examples/seed.ts';
 import { CreateBackupDocument, ListBackupsDocument } from './generated/graphql.ts';
-import { createBackup } from './helpers/scenarios.ts';
+import { archivePath, createBackup } from './helpers/scenarios.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
+import { uploadArchive } from './helpers/upload.ts';
 
 /** A folder on a tmpfs of `bytes`, or null (the test is skipped) where mounting is not allowed. */
 async function smallFilesystem(t: TestContext, bytes: number): Promise<string | null> {
@@ -79,4 +81,24 @@ test('a disk that fills up in the middle of a backup fails it, keeps the older b
   assert.deepEqual(await readdir(folder), [small.fileName], 'the older backup is there, and nothing else');
   assert.deepEqual(await listedFileNames(server), [small.fileName]);
   assert.deepEqual(await readdir(server.app.config.scratchDir), [], 'staging is cleaned up');
+});
+
+test('an upload onto a full disk is a BackupFailedError and stores nothing', async (t) => {
+  const folder = await smallFilesystem(t, 4 * 1024 * 1024);
+  if (!folder) return;
+  const server = await startServer({ env: { BACKUP_DIR: folder } });
+  t.after(() => server.close());
+  await seedExampleLibrary({ databaseUrl: server.targetUrl, items: 200 });
+  const original = await createBackup(server, { includeMedia: true });
+  const bytes = await readFile(archivePath(server, original.fileName));
+  await writeFile(path.join(folder, 'someone-elses-file'), Buffer.alloc((await freeBytes(folder)) - Math.floor(bytes.length / 2)));
+  const before = await readdir(folder);
+
+  const { body } = await uploadArchive(server.url, bytes);
+  const result = body.data?.uploadBackup;
+  assert.equal(result?.__typename, 'BackupFailedError', JSON.stringify(body));
+  if (result?.__typename === 'BackupFailedError') assert.match(result.message, /upload could not be stored: the disk is full/);
+  assert.deepEqual(await readdir(folder), before, 'no partial file is left');
+  assert.deepEqual(await listedFileNames(server), [original.fileName]);
+  assert.deepEqual(await readdir(server.app.config.scratchDir), [], 'no staged upload is left');
 });

@@ -7,7 +7,6 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
-import { print } from 'graphql';
 import Database from 'better-sqlite3';
 import {
   CreateBackupDocument,
@@ -17,7 +16,6 @@ import {
   RestoreJobDocument,
   SystemDocument,
   UpdateBackupSettingsDocument,
-  UploadBackupDocument,
   VerifyBackupDocument,
   type UploadBackupMutation,
 } from './generated/graphql.ts';
@@ -25,6 +23,7 @@ import { readEncryptedBackup } from './helpers/independent-reader.ts';
 import { fillLedger, ledgerTarget } from './helpers/ledger.ts';
 import { archivePath } from './helpers/scenarios.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
+import { uploadArchive } from './helpers/upload.ts';
 
 const PASSPHRASE = 'Tr0ub4dor & the long walk home';
 const SAVED_PASSPHRASE = 'the saved one, for the nightly backups';
@@ -292,12 +291,7 @@ function countEntries(): number {
 }
 
 async function upload(bytes: Buffer, passphrase?: string): Promise<UploadBackupMutation> {
-  const form = new FormData();
-  form.set('operations', JSON.stringify({ query: print(UploadBackupDocument), variables: { input: { file: null, passphrase } } }));
-  form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
-  form.set('0', new Blob([new Uint8Array(bytes)]), 'backup.tar.gz.enc');
-  const response = await fetch(`${server.url}/graphql`, { method: 'POST', body: form, headers: { 'graphql-preflight': '1' } });
-  const body = (await response.json()) as { data?: UploadBackupMutation; errors?: unknown[] };
+  const { body } = await uploadArchive(server.url, bytes, { clientName: 'backup.tar.gz.enc', passphrase });
   assert.ok(body.data, JSON.stringify(body.errors));
   return body.data;
 }

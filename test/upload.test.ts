@@ -3,12 +3,11 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { print } from 'graphql';
-import { UploadBackupDocument, type UploadBackupMutation } from './generated/graphql.ts';
 import { fillLedger, ledgerTarget } from './helpers/ledger.ts';
 import { editManifest, pack, readEntries } from './helpers/archive-edit.ts';
 import { ARCHIVE_NAME, archivePath, createBackup } from './helpers/scenarios.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
+import { uploadArchive, type UploadResponse } from './helpers/upload.ts';
 
 let server: TestServer;
 
@@ -23,13 +22,8 @@ after(async () => {
 });
 
 /** The GraphQL multipart request spec, as browser clients send it. */
-async function upload(bytes: Buffer, clientName: string): Promise<{ status: number; body: { data?: UploadBackupMutation; errors?: unknown[] } }> {
-  const form = new FormData();
-  form.set('operations', JSON.stringify({ query: print(UploadBackupDocument), variables: { input: { file: null } } }));
-  form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
-  form.set('0', new Blob([new Uint8Array(bytes)]), clientName);
-  const response = await fetch(`${server.url}/graphql`, { method: 'POST', body: form, headers: { 'graphql-preflight': '1' } });
-  return { status: response.status, body: (await response.json()) as never };
+function upload(bytes: Buffer, clientName: string): Promise<UploadResponse> {
+  return uploadArchive(server.url, bytes, { clientName });
 }
 
 test('a genuine archive is stored as an upload, under a name of our own', async () => {

@@ -161,7 +161,7 @@ builder.mutationField('uploadBackup', (t) =>
     type: UploadBackupPayload,
     description: 'Stores an archive sent as a GraphQL multipart request, as kind UPLOADED, once every check has passed.',
     args: { input: t.arg({ type: UploadBackupInput, required: true }) },
-    errors: { types: [ValidationError, InvalidArchiveError, WrongPassphraseError], union: { name: 'UploadBackupResult' } },
+    errors: { types: [ValidationError, InvalidArchiveError, WrongPassphraseError, BackupFailedError], union: { name: 'UploadBackupResult' } },
     resolve: async (_root, { input }, ctx) => ({ backup: await ctx.services.backups.upload(input.file, input.passphrase) }),
   }),
 );

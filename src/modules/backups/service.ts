@@ -188,6 +188,10 @@ export class BackupService {
         this.deps.catalog.remember(archive, content, archive.sha256);
         return (await this.deps.catalog.get(fileName))!;
       });
+    } catch (error) {
+      const cause = environmentFailure(error);
+      if (cause) throw new BackupFailedError(`the upload could not be stored: ${cause}; nothing was kept`);
+      throw error;
     } finally {
       await rm(staging, { force: true });
     }
