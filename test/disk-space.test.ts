@@ -37,21 +37,38 @@ async function freeBytes(folder: string): Promise<number> {
   return info.bavail * info.bsize;
 }
 
+/**
+ * A server whose backup folder is a 4 MB filesystem holding one full backup of a small
+ * library; null where mounting is not allowed.
+ */
+async function folderWithOneBackup(t: TestContext) {
+  const folder = await smallFilesystem(t, 4 * 1024 * 1024);
+  if (!folder) return null;
+  const server = await startServer({ env: { BACKUP_DIR: folder } });
+  t.after(() => server.close());
+  await seedExampleLibrary({ databaseUrl: server.targetUrl, items: 200 });
+  const backup = await createBackup(server, { includeMedia: true });
+  return { folder, server, backup };
+}
+
+/** Fills the folder's filesystem with someone else's file until `room` bytes are left. */
+async function leaveRoom(folder: string, room: number): Promise<string> {
+  const filler = path.join(folder, 'someone-elses-file');
+  await writeFile(filler, Buffer.alloc((await freeBytes(folder)) - room));
+  return filler;
+}
+
 async function listedFileNames(server: TestServer): Promise<string[]> {
   const listed = await server.gql(ListBackupsDocument, { first: 50 });
   return listed.backups.edges.map((edge) => edge.node.fileName).sort();
 }
 
 test('a folder without room for another backup like the last refuses with InsufficientSpaceError and writes nothing', async (t) => {
-  const folder = await smallFilesystem(t, 4 * 1024 * 1024);
-  if (!folder) return;
-  const server = await startServer({ env: { BACKUP_DIR: folder } });
-  t.after(() => server.close());
-  await seedExampleLibrary({ databaseUrl: server.targetUrl, items: 200 });
-  const first = await createBackup(server, { includeMedia: true });
-  // Leave room for half of another backup of the same size.
-  const filler = path.join(folder, 'someone-elses-file');
-  await writeFile(filler, Buffer.alloc((await freeBytes(folder)) - Math.floor(first.sizeBytes / 2)));
+  const setUp = await folderWithOneBackup(t);
+  if (!setUp) return;
+  const { folder, server, backup: first } = setUp;
+  // Room for half of another backup of the same size.
+  const filler = await leaveRoom(folder, Math.floor(first.sizeBytes / 2));
   const before = await readdir(folder);
 
   const refused = await server.gql(CreateBackupDocument, { input: { includeMedia: true } });
@@ -84,14 +101,11 @@ test('a disk that fills up in the middle of a backup fails it, keeps the older b
 });
 
 test('an upload onto a full disk is a BackupFailedError and stores nothing', async (t) => {
-  const folder = await smallFilesystem(t, 4 * 1024 * 1024);
-  if (!folder) return;
-  const server = await startServer({ env: { BACKUP_DIR: folder } });
-  t.after(() => server.close());
-  await seedExampleLibrary({ databaseUrl: server.targetUrl, items: 200 });
-  const original = await createBackup(server, { includeMedia: true });
+  const setUp = await folderWithOneBackup(t);
+  if (!setUp) return;
+  const { folder, server, backup: original } = setUp;
   const bytes = await readFile(archivePath(server, original.fileName));
-  await writeFile(path.join(folder, 'someone-elses-file'), Buffer.alloc((await freeBytes(folder)) - Math.floor(bytes.length / 2)));
+  await leaveRoom(folder, Math.floor(bytes.length / 2));
   const before = await readdir(folder);
 
   const { body } = await uploadArchive(server.url, bytes);
