@@ -7,7 +7,7 @@
 // give the database the same values; test/copy-lines.test.ts holds them to it.
 import { isUtf8 } from 'node:buffer';
 import type { ColumnSpec } from '../target/target-schema.ts';
-import { copyField, grownBuffer } from './copy-text.ts';
+import { copyField, grownBuffer, literalEnd } from './copy-text.ts';
 import type { EncodedValue } from './value-codec.ts';
 import { decodeForPostgres } from './value-decoder.ts';
 
@@ -163,14 +163,6 @@ function stringInto(lines: Buffer, at: number, out: Buffer, o: number): number {
 
 function isNullAt(lines: Buffer, at: number): boolean {
   return lines[at] === LETTER_N && lines[at + 1] === 0x75 && lines[at + 2] === 0x6c && lines[at + 3] === 0x6c;
-}
-
-/** The end of `true` or `false` at `at`, or -1. */
-function literalEnd(lines: Buffer, at: number): number {
-  const c = lines[at];
-  if (c === LETTER_T && lines[at + 1] === LETTER_R && lines[at + 2] === 0x75 && lines[at + 3] === 0x65) return at + 4;
-  if (c === LETTER_F && lines[at + 1] === 0x61 && lines[at + 2] === 0x6c && lines[at + 3] === 0x73 && lines[at + 4] === 0x65) return at + 5;
-  return -1;
 }
 
 /**

@@ -2,7 +2,8 @@
 // form the `pg` driver would have sent as a parameter, so COPY and the INSERT it replaces
 // store the same values, then escaped for COPY (backslash, tab, newline, carriage
 // return). Both converters between COPY text and archive lines (copy-lines.ts,
-// copy-to-ndjson.ts) grow their output with `grownBuffer`.
+// copy-to-ndjson.ts) grow their output with `grownBuffer` and read `true` and `false`
+// with `literalEnd`.
 import { createRequire } from 'node:module';
 
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): unknown };
@@ -29,4 +30,12 @@ export function grownBuffer(out: Buffer, used: number, more: number): Buffer {
   const grown = Buffer.allocUnsafe(2 * (used + more));
   out.copy(grown, 0, 0, used);
   return grown;
+}
+
+/** The end of the bytes `true` or `false` at `at`, or -1. */
+export function literalEnd(bytes: Buffer, at: number): number {
+  const c = bytes[at];
+  if (c === 0x74 && bytes[at + 1] === 0x72 && bytes[at + 2] === 0x75 && bytes[at + 3] === 0x65) return at + 4;
+  if (c === 0x66 && bytes[at + 1] === 0x61 && bytes[at + 2] === 0x6c && bytes[at + 3] === 0x73 && bytes[at + 4] === 0x65) return at + 5;
+  return -1;
 }

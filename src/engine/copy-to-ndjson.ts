@@ -10,7 +10,7 @@
 // give the same bytes; test/row-json.test.ts holds the whole snapshot to that.
 import { isUtf8 } from 'node:buffer';
 import type { ColumnSpec } from '../target/target-schema.ts';
-import { grownBuffer } from './copy-text.ts';
+import { grownBuffer, literalEnd } from './copy-text.ts';
 import { quoteIdentifier as q } from './sql.ts';
 import { encodePostgresValue } from './value-codec.ts';
 
@@ -37,14 +37,8 @@ const COLON = 0x3a;
 const PLUS = 0x2b;
 const OPEN = 0x5b;
 const CLOSE = 0x5d;
-const LETTER_A = 0x61;
-const LETTER_E = 0x65;
 const LETTER_F = 0x66;
-const LETTER_L = 0x6c;
-const LETTER_R = 0x72;
-const LETTER_S = 0x73;
 const LETTER_T = 0x74;
-const LETTER_U = 0x75;
 
 /** COPY's escapes that mean the same in JSON, after a backslash: `\\`, n, t, r, b, f. */
 const SHARED_ESCAPES = new Set([BACKSLASH, 0x6e, 0x74, 0x72, 0x62, 0x66]);
@@ -224,32 +218,16 @@ function fastValue(kind: number, lines: Buffer, at: number, out: Buffer, o: numb
  */
 function booleanValue(lines: Buffer, at: number, out: Buffer, o: number): number {
   const c = lines[at];
-  let end = at + 1;
-  if (c === LETTER_T && lines[at + 1] === LETTER_R) {
-    if (lines[at + 2] !== LETTER_U || lines[at + 3] !== LETTER_E) return -1;
-    end = at + 4;
-  } else if (c === LETTER_F && lines[at + 1] === LETTER_A) {
-    if (lines[at + 2] !== LETTER_L || lines[at + 3] !== LETTER_S || lines[at + 4] !== LETTER_E) return -1;
-    end = at + 5;
-  } else if (c !== LETTER_T && c !== LETTER_F) {
-    return -1;
-  }
-  if (lines[end] !== TAB && lines[end] !== NEWLINE) return -1;
+  let end = literalEnd(lines, at);
+  if (end === -1 && (c === LETTER_T || c === LETTER_F)) end = at + 1;
+  if (end === -1 || (lines[end] !== TAB && lines[end] !== NEWLINE)) return -1;
   fieldEnd = end;
-  if (c === LETTER_T) {
-    out[o] = LETTER_T;
-    out[o + 1] = LETTER_R;
-    out[o + 2] = LETTER_U;
-    out[o + 3] = LETTER_E;
-    return o + 4;
-  }
-  out[o] = LETTER_F;
-  out[o + 1] = LETTER_A;
-  out[o + 2] = LETTER_L;
-  out[o + 3] = LETTER_S;
-  out[o + 4] = LETTER_E;
-  return o + 5;
+  const literal = c === LETTER_T ? TRUE : FALSE;
+  return copyRange(literal, 0, literal.length, out, o);
 }
+
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
 
 /** `-?[0-9]+`, and with `fraction` an optional `.[0-9]+`, up to a tab or newline (then `fieldEnd`). */
 function digitsOnly(lines: Buffer, at: number, fraction: boolean): boolean {
