@@ -75,7 +75,7 @@ export function copyLinesToNdjson(columns: ColumnSpec[], lines: Buffer): NdjsonL
   while (i < lines.length) {
     const lineIn = i;
     const lineOut = o;
-    out[o++] = 0x5b; // [
+    out[o++] = OPEN;
     for (let column = 0; column < columns.length; column++) {
       if (column > 0) {
         if (lines[i] !== TAB) throw new Error(`a COPY line has fewer fields than the table's ${columns.length} columns`);
@@ -96,7 +96,7 @@ export function copyLinesToNdjson(columns: ColumnSpec[], lines: Buffer): NdjsonL
     }
     if (lines[i] !== NEWLINE) throw new Error(i >= lines.length ? 'copyLinesToNdjson takes whole lines only' : `a COPY line has more fields than the table's ${columns.length} columns`);
     i++;
-    out[o++] = 0x5d; // ]
+    out[o++] = CLOSE;
     out[o++] = NEWLINE;
     // Writes past the end of a typed array are dropped: a line that did not fit is done again.
     if (o > out.length) {
@@ -303,7 +303,7 @@ function textList(lines: Buffer, at: number, out: Buffer, o: number): number {
   for (let c = lines[i]!; c !== TAB && c !== NEWLINE; c = lines[++i]!) {
     if (c === BACKSLASH || c < SPACE || (c === CLOSE && lines[i + 1] !== TAB && lines[i + 1] !== NEWLINE)) return -1;
   }
-  if (lines[i - 1] !== CLOSE || i - at < 2) return -1;
+  if (lines[i - 1] !== CLOSE) return -1;
   fieldEnd = i;
   return copyRange(lines, at, i, out, o);
 }
