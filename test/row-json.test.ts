@@ -4,6 +4,7 @@
 // rows the Prisma adapter (SQLite) or the text protocol (PostgreSQL) returns: for ordinary values, for every odd storage class a hand-edited
 // SQLite file can hold, and for thousands of random doubles.
 import assert from 'node:assert/strict';
+import { isUtf8 } from 'node:buffer';
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -79,16 +80,22 @@ function ndjsonLines(rows: EncodedValue[][]): string {
   return rows.map((row) => JSON.stringify(row) + '\n').join('');
 }
 
+/**
+ * The snapshot's text, taken as the archive takes it: the pages' bytes, which must be
+ * valid UTF-8 (decoding would hide a bad byte behind U+FFFD).
+ */
 async function snapshotText(url: string, table: TableSpec, pageRows?: number): Promise<string> {
   const location = parseDatabaseUrl(url);
-  const snapshot = location.provider === 'sqlite' && pageRows ? await openSqliteSnapshot(location.filePath, pageRows) : await openSnapshot(location);
-  let text = '';
+  const snapshot = location.provider === 'sqlite' && pageRows ? await openSqliteSnapshot(location.filePath, { pageRows }) : await openSnapshot(location);
+  const pages: Buffer[] = [];
   try {
-    await snapshot.readTableText(table, async (page) => void (text += page));
+    await snapshot.readTableText(table, async (page) => void pages.push(typeof page === 'string' ? Buffer.from(page) : page));
   } finally {
     await snapshot.close();
   }
-  return text;
+  const bytes = Buffer.concat(pages);
+  assert.ok(isUtf8(bytes), 'the lines are valid UTF-8');
+  return bytes.toString('utf8');
 }
 
 test('SQLite writes the same lines as encoding the adapter’s rows, for every storage class', async () => {
@@ -102,7 +109,8 @@ test('SQLite writes the same lines as encoding the adapter’s rows, for every s
     // Column by column, the values row i takes (null once a column runs out). The declared
     // types' affinities turn some of them into other classes, as they would for an app.
     const columns: Record<string, unknown[]> = {
-      text: ['', 'plain', TEXT, 42n, 1.5, blob, 'é'],
+      // The blob last: its page is read again the careful way, the numbers' goes the text column's fast way.
+      text: ['', 'plain', TEXT, 42n, 1.5, 'é', blob],
       int: [0n, -2147483648n, 2147483647n, 9007199254740993n, -9223372036854775808n, 1.5, 'abc', '12', blob, 7.0],
       big: [9223372036854775807n, -9223372036854775808n, 1.5, 'abc', blob, 0n],
       float: [0.1, -0, 1e21, 5e-324, 1e-5, 1, 'abc', 5n, blob, Infinity, -Infinity, 2.5e-8],
@@ -112,6 +120,9 @@ test('SQLite writes the same lines as encoding the adapter’s rows, for every s
         '2024-01-01T00:01:01.247+00:00', '2024-02-29T23:59:59.999+00:00', '2024-12-31T10:00:00.000Z', '2023-02-29T00:00:00.000+00:00',
         '2024-01-01T24:00:00.000+00:00', '2024-01-01 10:00', '2024-01-01T10:00:00.123456+00:00', '0050-01-01T00:00:00.000+00:00',
         '2024-01-31T00:00:00.000+02:00', 1_700_000_000_123n, 1.7e12, Buffer.from('2024-05-06T07:08:09.010Z'),
+        '0000-02-29T12:00:00.000+00:00', '1900-02-29T12:00:00.000+00:00', '2000-02-29T12:00:00.000+00:00', '2024-04-31T00:00:00.000+00:00',
+        '2024-12-31T23:59:60.000+00:00', '2024-13-01T00:00:00.000+00:00', '2024-00-10T00:00:00.000+00:00', '2024-01-00T00:00:00.000+00:00',
+        '2024-01-01T00:00:00.000+00:00 ', '2024-06-30T12:60:00.000Z',
       ],
       doc: ['{"a":[1,2]}', 'null', '5', 1.5, blob, TEXT],
       blob: [blob, Buffer.alloc(0), 'text bytes', 5n],
@@ -125,16 +136,40 @@ test('SQLite writes the same lines as encoding the adapter’s rows, for every s
     const doubles = manyDoubles(20000);
     const insertDoubles = db.prepare('INSERT INTO "Everything" (id, float, dec) VALUES (?, ?, ?)');
     for (let i = 0; i < doubles.length; i += 2) insertDoubles.run(id++, doubles[i], doubles[i + 1] ?? null);
+    // Text that is not valid UTF-8 (written by some other tool): both paths replace the bad
+    // bytes. Rows enough to fill a page of their own, with no marker to finish.
+    const badText = db.prepare(`INSERT INTO "Everything" (id, text, mood) VALUES (?, CAST(x'61ff62c3' AS TEXT), CAST(x'e282' AS TEXT))`);
+    for (let i = 0; i < 6; i++) badText.run(id++);
     db.close();
 
     const url = `file:${file}`;
     const table = await everythingTable('sqlite', url);
     const expected = await adapterLines(url, table);
     assert.equal(expected.split('\n').length - 1, id - 1);
-    const actual = await snapshotText(url, table, 7);
+    const actual = await snapshotText(url, table, 3);
     const actualLines = actual.split('\n');
     expected.split('\n').forEach((line, i) => assert.equal(actualLines[i], line, `row ${i + 1}`));
     assert.equal(actual, expected);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('SQLite refuses, as the general encoder does, a DateTime text that is no date', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bcp-row-json-'));
+  const file = path.join(dir, 'types.db');
+  try {
+    const url = `file:${file}`;
+    for (const [i, at] of ['-001-01-01T00:00:00.000+00:00', '2024-01-01T00:00:00.0x0+00:00'].entries()) {
+      const db = new Database(file);
+      if (i === 0) db.exec(migrationSql('sqlite'));
+      db.exec('DELETE FROM "Everything"');
+      db.prepare('INSERT INTO "Everything" (id, at) VALUES (1, ?)').run(at);
+      db.close();
+      const table = await everythingTable('sqlite', url);
+      await assert.rejects(adapterLines(url, table), /not a date-time/, `the general encoder refuses ${at}`);
+      await assert.rejects(snapshotText(url, table), /not a date-time/, `the fast path refuses ${at}`);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

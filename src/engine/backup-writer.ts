@@ -89,11 +89,11 @@ export async function writeBackup(request: BackupRequest): Promise<BackupResult>
 
 /**
  * Reads every included table inside one snapshot, each into its own staged file; as many
- * tables at once as the snapshot has readers (PostgreSQL reads two, each on its own
- * connection sharing the snapshot, as `pg_dump -j` does).
+ * tables at once as the snapshot has readers (two, each on its own connection sharing the
+ * snapshot, as `pg_dump -j` does).
  */
 async function stageTables(request: BackupRequest, tables: TableSpec[], staging: string) {
-  const snapshot = await openSnapshot(request.target.location);
+  const snapshot = await openSnapshot(request.target.location, { parallel: true });
   try {
     const migrations = await snapshot.appliedMigrations();
     await mkdir(path.join(staging, 'db'));

@@ -12,7 +12,7 @@ import type { EncodedValue } from './value-codec.ts';
  * is always a JSON string, so the pattern needs no JSON parser to find a marker's end.
  */
 const MARKER = /\{"m":(\d+)(?:,"c":"([a-z]+)")?,"v":("(?:[^"\\]|\\.)*")\}/g;
-const MARKER_START = '{"m":';
+export const MARKER_START = '{"m":';
 
 /** Turns a marker's text (and its storage class) back into an encoded value. */
 export type MarkerDecoder = (column: ColumnSpec, text: string, storageClass: string | undefined) => EncodedValue;
@@ -25,13 +25,6 @@ export function finishMarkedText(text: string, columns: ColumnSpec[], decode: Ma
     if (!spec) throw new Error(`a row marker names column ${column}, which the table does not have`);
     return JSON.stringify(decode(spec, JSON.parse(value) as string, storageClass));
   });
-}
-
-/** How many lines (rows) a page of newline-terminated lines holds. */
-export function countLines(text: string): number {
-  let count = 0;
-  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) count++;
-  return count;
 }
 
 /** Parses newline-terminated `ndjson-v1` lines back into rows. */

@@ -4,7 +4,7 @@
 import type { DatabaseLocation, Provider } from '../prisma/database-url.ts';
 import type { TableSpec } from '../target/target-schema.ts';
 import { openPostgresSnapshot } from './postgres-snapshot.ts';
-import { openSqliteSnapshot } from './sqlite-snapshot.ts';
+import { openSqliteSnapshot, PARALLEL_READ_MIN_BYTES } from './sqlite-snapshot.ts';
 import { parseLines } from './row-markers.ts';
 import type { EncodedValue } from './value-codec.ts';
 
@@ -25,9 +25,13 @@ export interface Snapshot {
   close(): Promise<void>;
 }
 
-export async function openSnapshot(location: DatabaseLocation): Promise<Snapshot> {
+/**
+ * `parallel`: a backup reads tables at once where the database allows it; a restore's
+ * scratch database and the checks read one at a time.
+ */
+export async function openSnapshot(location: DatabaseLocation, options: { parallel?: boolean } = {}): Promise<Snapshot> {
   if (location.provider === 'postgresql') return openPostgresSnapshot(location);
-  return openSqliteSnapshot(location.filePath, SNAPSHOT_PAGE_ROWS);
+  return openSqliteSnapshot(location.filePath, { pageRows: SNAPSHOT_PAGE_ROWS, parallelFromBytes: options.parallel ? PARALLEL_READ_MIN_BYTES : undefined });
 }
 
 /** A table's rows, as readTableText gives them, parsed back into encoded values a page at a time. */

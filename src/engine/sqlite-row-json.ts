@@ -12,16 +12,35 @@ import { encodeSqliteValue } from './value-codec.ts';
 /** The largest integer a JavaScript number holds exactly, as the adapter decides. */
 const SAFE_INTEGER = '9007199254740991';
 
-/** A DateTime's shape as Prisma's adapter writes it, with milliseconds, before `+00:00` or `Z`. */
-const ISO_MILLIS = '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]';
+/**
+ * A DateTime's shape as Prisma's adapter writes it, with milliseconds, before `+00:00` or
+ * `Z`. `?` is any one character: date() checks that the fields are digits.
+ */
+const ISO_MILLIS_SHAPE = '????-??-??T??:??:??.???';
 
-/** The SQL expression of one table row's line (no newline), columns in the table's order. */
-export function sqliteLineExpression(columns: ColumnSpec[]): string {
-  return `json_array(${columns.map((column, i) => valueExpression(column, i)).join(', ')})`;
+/**
+ * The SQL expression of one table row's line (no newline), columns in the table's order.
+ * `textOnly` names columns whose declared type gives them TEXT affinity: SQLite stores
+ * only text, null or a blob in them, and json_array writes text and null exactly as the
+ * general encoder does and fails on a blob, so those columns go in as they are (the
+ * caller reads a page that fails again without this).
+ */
+export function sqliteLineExpression(columns: ColumnSpec[], textOnly: ReadonlySet<string> = new Set()): string {
+  return `json_array(${columns.map((column, i) => valueExpression(column, i, textOnly.has(column.name))).join(', ')})`;
 }
 
-function valueExpression(column: ColumnSpec, index: number): string {
+/** The message of json_array's error on a blob argument. */
+export const BLOB_IN_JSON = /JSON cannot hold BLOB values/;
+
+/** SQLite's rule for a declared column type's affinity, as far as TEXT: https://sqlite.org/datatype3.html#affinity_name_examples */
+export function hasTextAffinity(declaredType: string): boolean {
+  const type = declaredType.toUpperCase();
+  return !type.includes('INT') && (type.includes('CHAR') || type.includes('CLOB') || type.includes('TEXT'));
+}
+
+function valueExpression(column: ColumnSpec, index: number, textOnly: boolean): string {
   const c = q(column.name);
+  if (textOnly && !column.list && (column.type === 'String' || column.type === 'Enum' || column.type === 'Json')) return c;
   const marker = markerExpression(c, index);
   const orMarker = (fastCases: string) => `CASE typeof(${c}) ${fastCases} WHEN 'null' THEN NULL ELSE ${marker} END`;
   const safeInteger = `CASE WHEN ${c} BETWEEN -${SAFE_INTEGER} AND ${SAFE_INTEGER} THEN ${c} ELSE ${marker} END`;
@@ -58,15 +77,17 @@ function valueExpression(column: ColumnSpec, index: number): string {
 
 /**
  * A text DateTime in the adapter's form naming a real instant, whose canonical form is
- * then its first 23 characters and `Z`. The fields are checked by comparison; only days
- * 29 to 31 need SQLite's calendar (which moves February 30th on, so the text would not
- * come back the same).
+ * then its first 23 characters and `Z`. SQLite's date() reads every field (digits, month
+ * 1-12, day 1-31, minutes and seconds below 60, digits in the fraction) and moves an
+ * impossible day on (February 30th to March 2nd), so a real date is one that comes back
+ * as it was written; hour 24, which date() takes as the end of the same day, is the one
+ * field left to compare. This does what a character-class GLOB and three field
+ * comparisons did in about two thirds of the instructions (measured with callgrind).
  */
 function adapterDateTime(c: string): string {
   return (
-    `(${c} GLOB '${ISO_MILLIS}+00:00' OR ${c} GLOB '${ISO_MILLIS}Z') ` +
-    `AND substr(${c}, 6, 2) BETWEEN '01' AND '12' AND substr(${c}, 12, 2) < '24' ` +
-    `AND (substr(${c}, 9, 2) BETWEEN '01' AND '28' OR strftime('%Y-%m-%dT%H:%M:%fZ', ${c}) = substr(${c}, 1, 23) || 'Z')`
+    `(${c} GLOB '${ISO_MILLIS_SHAPE}+00:00' OR ${c} GLOB '${ISO_MILLIS_SHAPE}Z') ` +
+    `AND date(${c}) = substr(${c}, 1, 10) AND substr(${c}, 12, 2) < '24'`
   );
 }
 
@@ -76,16 +97,19 @@ function wholeReal(c: string): string {
 }
 
 /**
- * A double whose SQLite JSON text is plain (no exponent), has a fraction that is not `.0`
- * and at most 15 significant digits, and reads back as the same double. Such a text is
- * the only decimal of that length within half an ulp, so it is also JavaScript's
- * shortest form, digit for digit. Anything else (`7.0`, `1.0e-05`, 17 digits) is a
- * marker. The subquery formats the double once rather than once per test.
+ * A double that JavaScript and SQLite both print plainly (no exponent: at least 1e-4 and
+ * below 1e15) whose SQLite JSON text has at most 15 significant digits (16 characters
+ * with the point) and reads back as the same double. Such a text is the only decimal of
+ * that length within half an ulp, so it is also JavaScript's shortest form, digit for
+ * digit. Anything else (17 digits, `1.0e-05`) is a marker. Whole numbers never get here:
+ * wholeReal takes them first. The range is tested first because it is cheap and rules
+ * out the exponent forms without looking at the text; the subquery formats the double
+ * once for both tests.
  */
 function plainReal(c: string): string {
   return (
-    `(SELECT q NOT GLOB '*[^0-9.-]*' AND q NOT GLOB '*.0' AND length(q) <= 16 AND CAST(q AS REAL) = ${c} ` +
-    `FROM (SELECT json_quote(${c}) AS q))`
+    `abs(${c}) >= 1e-4 AND abs(${c}) < 1e15 AND ` +
+    `(SELECT length(q) <= 16 AND CAST(q AS REAL) = ${c} FROM (SELECT json_quote(${c}) AS q))`
   );
 }
 
