@@ -90,15 +90,18 @@ export async function writeBackup(request: BackupRequest): Promise<BackupResult>
 /**
  * Reads every included table inside one snapshot, each into its own staged file; as many
  * tables at once as the snapshot has readers (two, each on its own connection sharing the
- * snapshot, as `pg_dump -j` does).
+ * snapshot, as `pg_dump -j` does), the largest first.
  */
 async function stageTables(request: BackupRequest, tables: TableSpec[], staging: string) {
   const snapshot = await openSnapshot(request.target.location, { parallel: true });
   try {
     const migrations = await snapshot.appliedMigrations();
     await mkdir(path.join(staging, 'db'));
-    const staged = await mapConcurrently(tables, snapshot.readers, (table) => stageTable(snapshot, table, staging, request.onTable));
-    return { tables: staged, migrations };
+    const sizes = await snapshot.sizes(tables);
+    const largestFirst = [...tables].sort((a, b) => (sizes.get(b.name) ?? 0) - (sizes.get(a.name) ?? 0));
+    const staged = await mapConcurrently(largestFirst, snapshot.readers, (table) => stageTable(snapshot, table, staging, request.onTable));
+    // The archive keeps the schema's order, whatever order the tables were read in.
+    return { tables: tables.map((table) => staged[largestFirst.indexOf(table)]!), migrations };
   } finally {
     await snapshot.close();
   }

@@ -79,6 +79,21 @@ export async function openPostgresSnapshot(location: DatabaseLocation & { provid
   return {
     provider: 'postgresql',
     readers: POSTGRES_READERS,
+    async sizes(tables) {
+      const session = await acquire();
+      try {
+        const result = await session.queryRaw(
+          sqlQuery(
+            `SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`,
+            [location.schema, tables.map((table) => table.name)],
+          ),
+        );
+        return new Map(result.rows.map(([name, bytes]) => [String(name), Number(bytes)]));
+      } finally {
+        release(session);
+      }
+    },
     appliedMigrations: async () => migrations,
     readTableText,
     async close() {

@@ -15,6 +15,12 @@ export interface Snapshot {
   readonly provider: Provider;
   /** How many tables may be read at once, each by its own reader in the same snapshot. */
   readonly readers: number;
+  /**
+   * A rough measure of each table's size, comparable between tables of this snapshot:
+   * with several readers the largest are read first, so that none is left reading alone
+   * at the end.
+   */
+  sizes(tables: TableSpec[]): Promise<Map<string, number>>;
   /** Names of the Prisma migrations applied to the data in this snapshot, oldest first. */
   appliedMigrations(): Promise<string[]>;
   /**
