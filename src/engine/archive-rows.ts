@@ -21,29 +21,34 @@ export async function* readArchiveRows(source: Readable, batchRows: number): Asy
         entry.resume();
         continue;
       }
-      let rest = '';
-      let rows: EncodedValue[][] = [];
-      // A chunk can end inside a multi-byte character: the decoder keeps its first bytes
-      // for the next chunk rather than turning both halves into U+FFFD.
-      const decoder = new StringDecoder('utf8');
-      for await (const chunk of entry) {
-        const lines = (rest + decoder.write(chunk as Buffer)).split('\n');
-        rest = lines.pop()!;
-        for (const line of lines) {
-          rows.push(JSON.parse(line) as EncodedValue[]);
-          if (rows.length >= batchRows) {
-            yield { path: entry.header.name, rows };
-            rows = [];
-          }
-        }
-      }
-      rest += decoder.end();
-      if (rest) rows.push(JSON.parse(rest) as EncodedValue[]);
-      if (rows.length) yield { path: entry.header.name, rows };
+      for await (const rows of rowBatches(entry, batchRows)) yield { path: entry.header.name, rows };
     }
   } finally {
     archive.close();
   }
+}
+
+/** An entry's `ndjson-v1` bytes parsed into rows, at most `batchRows` at a time. */
+export async function* rowBatches(chunks: AsyncIterable<unknown>, batchRows: number): AsyncGenerator<EncodedValue[][]> {
+  let rest = '';
+  let rows: EncodedValue[][] = [];
+  // A chunk can end inside a multi-byte character: the decoder keeps its first bytes
+  // for the next chunk rather than turning both halves into U+FFFD.
+  const decoder = new StringDecoder('utf8');
+  for await (const chunk of chunks) {
+    const lines = (rest + decoder.write(chunk as Buffer)).split('\n');
+    rest = lines.pop()!;
+    for (const line of lines) {
+      rows.push(JSON.parse(line) as EncodedValue[]);
+      if (rows.length >= batchRows) {
+        yield rows;
+        rows = [];
+      }
+    }
+  }
+  rest += decoder.end();
+  if (rest) rows.push(JSON.parse(rest) as EncodedValue[]);
+  if (rows.length) yield rows;
 }
 
 export interface LineChunk {
@@ -65,12 +70,17 @@ export async function* readArchiveLines(source: Readable): AsyncGenerator<LineCh
         entry.resume();
         continue;
       }
-      for await (const lines of linePieces(entry, 0)) {
-        // The writer ends every line with a newline; a last line without one is still a row.
-        yield { path, lines: endsWithNewline(lines) ? lines : Buffer.concat([lines, NEWLINE]) };
-      }
+      for await (const lines of wholeLines(entry)) yield { path, lines };
     }
   } finally {
     archive.close();
+  }
+}
+
+/** An entry's bytes in pieces of whole lines, each ending in a newline. */
+export async function* wholeLines(chunks: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
+  for await (const lines of linePieces(chunks, 0)) {
+    // The writer ends every line with a newline; a last line without one is still a row.
+    yield endsWithNewline(lines) ? lines : Buffer.concat([lines, NEWLINE]);
   }
 }

@@ -1,7 +1,9 @@
-// Checks an archive completely before anything trusts it: the manifest against the
-// entries, every entry against a strict policy, every byte against its SHA-256. Reading
-// stops at the first problem, and decompressed bytes are counted against what the
-// manifest declares, so a gzip bomb is refused after a few megabytes, not gigabytes.
+// Checks an archive completely: the manifest against the entries, every entry against a
+// strict policy, every byte against its SHA-256. Reading stops at the first problem, and
+// decompressed bytes are counted against what the manifest declares, so a gzip bomb is
+// refused after a few megabytes, not gigabytes. `verifyArchive` only checks; a restore
+// uses `readCheckedArchive` to load each entry while it is checked, in the one pass, and
+// treats what it loaded as unchecked (inside its transaction) until the pass succeeds.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { MAX_MANIFEST_BYTES, ManifestReadError, openTarGz, parseManifest } from './archive.ts';
@@ -35,6 +37,24 @@ export interface VerifiedArchive {
   rows: Map<string, number>;
 }
 
+/** What a visitor is told of an entry besides its bytes. */
+export interface CheckedEntry {
+  /** The entry path, as the manifest names it. */
+  path: string;
+  /** The table this entry holds, or null for a target file. */
+  table: string | null;
+}
+
+/**
+ * Sees the manifest first (and may throw to stop), then each entry's bytes as they are
+ * read. An entry's SHA-256 and row count are compared once its last byte is read: an
+ * entry that does not match fails the read after its visitor has seen it all.
+ */
+export interface ArchiveVisitor {
+  manifest?(manifest: Manifest): void | Promise<void>;
+  entry?(entry: CheckedEntry, chunks: AsyncIterable<Buffer>): Promise<void>;
+}
+
 interface Expected {
   bytes: number;
   sha256: string;
@@ -46,9 +66,15 @@ interface Expected {
  * Reads the whole archive and resolves only if everything checks out; otherwise rejects
  * with ArchiveRejectedError saying what is wrong. `compressedBytes` is the archive's size.
  */
-export async function verifyArchive(
+export function verifyArchive(source: Readable, compressedBytes: number, limits: VerifyLimits = DEFAULT_VERIFY_LIMITS): Promise<VerifiedArchive> {
+  return readCheckedArchive(source, compressedBytes, {}, limits);
+}
+
+/** Reads the whole archive once, checking it as verifyArchive does, and hands each entry to the visitor. */
+export async function readCheckedArchive(
   source: Readable,
   compressedBytes: number,
+  visitor: ArchiveVisitor,
   limits: VerifyLimits = DEFAULT_VERIFY_LIMITS,
 ): Promise<VerifiedArchive> {
 
@@ -81,6 +107,7 @@ export async function verifyArchive(
         }
         budget = declared;
         rawLimit = MAX_MANIFEST_BYTES + declared + (expected.size + 1) * TAR_OVERHEAD_PER_ENTRY + TAR_END_SLACK;
+        await visiting(async () => visitor.manifest?.(manifest!));
         continue;
       }
       checkEntryName(name);
@@ -91,14 +118,22 @@ export async function verifyArchive(
       if (size !== want.bytes) throw new ArchiveRejectedError(`entry ${name} is ${size} bytes; the manifest says ${want.bytes}`);
       decompressed += size;
       if (decompressed > budget) throw new ArchiveRejectedError('the archive holds more data than its manifest declares');
-      const { sha256, lines } = await digest(entry, want.rows !== null);
+      const visit = visitor.entry && ((chunks: AsyncIterable<Buffer>) => visiting(() => visitor.entry!({ path: name, table: want.table }, chunks)));
+      const { sha256, lines } = await digest(entry, want.rows !== null, visit);
       if (sha256 !== want.sha256) throw new ArchiveRejectedError(`entry ${name} does not match its SHA-256 in the manifest`);
       if (want.table !== null) {
         if (lines !== want.rows) throw new ArchiveRejectedError(`table ${want.table} holds ${lines} rows; the manifest says ${want.rows}`);
         rows.set(want.table, lines);
       }
     }
-  } catch (error) {
+  } catch (thrown) {
+    let error = thrown;
+    // The visitor's own failure goes up as it is; the archive's, met while the visitor read, as the archive's.
+    if (error instanceof VisitorError) {
+      if (!(error.cause instanceof ReadFailure)) throw error.cause;
+      error = error.cause;
+    }
+    if (error instanceof ReadFailure) error = error.cause;
     if (error instanceof ArchiveRejectedError) throw error;
     if (error instanceof ManifestReadError) throw new ArchiveRejectedError(error.message);
     throw new ArchiveRejectedError(`the archive cannot be read: ${(error as Error).message}`);
@@ -141,14 +176,64 @@ async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function digest(stream: AsyncIterable<unknown>, countLines: boolean): Promise<{ sha256: string; lines: number }> {
-  const hash = createHash('sha256');
-  let lines = 0;
-  for await (const chunk of stream) {
-    const buffer = chunk as Buffer;
-    hash.update(buffer);
-    if (countLines) for (let i = buffer.indexOf(10); i !== -1; i = buffer.indexOf(10, i + 1)) lines++;
+/** A visitor's own failure (the database refusing a row, say): it goes up as it is, not as a damaged archive. */
+class VisitorError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the archive visitor failed');
   }
-  return { sha256: hash.digest('hex'), lines };
 }
 
+/** The archive's failure (bad gzip, a bomb refused), met while a visitor was reading an entry. */
+class ReadFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super('reading the archive failed');
+  }
+}
+
+async function visiting(visit: () => unknown): Promise<void> {
+  try {
+    await visit();
+  } catch (error) {
+    throw new VisitorError(error);
+  }
+}
+
+/**
+ * Hashes an entry and counts its lines while the visitor (if any) reads it; whatever the
+ * visitor leaves unread is read here, so the hash always covers the whole entry.
+ */
+async function digest(
+  stream: AsyncIterable<unknown>,
+  countLines: boolean,
+  visit?: (chunks: AsyncIterable<Buffer>) => Promise<void>,
+): Promise<{ sha256: string; lines: number }> {
+  const hash = createHash('sha256');
+  let lines = 0;
+  const iterator = stream[Symbol.asyncIterator]();
+  const next = async (): Promise<Buffer | null> => {
+    let step: IteratorResult<unknown>;
+    try {
+      step = await iterator.next();
+    } catch (error) {
+      throw new ReadFailure(error);
+    }
+    if (step.done) return null;
+    const buffer = step.value as Buffer;
+    hash.update(buffer);
+    if (countLines) for (let i = buffer.indexOf(10); i !== -1; i = buffer.indexOf(10, i + 1)) lines++;
+    return buffer;
+  };
+  if (visit) {
+    const chunks: AsyncIterable<Buffer> = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => {
+          const buffer = await next();
+          return buffer === null ? { done: true, value: undefined } : { done: false, value: buffer };
+        },
+      }),
+    };
+    await visit(chunks);
+  }
+  while ((await next()) !== null);
+  return { sha256: hash.digest('hex'), lines };
+}

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { openTarGz } from './archive.ts';
 import type { Manifest } from './manifest.ts';
@@ -21,7 +21,31 @@ export interface StagedFileRestore {
   discard(): Promise<void>;
 }
 
+/** Stages the files an archive's entries hold, one entry at a time, as a restore reads them. */
+export interface FileStager extends StagedFileRestore {
+  /** Writes the entry's bytes beside its destination; an entry that is not a configured file is skipped. */
+  stage(entryPath: string, chunks: AsyncIterable<Buffer>): Promise<void>;
+}
+
+/** Reads the archive's files and stages them all (a restore that reads the archive for its files alone). */
 export async function stageFileRestore(manifest: Manifest, archive: Readable, configuredSources: string[]): Promise<StagedFileRestore> {
+  const stager = fileStager(manifest, configuredSources);
+  try {
+    const reader = openTarGz(archive);
+    try {
+      for await (const entry of reader.entries) await stager.stage(entry.header.name, entry as AsyncIterable<Buffer>);
+    } finally {
+      reader.close();
+    }
+  } catch (error) {
+    await stager.discard();
+    throw error;
+  }
+  return stager;
+}
+
+/** Where each of the manifest's files goes, from the current configuration; throws for a path that would leave its root. */
+export function fileStager(manifest: Manifest, configuredSources: string[]): FileStager {
   const roots = archiveRoots(configuredSources);
   const destinations = new Map<string, { destination: string; mode: number }>();
   const skipped: string[] = [];
@@ -40,37 +64,28 @@ export async function stageFileRestore(manifest: Manifest, archive: Readable, co
   }
 
   const staged: { temp: string; destination: string }[] = [];
-  const discard = async () => {
-    await Promise.all(staged.map(({ temp }) => rm(temp, { force: true })));
-  };
-  try {
-    const reader = openTarGz(archive);
-    try {
-      for await (const entry of reader.entries) {
-        const target = destinations.get(entry.header.name);
-        if (!target) {
-          entry.resume();
-          continue;
-        }
-        await mkdir(path.dirname(target.destination), { recursive: true });
-        const temp = `${target.destination}.restoring-${randomBytes(4).toString('hex')}`;
-        staged.push({ temp, destination: target.destination });
-        const handle = await open(temp, 'wx', target.mode);
-        await pipeline(entry, createWriteStream('', { fd: handle.fd, autoClose: false }));
-        await handle.sync();
-        await handle.close();
-      }
-    } finally {
-      reader.close();
-    }
-  } catch (error) {
-    await discard();
-    throw error;
-  }
-
   return {
     skipped,
-    discard,
+    async stage(entryPath, chunks) {
+      const target = destinations.get(entryPath);
+      if (!target) {
+        for await (const _ of chunks);
+        return;
+      }
+      await mkdir(path.dirname(target.destination), { recursive: true });
+      const temp = `${target.destination}.restoring-${randomBytes(4).toString('hex')}`;
+      staged.push({ temp, destination: target.destination });
+      const handle = await open(temp, 'wx', target.mode);
+      try {
+        await pipeline(Readable.from(chunks), createWriteStream('', { fd: handle.fd, autoClose: false }));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    },
+    async discard() {
+      await Promise.all(staged.map(({ temp }) => rm(temp, { force: true })));
+    },
     async commit() {
       for (const { temp, destination } of staged) await rename(temp, destination);
       for (const dir of new Set(staged.map(({ destination }) => path.dirname(destination)))) {

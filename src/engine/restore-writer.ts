@@ -1,9 +1,11 @@
-// Replaces a target's data in one transaction from a source of rows: a verified archive,
-// or a scratch database holding an older backup brought forward by migrations.
+// Replaces a target's data in one transaction from a source of rows: an archive checked as
+// it is read, or a scratch database holding an older backup brought forward by migrations.
 import type { Readable } from 'node:stream';
+import { isDeepStrictEqual } from 'node:util';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 import type { TableSpec } from '../target/target-schema.ts';
-import { readArchiveLines, readArchiveRows } from './archive-rows.ts';
+import { readArchiveLines, readArchiveRows, rowBatches, wholeLines } from './archive-rows.ts';
+import { ArchiveRejectedError, readCheckedArchive } from './archive-verifier.ts';
 import type { Manifest } from './manifest.ts';
 import { readTableRows, type Snapshot } from './snapshot.ts';
 import { openTableLoader } from './table-loader.ts';
@@ -74,6 +76,43 @@ export function archiveSource(manifest: Manifest, targetTables: TableSpec[], ope
       const spec = byPath.get(batch.path);
       if (spec) await sink.rows(spec, batch.rows);
     }
+  };
+}
+
+export interface CheckedSourceRequest {
+  /** The manifest as read before the restore began; the archive must still hold this one. */
+  manifest: Manifest;
+  targetTables: TableSpec[];
+  openArchive: () => Readable;
+  /** The archive's size as stored (the limit on how far it may decompress is set from it). */
+  compressedBytes: number;
+  /** Each target file's bytes, as they are read and checked (to stage them). */
+  onFile?: (entryPath: string, chunks: AsyncIterable<Buffer>) => Promise<void>;
+}
+
+/**
+ * The rows of an archive read once and checked as they are read (readCheckedArchive),
+ * each table matched to the target table of the same name: what checking everything first
+ * and then loading did in two passes. An entry that does not match its hash fails the
+ * source after its rows went to the sink, so the restore's transaction rolls back.
+ */
+export function checkedArchiveSource(request: CheckedSourceRequest): RowSource {
+  const byPath = tablesByEntryPath(request.manifest, request.targetTables);
+  return async (sink) => {
+    await readCheckedArchive(request.openArchive(), request.compressedBytes, {
+      manifest(checked) {
+        if (!isDeepStrictEqual(checked, request.manifest)) throw new ArchiveRejectedError('the archive changed after its manifest was read');
+      },
+      async entry(entry, chunks) {
+        if (entry.table === null) {
+          await request.onFile?.(entry.path, chunks);
+          return;
+        }
+        const spec = byPath.get(entry.path)!;
+        if (sink.lines) for await (const lines of wholeLines(chunks)) await sink.lines(spec, lines);
+        else for await (const rows of rowBatches(chunks, RESTORE_BATCH_ROWS)) await sink.rows(spec, rows);
+      },
+    });
   };
 }
 

@@ -1,10 +1,11 @@
-// Runs restores: one at a time, in the background, after every check and a safety
-// backup, reporting progress to watchers. Knows nothing of GraphQL.
+// Runs restores: one at a time, in the background, after a safety backup, checking every
+// hash as the archive is loaded, reporting progress to watchers. Knows nothing of GraphQL.
 import { randomUUID } from 'node:crypto';
+import { ManifestReadError, readManifest } from '../../engine/archive.ts';
 import { verifyArchive, ArchiveRejectedError } from '../../engine/archive-verifier.ts';
-import { stageFileRestore, type StagedFileRestore } from '../../engine/file-restorer.ts';
+import { fileStager, stageFileRestore, type StagedFileRestore } from '../../engine/file-restorer.ts';
 import { withMigratedBackup } from '../../engine/forward-migration.ts';
-import { archiveSource, replaceData, type RowSource } from '../../engine/restore-writer.ts';
+import { checkedArchiveSource, replaceData, type RowSource } from '../../engine/restore-writer.ts';
 import type { ControlClient } from '../../control/control-db.ts';
 import { InvalidArchiveError, NewerSchemaError, ValidationError } from '../../errors.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
@@ -163,14 +164,24 @@ export class RestoreService {
       job.status = 'RUNNING';
       job.startedAt = new Date();
       await this.deps.control.restoreJob.update({ where: { id: job.id }, data: { status: 'RUNNING', startedAt: job.startedAt, phase: 'VERIFYING' } });
-      await update({ phase: 'VERIFYING', message: 'checking every hash' });
-      const { manifest } = await verifyArchive(access.open(), backup.sizeBytes).catch((error: unknown) => {
-        throw error instanceof ArchiveRejectedError ? new InvalidArchiveError(error.message) : error;
-      });
+      const target = this.deps.target;
+      const current = (m: Manifest) => m.schemaVersion === (target.knownMigrations.at(-1) ?? null);
+      await update({ phase: 'VERIFYING', message: 'reading the manifest' });
+      const rejected = (error: unknown) => {
+        throw error instanceof ArchiveRejectedError || error instanceof ManifestReadError ? new InvalidArchiveError(error.message) : error;
+      };
+      const manifest = await readManifest(access.open()).catch(rejected);
       const mismatch = access.manifestProblem(manifest);
       if (mismatch) throw new InvalidArchiveError(mismatch);
-      // What was checked, not what the listing read earlier, decides from here on.
+      // What the archive says, not what the listing read earlier, decides from here on.
       this.refuseNewer(manifest);
+      // An older backup is checked in full before anything else: it is loaded into a
+      // scratch database and migrated there. A current one is checked as it is loaded,
+      // in one pass, inside the restore's transaction.
+      if (!current(manifest)) {
+        await update({ message: 'checking every hash' });
+        await verifyArchive(access.open(), backup.sizeBytes).catch(rejected);
+      }
       const { tablesTotal, rowsTotal } = totals(manifest);
       Object.assign(progress, { tablesTotal, rowsTotal });
 
@@ -185,13 +196,8 @@ export class RestoreService {
       job.preRestoreBackupId = safety.id;
       await this.deps.control.restoreJob.update({ where: { id: job.id }, data: { preRestoreBackupId: safety.id, phase: 'RESTORING' } });
 
-      await update({ phase: 'RESTORING', message: 'staging the target files' });
-      // Written beside their destinations now, moved into place only after the commit.
-      stagedFiles = await stageFileRestore(manifest, access.open(), this.deps.target.files);
-      await update({ message: null });
       const doneByTable = new Map<string, number>();
       let lastPublished = 0;
-      const target = this.deps.target;
       const tables = target.schema.tables;
       const openArchive = () => access.open();
       const replace = (source: RowSource) =>
@@ -211,9 +217,15 @@ export class RestoreService {
           }
         },
       });
-      if (manifest.schemaVersion === (target.knownMigrations.at(-1) ?? null)) {
-        await replace(archiveSource(manifest, tables, openArchive));
+      if (current(manifest)) {
+        // Files are written beside their destinations as the pass reaches them, moved into place only after the commit.
+        const files = fileStager(manifest, target.files);
+        stagedFiles = files;
+        await update({ phase: 'RESTORING', message: 'loading every table, checking every hash' });
+        await replace(checkedArchiveSource({ manifest, targetTables: tables, openArchive, compressedBytes: backup.sizeBytes, onFile: files.stage })).catch(rejected);
       } else {
+        await update({ phase: 'RESTORING', message: 'staging the target files' });
+        stagedFiles = await stageFileRestore(manifest, access.open(), target.files);
         // An older backup: restored at its own version in a scratch database, migrated forward there.
         await update({ phase: 'MIGRATING', message: `bringing ${manifest.schemaVersion} forward to ${target.knownMigrations.at(-1)}` });
         await withMigratedBackup(
