@@ -14,6 +14,7 @@ import { backupFileName } from '../src/engine/backup-name.ts';
 import { writeBackup } from '../src/engine/backup-writer.ts';
 import { LocalFolderStore } from '../src/storage/local-folder-store.ts';
 import { loadTarget } from '../src/target/target.ts';
+import { limitHeapGrowth } from '../src/util/heap-growth.ts';
 import { APP_VERSION } from '../src/version.ts';
 import { benchPassphrase } from './bench-passphrase.ts';
 
@@ -23,6 +24,8 @@ if (!outDir) {
   process.exit(2);
 }
 
+// As `npm start` runs the engine (src/main.ts).
+limitHeapGrowth();
 const passphrase = benchPassphrase();
 const started = performance.now();
 const config = loadConfig();

@@ -19,6 +19,7 @@ import { readManifest } from '../src/engine/archive.ts';
 import type { Manifest } from '../src/engine/manifest.ts';
 import { checkedArchiveSource, replaceData } from '../src/engine/restore-writer.ts';
 import { loadTarget } from '../src/target/target.ts';
+import { limitHeapGrowth } from '../src/util/heap-growth.ts';
 import { benchPassphrase } from './bench-passphrase.ts';
 
 const archivePath = process.argv[2];
@@ -27,6 +28,8 @@ if (!archivePath) {
   process.exit(2);
 }
 
+// As `npm start` runs the engine (src/main.ts).
+limitHeapGrowth();
 const passphrase = benchPassphrase();
 const started = performance.now();
 const config = loadConfig();

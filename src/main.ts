@@ -1,8 +1,10 @@
 // `npm start`: reads the configuration, runs the start-up checks and serves until stopped.
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { limitHeapGrowth } from './util/heap-growth.ts';
 
 async function main(): Promise<void> {
+  limitHeapGrowth();
   const config = loadConfig();
   const app = await buildApp(config);
   const url = await app.start();
