@@ -13,6 +13,10 @@ import { BLOB_IN_JSON, decodeSqliteMarker, hasTextAffinity, sqliteLineExpression
 export function openIdleConnection(filePath: string): Database.Database {
   const db = openSqliteFile(filePath);
   db.defaultSafeIntegers(true);
+  // A snapshot reads each page of the file once: better-sqlite3's 16 MB page cache per
+  // connection kept nothing worth keeping, and with two readers held about 25 MB of a
+  // 1,000,000-item backup's peak. SQLite's own default, 2 MB, keeps the tree's upper levels.
+  db.pragma('cache_size = -2000');
   return db;
 }
 
