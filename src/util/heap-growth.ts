@@ -3,8 +3,8 @@
 // collections look expensive next to the work between them. A large restore allocates
 // batch after batch of short-lived rows over a small live set, so the heap swelled to
 // about four times that set before V8 collected it: a 1,000,000-item SQLite restore
-// peaked at 205 MB of RSS, most of it garbage. A fixed factor keeps the heap near what is
-// live (165 MB at the same peak, the same CPU time).
+// peaked at 205-220 MB of RSS, most of it garbage. A fixed factor keeps the heap near
+// what is live (157-166 MB at the same peak, in the same wall time).
 import { setFlagsFromString } from 'node:v8';
 
 /** The heap may grow by this much over what the last full collection kept, then V8 collects. */
