@@ -205,6 +205,22 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
       assert.ok(seen.has(oldState) && seen.has(newState), `the reader saw both sides: ${[...seen]}`);
     });
 
+    if (provider === 'postgresql') {
+      test('the restored tables are loaded frozen and all-visible, with nothing left for VACUUM to do', async () => {
+        const backup = await createBackup(server, { includeMedia: true });
+        await mutate(server);
+        await restore(server, backup.fileName);
+        const pages = await withPg(server.targetUrl, async (client) => {
+          await client.query('CREATE EXTENSION IF NOT EXISTS pg_visibility');
+          const map = await client.query(`SELECT count(*)::int AS pages, count(*) FILTER (WHERE all_frozen)::int AS frozen FROM pg_visibility_map('"WatchHistory"')`);
+          await client.query('DROP EXTENSION pg_visibility');
+          return map.rows[0] as { pages: number; frozen: number };
+        });
+        assert.ok(pages.pages > 0, 'the table has pages');
+        assert.equal(pages.frozen, pages.pages, 'every page is frozen');
+      });
+    }
+
     test('a config-only restore empties the media tables and restores the configuration', async () => {
       const configOnly = await createBackup(server);
       await mutate(server);

@@ -1,6 +1,7 @@
 // PostgreSQL's side of a restore: one transaction on a connection of its own, the tables
-// locked all at once, emptied, loaded through COPY with their indexes and keys set aside,
-// then the keys rebuilt (checking every row), the sequences moved, and the commit.
+// locked all at once, emptied, loaded through COPY (FREEZE) with their indexes and keys
+// set aside, then the keys rebuilt (checking every row), the sequences moved, and the
+// commit.
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 import type { TableSpec } from '../target/target-schema.ts';
 import { copyLineOf, ndjsonToCopyLines } from './copy-lines.ts';
@@ -32,15 +33,17 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
   };
   let keys: SetAside;
   try {
+    // The server's own maintenance_work_mem for the index builds: raising it to 256 MB made
+    // them slower here (1,000,000 items: 18.4 s against 13.1-15.4 s at the default 64 MB).
     await session.executeRaw(sqlQuery('BEGIN'));
-    // Index builds sort in memory up to this much (the server default is 64 MB).
-    await session.executeRaw(sqlQuery(`SET LOCAL maintenance_work_mem = '256MB'`));
     await lockAll(session, tables.map((spec) => table(spec.name)));
     keys = await setAsideKeys(session, schema, tables.map((spec) => spec.name));
   } catch (error) {
     await end('ROLLBACK');
     throw error;
   }
+  /** Plain tables emptied by this transaction: COPY may load them frozen. */
+  const emptied = new Set<string>();
   let copy: { table: string; stream: CopyIn } | null = null;
   const endCopy = async () => {
     if (!copy) return;
@@ -53,7 +56,8 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
     if (copy?.table !== spec.name) {
       await endCopy();
       const columns = spec.columns.map((c) => q(c.name)).join(', ');
-      copy = { table: spec.name, stream: session.beginCopy(`COPY ${table(spec.name)} (${columns}) FROM STDIN`) };
+      const options = emptied.has(spec.name) ? ' FREEZE' : '';
+      copy = { table: spec.name, stream: session.beginCopy(`COPY ${table(spec.name)} (${columns}) FROM STDIN${options}`) };
     }
     return copy.stream;
   };
@@ -61,7 +65,14 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
     async clear(tables) {
       // One TRUNCATE: no per-row cascades or checks. It locks the tables until the commit,
       // so the app's readers wait for the new data rather than see a mix.
-      if (tables.length) await session.executeRaw(sqlQuery(`TRUNCATE TABLE ${tables.map((spec) => table(spec.name)).join(', ')}`));
+      if (tables.length === 0) return;
+      await session.executeRaw(sqlQuery(`TRUNCATE TABLE ${tables.map((spec) => table(spec.name)).join(', ')}`));
+      // A table emptied in this transaction can be loaded frozen and all-visible (COPY
+      // FREEZE): no other transaction can see its new contents before the commit, and a
+      // rollback drops them whole. The foreign-key checks that follow then read it without
+      // visibility work: at 1,000,000 items they took 3.1-4.6 s with it (three runs)
+      // against 8.6 s without (one run). Partitioned tables cannot be loaded frozen.
+      for (const name of await plainTables(session, schema, tables.map((spec) => spec.name))) emptied.add(name);
     },
     async insert(spec, rows) {
       let text = '';
@@ -88,6 +99,14 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
     },
     rollback: () => end('ROLLBACK'),
   };
+}
+
+/** Those of the named tables that are plain tables (not partitioned, not views). */
+async function plainTables(tx: SqlRunner, schema: string, names: string[]): Promise<string[]> {
+  const found = await tx.queryRaw(
+    sqlQuery(`SELECT relname FROM pg_class WHERE relnamespace = to_regnamespace($1) AND relkind = 'r' AND relname = ANY($2)`, [schema, names]),
+  );
+  return found.rows.map(([name]) => String(name));
 }
 
 /** How long a restore keeps trying to take its locks while the app's queries hold them. */
