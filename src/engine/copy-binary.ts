@@ -50,7 +50,7 @@ const LETTER_T = 0x54;
 const LETTER_Z = 0x5a;
 const COLON = 0x3a;
 
-/** Microseconds in a day, and days from 1970-01-01 to PostgreSQL's epoch, 2000-01-01. */
+/** Seconds in a day, and days from 1970-01-01 to PostgreSQL's epoch, 2000-01-01. */
 const DAY_SECONDS = 86_400;
 const POSTGRES_EPOCH_DAYS = 10_957;
 const TWO_TO_32 = 2 ** 32;

@@ -4,7 +4,9 @@
 // its quotes: a string with no escape in it, a plain integer or decimal, true, false, or
 // null (`\N`). Any line the fast path does not recognise as entirely plain (an escape, a
 // list, bytes, an exponent, anything unexpected) goes through the general path, so both
-// give the database the same values; test/copy-lines.test.ts holds them to it.
+// give the database the same values; test/copy-lines.test.ts holds them to it. A restore
+// sends binary COPY (copy-binary.ts) where it can; this is the path for the tables and
+// batches it leaves to text, and the reference the binary path is tested against.
 import { isUtf8 } from 'node:buffer';
 import type { ColumnSpec } from '../target/target-schema.ts';
 import { copyField, grownBuffer, literalEnd } from './copy-text.ts';

@@ -1,9 +1,9 @@
 // PostgreSQL's COPY text format, both ways. Into the database: each field in the text
 // form the `pg` driver would have sent as a parameter, so COPY and the INSERT it replaces
 // store the same values, then escaped for COPY (backslash, tab, newline, carriage
-// return). Both converters between COPY text and archive lines (copy-lines.ts,
-// copy-to-ndjson.ts) grow their output with `grownBuffer` and read `true` and `false`
-// with `literalEnd`.
+// return). The converters between COPY and archive lines (copy-lines.ts,
+// copy-to-ndjson.ts, copy-binary.ts) grow their output with `grownBuffer` and read `true`
+// and `false` with `literalEnd`.
 import { createRequire } from 'node:module';
 
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): unknown };
