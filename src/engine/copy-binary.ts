@@ -12,7 +12,8 @@
 // test/copy-binary.test.ts loads the same lines both ways and compares what PostgreSQL
 // stored.
 import { isUtf8 } from 'node:buffer';
-import { grownBuffer, literalEnd } from './copy-text.ts';
+import { grownBuffer, isNullAt, literalEnd } from './copy-text.ts';
+import { daysInMonth } from './value-codec.ts';
 
 /** How a column's values are written, by the column's type in the database. */
 export type BinaryKind = 'bool' | 'int2' | 'int4' | 'int8' | 'float8' | 'numeric' | 'text' | 'jsonb' | 'bytea' | 'timestamp' | 'date' | 'uuid';
@@ -159,7 +160,7 @@ function listInto(kind: BinaryKind, elementOid: number, lines: Buffer, at: numbe
   writeInt32(empty ? 0 : 1); // dimensions
   const hasNullAt = o;
   writeInt32(0);
-  writeUint32(elementOid);
+  writeInt32(elementOid); // an OID is unsigned; writeInt32 writes its 32 bits either way
   if (empty) {
     out.writeInt32BE(o - lengthAt - 4, lengthAt);
     return at + 2;
@@ -421,13 +422,6 @@ function number(lines: Buffer, at: number, digits: number): number {
   return value;
 }
 
-function daysInMonth(year: number, month: number): number {
-  if (month !== 2) return DAYS_IN_MONTH[month]!;
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-}
-
-const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
 /** Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
 function daysFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
@@ -530,9 +524,6 @@ function uuidInto(lines: Buffer, at: number): number {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function isNullAt(lines: Buffer, at: number): boolean {
-  return lines[at] === 0x6e && lines[at + 1] === 0x75 && lines[at + 2] === 0x6c && lines[at + 3] === 0x6c;
-}
 
 function writeInt16(value: number) {
   out[o++] = value >> 8;
@@ -544,10 +535,6 @@ function writeInt32(value: number) {
   out[o++] = value >>> 16;
   out[o++] = value >>> 8;
   out[o++] = value;
-}
-
-function writeUint32(value: number) {
-  writeInt32(value >>> 0);
 }
 
 const float64 = new Float64Array(1);

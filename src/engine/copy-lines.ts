@@ -9,7 +9,7 @@
 // batches it leaves to text, and the reference the binary path is tested against.
 import { isUtf8 } from 'node:buffer';
 import type { ColumnSpec } from '../target/target-schema.ts';
-import { copyField, grownBuffer, literalEnd } from './copy-text.ts';
+import { copyField, grownBuffer, isNullAt, literalEnd } from './copy-text.ts';
 import type { EncodedValue } from './value-codec.ts';
 import { decodeForPostgres } from './value-decoder.ts';
 
@@ -163,9 +163,6 @@ function stringInto(lines: Buffer, at: number, out: Buffer, o: number): number {
   return i + 1;
 }
 
-function isNullAt(lines: Buffer, at: number): boolean {
-  return lines[at] === LETTER_N && lines[at + 1] === 0x75 && lines[at + 2] === 0x6c && lines[at + 3] === 0x6c;
-}
 
 /**
  * The JSON list at `at` as the array literal pg writes for it (`{"a",NULL,"42"}`: every

@@ -3,7 +3,7 @@
 // store the same values, then escaped for COPY (backslash, tab, newline, carriage
 // return). The converters between COPY and archive lines (copy-lines.ts,
 // copy-to-ndjson.ts, copy-binary.ts) grow their output with `grownBuffer` and read `true`
-// and `false` with `literalEnd`.
+// and `false` with `literalEnd`; those into the database read `null` with `isNullAt`.
 import { createRequire } from 'node:module';
 
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): unknown };
@@ -38,4 +38,9 @@ export function literalEnd(bytes: Buffer, at: number): number {
   if (c === 0x74 && bytes[at + 1] === 0x72 && bytes[at + 2] === 0x75 && bytes[at + 3] === 0x65) return at + 4;
   if (c === 0x66 && bytes[at + 1] === 0x61 && bytes[at + 2] === 0x6c && bytes[at + 3] === 0x73 && bytes[at + 4] === 0x65) return at + 5;
   return -1;
+}
+
+/** Whether the bytes at `at` are JSON's `null`. */
+export function isNullAt(bytes: Buffer, at: number): boolean {
+  return bytes[at] === 0x6e && bytes[at + 1] === 0x75 && bytes[at + 2] === 0x6c && bytes[at + 3] === 0x6c;
 }
