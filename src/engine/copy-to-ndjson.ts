@@ -1,6 +1,7 @@
 // A PostgreSQL backup's rows on their way from COPY's text format to the archive's
 // `ndjson-v1` lines. The server sends plain `COPY … TO STDOUT` text, as cheap for it as
-// pg_dump's reads, and the lines are written here byte for byte: for almost every value
+// pg_dump's reads, one CopyData message per row, and the lines are read in place, between
+// the messages' headers, and written here byte for byte: for almost every value
 // the JSON is the COPY text as it is, quoted for the types JSON holds as strings. COPY
 // escapes a backslash, newline, tab, carriage return, backspace and form feed exactly as
 // JSON does; only a double quote needs a backslash added. Any value this does not
@@ -24,6 +25,7 @@ const TIMESTAMP = 5; // a UTC timestamp with at most milliseconds
 const TEXT_LIST = 6; // String[], Enum[]: PostgreSQL's own JSON array, when it has no escape
 const GENERAL = 7; // everything else, value by value in JavaScript
 
+const COPY_DATA = 0x64; // 'd', the message that carries a row
 const TAB = 0x09;
 const NEWLINE = 0x0a;
 const QUOTE = 0x22;
@@ -44,7 +46,7 @@ const LETTER_T = 0x74;
 const SHARED_ESCAPES = new Set([BACKSLASH, 0x6e, 0x74, 0x72, 0x62, 0x66]);
 
 /**
- * The `SELECT` item whose COPY text `copyLinesToNdjson` reads for a column: the column
+ * The `SELECT` item whose COPY text `copyDataToNdjson` reads for a column: the column
  * itself, except lists (as JSON text) and bytes (as hex), which the general path reads.
  */
 export function postgresTextExpression(column: ColumnSpec): string {
@@ -60,54 +62,65 @@ export interface NdjsonLines {
 }
 
 /**
- * `lines`: whole COPY text lines of one table, each ending in a newline, with one field
- * per column (`postgresTextExpression` of each, in order). Returns the same rows as
- * `ndjson-v1` lines.
+ * `messages`: whole CopyData messages of one table, as the server sent them
+ * (copy-out-pages.ts), each a COPY text line with one field per column
+ * (`postgresTextExpression` of each, in order). Returns the same rows as `ndjson-v1`
+ * lines. `utf8`: the server has checked that the text is UTF-8 (any encoding but
+ * SQL_ASCII); otherwise each row is checked here.
  */
-export function copyLinesToNdjson(columns: ColumnSpec[], lines: Buffer): NdjsonLines {
+export function copyDataToNdjson(columns: ColumnSpec[], messages: Buffer, utf8: boolean): NdjsonLines {
   const kinds = columns.map(kindOf);
-  // Invalid UTF-8 (a SQL_ASCII database) goes the general path's way: decoded, not copied.
-  const plainBytes = isUtf8(lines);
-  let out: Buffer = Buffer.allocUnsafe(3 * lines.length + 1024);
+  let out: Buffer = Buffer.allocUnsafe(3 * messages.length + 1024);
   let o = 0;
   let rows = 0;
   let i = 0;
-  while (i < lines.length) {
-    const lineIn = i;
+  while (i < messages.length) {
+    const rowIn = i;
     const lineOut = o;
+    if (messages[i] !== COPY_DATA) throw new Error(`a COPY page holds a message of type ${messages[i]}, not a row`);
+    const rowEnd = i + 1 + messageLength(messages, i + 1);
+    if (rowEnd > messages.length) throw new Error('copyDataToNdjson takes whole messages only');
+    i += 5;
+    // Invalid UTF-8 (a SQL_ASCII database) goes the general path's way: decoded, not copied.
+    const plainBytes = utf8 || isUtf8(messages.subarray(i, rowEnd));
     out[o++] = OPEN;
     for (let column = 0; column < columns.length; column++) {
       if (column > 0) {
-        if (lines[i] !== TAB) throw new Error(`a COPY line has fewer fields than the table's ${columns.length} columns`);
+        if (messages[i] !== TAB) throw new Error(`a COPY line has fewer fields than the table's ${columns.length} columns`);
         i++;
         out[o++] = 0x2c; // ,
       }
-      const written = plainBytes ? fastValue(kinds[column]!, lines, i, out, o) : -1;
+      const written = plainBytes ? fastValue(kinds[column]!, messages, i, out, o) : -1;
       if (written !== -1) {
         o = written;
         i = fieldEnd;
         continue;
       }
-      const end = endOfField(lines, i);
-      const json = JSON.stringify(encodePostgresValue(columns[column]!, fieldValue(lines.toString('utf8', i, end))));
-      if (o + Buffer.byteLength(json) + 64 > out.length) out = grownBuffer(out, o, Buffer.byteLength(json) + 3 * (lines.length - end));
+      const end = endOfField(messages, i);
+      const json = JSON.stringify(encodePostgresValue(columns[column]!, fieldValue(messages.toString('utf8', i, end))));
+      if (o + Buffer.byteLength(json) + 64 > out.length) out = grownBuffer(out, o, Buffer.byteLength(json) + 3 * (messages.length - end));
       o += out.write(json, o);
       i = end;
     }
-    if (lines[i] !== NEWLINE) throw new Error(i >= lines.length ? 'copyLinesToNdjson takes whole lines only' : `a COPY line has more fields than the table's ${columns.length} columns`);
+    if (messages[i] !== NEWLINE || i + 1 !== rowEnd) throw new Error(`a COPY line has more fields than the table's ${columns.length} columns`);
     i++;
     out[o++] = CLOSE;
     out[o++] = NEWLINE;
     // Writes past the end of a typed array are dropped: a line that did not fit is done again.
     if (o > out.length) {
-      out = grownBuffer(out, lineOut, 8 * (i - lineIn) + 3 * (lines.length - i));
+      out = grownBuffer(out, lineOut, 8 * (i - rowIn) + 3 * (messages.length - i));
       o = lineOut;
-      i = lineIn;
+      i = rowIn;
       continue;
     }
     rows++;
   }
   return { bytes: out.subarray(0, o), rows };
+}
+
+/** A message's big-endian length, which counts itself but not the type byte. */
+function messageLength(messages: Buffer, at: number): number {
+  return ((messages[at]! << 24) | (messages[at + 1]! << 16) | (messages[at + 2]! << 8) | messages[at + 3]!) >>> 0;
 }
 
 /** Where the field `fastValue` last wrote ends in its input (at a tab or newline). */

@@ -6,8 +6,9 @@ import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { SqlQuery } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
+import { CopyOutPages } from './copy-out-pages.ts';
 
 /** What the loader needs of a connection: the subset of Prisma's Queryable it uses. */
 export interface SqlRunner {
@@ -39,9 +40,12 @@ export class PostgresSession implements SqlRunner {
     return { rows: result.rows as unknown[][] };
   }
 
-  /** Runs `COPY … TO STDOUT`: the text-format output, chunk by chunk (not line-aligned). */
-  copyOut(sql: string): Readable {
-    return this.client.query(copyTo(sql));
+  /**
+   * Runs `COPY … TO STDOUT`: pages of at least `minBytes` (but the last) of the server's
+   * CopyData messages, one row each, headers included (copy-out-pages.ts).
+   */
+  copyOut(sql: string, minBytes: number): Readable {
+    return this.client.query(new CopyOutPages(sql, minBytes));
   }
 
   /** Starts `COPY … FROM STDIN`: write text-format lines to it, then end it. */

@@ -1,0 +1,94 @@
+// A backup reads PostgreSQL's COPY straight off the socket (copy-out-pages.ts): every row
+// must arrive once, in order, in pages of whole CopyData messages; what the server sends
+// between rows (notices) must stay out of them; an error partway must fail the read
+// rather than end it early; and the connection must serve the next statement after.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { PostgresSession } from '../src/engine/postgres-session.ts';
+import { parseDatabaseUrl } from '../src/prisma/database-url.ts';
+import { createScratchDatabase, type ScratchDatabase } from './helpers/postgres.ts';
+
+const MIN_BYTES = 64 * 1024;
+
+let database: ScratchDatabase;
+let session: PostgresSession;
+
+before(async () => {
+  database = await createScratchDatabase();
+  const location = parseDatabaseUrl(database.url);
+  assert.equal(location.provider, 'postgresql');
+  session = await PostgresSession.open(location as typeof location & { provider: 'postgresql' });
+});
+
+after(async () => {
+  await session?.close();
+  await database?.drop();
+});
+
+/** Every page, and the rows in them read by their framing: type 'd', length, one line. */
+async function readPages(sql: string): Promise<{ pages: Buffer[]; rows: string[] }> {
+  const pages: Buffer[] = [];
+  const rows: string[] = [];
+  for await (const page of session.copyOut(sql, MIN_BYTES)) {
+    const buffer = page as Buffer;
+    pages.push(buffer);
+    let at = 0;
+    while (at < buffer.length) {
+      assert.equal(String.fromCharCode(buffer[at]!), 'd', `a CopyData message at byte ${at} of a page`);
+      const end = at + 1 + buffer.readUInt32BE(at + 1);
+      assert.ok(end <= buffer.length, 'a page ends inside a message');
+      const line = buffer.toString('utf8', at + 5, end);
+      assert.ok(line.endsWith('\n'), 'a message holds one whole line');
+      rows.push(line.slice(0, -1));
+      at = end;
+    }
+  }
+  return { pages, rows };
+}
+
+async function stillServes(): Promise<void> {
+  const result = await session.queryRaw({ sql: 'SELECT 41 + 1', args: [], argTypes: [] });
+  assert.equal(result.rows[0]![0], 42);
+}
+
+test('every row arrives once, in order, in pages of at least the size asked but the last', async () => {
+  const { pages, rows } = await readPages(`COPY (SELECT n, repeat('é', n % 300) FROM generate_series(1, 50000) n) TO STDOUT`);
+  assert.deepEqual(rows, Array.from({ length: 50000 }, (_, i) => `${i + 1}\t${'é'.repeat((i + 1) % 300)}`));
+  assert.ok(pages.length > 10, `${pages.length} pages`);
+  pages.slice(0, -1).forEach((page, i) => assert.ok(page.length >= MIN_BYTES, `page ${i} holds ${page.length} bytes`));
+  await stillServes();
+});
+
+test('a row longer than many socket reads arrives whole', async () => {
+  const { rows } = await readPages(`COPY (SELECT n, CASE WHEN n = 2 THEN repeat('y', 3000000) ELSE 'short' END FROM generate_series(1, 3) n) TO STDOUT`);
+  assert.deepEqual(rows, ['1\tshort', `2\t${'y'.repeat(3000000)}`, '3\tshort']);
+  await stillServes();
+});
+
+test('notices sent between rows stay out of the pages', async () => {
+  await session.executeRaw({
+    sql: `CREATE FUNCTION noisy(n int) RETURNS int LANGUAGE plpgsql AS $$
+            BEGIN IF n % 1000 = 0 THEN RAISE NOTICE 'at row %', n; END IF; RETURN n; END $$`,
+    args: [],
+    argTypes: [],
+  });
+  const { rows } = await readPages(`COPY (SELECT noisy(n) FROM generate_series(1, 5000) n) TO STDOUT`);
+  assert.deepEqual(rows, Array.from({ length: 5000 }, (_, i) => String(i + 1)));
+  await stillServes();
+});
+
+test('an error after rows were sent fails the read, and the connection goes on', async () => {
+  let pagesBeforeError = 0;
+  await assert.rejects(async () => {
+    for await (const _ of session.copyOut(`COPY (SELECT n, 1 / (60000 - n), repeat('z', 20) FROM generate_series(1, 90000) n) TO STDOUT`, MIN_BYTES)) {
+      pagesBeforeError++;
+    }
+  }, /division by zero/);
+  assert.ok(pagesBeforeError > 0, 'the error came after some pages');
+  await stillServes();
+});
+
+test('a refused statement fails the read, and the connection goes on', async () => {
+  await assert.rejects(readPages('COPY "NoSuchTable" TO STDOUT'), /does not exist/);
+  await stillServes();
+});
