@@ -46,14 +46,26 @@ const LETTER_T = 0x74;
 const SHARED_ESCAPES = new Set([BACKSLASH, 0x6e, 0x74, 0x72, 0x62, 0x66]);
 
 /**
- * The `SELECT` item whose COPY text `copyDataToNdjson` reads for a column: the column
- * itself, except lists (as JSON text) and bytes (as hex), which the general path reads.
+ * Native types whose COPY text is their `::text`: both are the type's output function. A
+ * cast costs the server a fifth of a large table's COPY, so these are selected as they
+ * are. Char (cast to text drops the padding), Inet and Cidr (their cast writes the mask),
+ * Money, Xml, Citext, Bit and the rest keep the cast: the text the general path knows.
+ */
+const SAME_AS_TEXT = new Set([
+  'Text', 'VarChar', 'Uuid', 'Integer', 'SmallInt', 'BigInt', 'DoublePrecision', 'Real', 'Decimal',
+  'Boolean', 'Timestamp', 'Timestamptz', 'Date', 'Time', 'Timetz', 'Json', 'JsonB',
+]);
+
+/**
+ * The `SELECT` item whose COPY text `copyDataToNdjson` reads for a column: its text, with
+ * lists as JSON text and bytes as hex, which the general path reads. A boolean's COPY
+ * text is `t` or `f` where its `::text` is `true` or `false`; both are read alike.
  */
 export function postgresTextExpression(column: ColumnSpec): string {
   const name = q(column.name);
   if (column.list) return `array_to_json(${name}::text[])::text`;
   if (column.type === 'Bytes') return `encode(${name}, 'hex')`;
-  return `${name}::text`;
+  return column.nativeType === null || SAME_AS_TEXT.has(column.nativeType) ? name : `${name}::text`;
 }
 
 export interface NdjsonLines {
