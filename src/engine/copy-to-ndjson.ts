@@ -82,7 +82,8 @@ export interface NdjsonLines {
  */
 export function copyDataToNdjson(columns: ColumnSpec[], messages: Buffer, utf8: boolean): NdjsonLines {
   const kinds = columns.map(kindOf);
-  let out: Buffer = Buffer.allocUnsafe(3 * messages.length + 1024);
+  if (scratch.length < 3 * messages.length + 1024) scratch = Buffer.allocUnsafe(3 * messages.length + 1024);
+  let out = scratch;
   let o = 0;
   let rows = 0;
   let i = 0;
@@ -127,8 +128,16 @@ export function copyDataToNdjson(columns: ColumnSpec[], messages: Buffer, utf8: 
     }
     rows++;
   }
-  return { bytes: out.subarray(0, o), rows };
+  scratch = out;
+  return { bytes: Buffer.from(out.subarray(0, o)), rows };
 }
+
+/**
+ * The lines are written here and copied out at their size. A new buffer of the worst
+ * case's size per page (three times the page) made most of a backup's garbage: V8 counts
+ * buffers' memory and collected every tenth of a second for it.
+ */
+let scratch: Buffer = Buffer.alloc(0);
 
 /** A message's big-endian length, which counts itself but not the type byte. */
 function messageLength(messages: Buffer, at: number): number {
