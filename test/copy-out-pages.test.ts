@@ -92,3 +92,25 @@ test('a refused statement fails the read, and the connection goes on', async () 
   await assert.rejects(readPages('COPY "NoSuchTable" TO STDOUT'), /does not exist/);
   await stillServes();
 });
+
+test('a read given up partway (the backup failed) frees its connection rather than leave it stuck', async () => {
+  const location = parseDatabaseUrl(database.url) as ReturnType<typeof parseDatabaseUrl> & { provider: 'postgresql' };
+  const abandoned = await PostgresSession.open(location);
+  try {
+    let pages = 0;
+    for await (const _ of abandoned.copyOut(`COPY (SELECT n, repeat('w', 100) FROM generate_series(1, 2000000) n) TO STDOUT`, MIN_BYTES)) {
+      if (++pages === 2) break;
+    }
+    // The server was still sending the table: the next statement must settle, not wait
+    // behind it for ever (the snapshot's ROLLBACK on its way to closing).
+    const next = abandoned.queryRaw({ sql: 'SELECT 1', args: [], argTypes: [] }).then(
+      () => 'answered',
+      () => 'refused',
+    );
+    const settled = await Promise.race([next, new Promise((resolve) => setTimeout(resolve, 10_000, 'stuck'))]);
+    assert.notEqual(settled, 'stuck');
+  } finally {
+    await abandoned.close();
+  }
+  await stillServes();
+});

@@ -143,6 +143,23 @@ export class CopyOutPages extends Readable {
     this.push(null);
   }
 
+  /**
+   * Given up before the copy's end (the backup failed, or its reader stopped): the server
+   * would go on sending the table to a socket no one reads, and pg would hold every later
+   * statement, the transaction's ROLLBACK too, behind a query that never ends. The
+   * connection is cut instead: pg fails the query and whatever waits behind it, and a
+   * read-only snapshot has nothing to lose.
+   */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.connection) {
+      const socket = this.connection.stream;
+      this.connection = null;
+      socket.removeListener('readable', this.onReadable);
+      socket.destroy();
+    }
+    callback(error);
+  }
+
   /** pg's call: the server refused the copy, or the connection failed. */
   handleError(error: Error): void {
     this.destroy(error);
