@@ -1,9 +1,9 @@
 // `COPY … TO STDOUT` read straight off the connection's socket, in pages of the server's
 // own CopyData messages, framing included. The server sends one message per row, and a
 // backup reads tens of millions of rows: a reader that cuts each message out as a buffer
-// of its own (pg-copy-streams does, and pg itself) spent a quarter of a backup's main
-// thread on those buffers and their garbage. Here a row costs reading its five-byte
-// header; copy-to-ndjson.ts reads the rows in place, skipping the headers.
+// of its own (pg-copy-streams does, and pg itself) spent about 5 s of the main thread on
+// those buffers at 1,000,000 items, and more collecting them. Here a row costs reading
+// its five-byte header; copy-to-ndjson.ts reads the rows in place, skipping the headers.
 //
 // pg runs it as it runs pg-copy-streams and pg-cursor (a "submittable"): `submit` is
 // called with the connection when the query's turn comes. The socket is taken from
