@@ -16,6 +16,7 @@ import {
   type PublicMetadata,
   type UnlockedEnvelope,
 } from '../src/crypto/envelope-header.ts';
+import { scryptMemory } from '../src/crypto/kdf.ts';
 import { InvalidArchiveError, WrongPassphraseError } from '../src/errors.ts';
 
 const PASSPHRASE = 'correct horse battery staple';
@@ -98,6 +99,19 @@ test('a wrong passphrase is WrongPassphraseError, found from the header alone', 
   await assert.rejects(unlockEnvelope(header, PASSPHRASE.toUpperCase()), WrongPassphraseError);
   const unlocked = await unlockEnvelope(header, PASSPHRASE);
   assert.deepEqual(unlocked.key, envelope.key);
+});
+
+test('new archives take 64 MiB of scrypt, and one written with the earlier 2^17, 8, 1 still opens', async () => {
+  const current = sealEnvelope(await prepareEnvelope(PASSPHRASE), metadata);
+  assert.deepEqual(current.header.kdf, { logN: 16, r: 8, p: 2 });
+  assert.equal(scryptMemory(current.header.kdf), 64 * 1024 * 1024);
+  const earlier = sealEnvelope(await prepareEnvelope(PASSPHRASE, { kdf: { logN: 17, r: 8, p: 1 }, chunkSize: CHUNK }), metadata);
+  const data = randomBytes(CHUNK * 2 + 5);
+  const file = await encrypt(earlier, data);
+  const header = await readEnvelopeHeader(Readable.from([file]));
+  assert.deepEqual(header.kdf, { logN: 17, r: 8, p: 1 });
+  const unlocked = await unlockEnvelope(header, PASSPHRASE);
+  assert.deepEqual(await buffer(Readable.from([file]).pipe(createDecryptStream(unlocked))), data);
 });
 
 test('a passphrase is the same key whatever its Unicode normal form', async () => {
