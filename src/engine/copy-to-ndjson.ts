@@ -9,7 +9,6 @@
 // timestamp, an escape in a text list, a list of other types, bytes, a date or time
 // column) is unescaped and encoded by the general path (`encodePostgresValue`), so both
 // give the same bytes; test/row-json.test.ts holds the whole snapshot to that.
-import { isUtf8 } from 'node:buffer';
 import type { ColumnSpec } from '../target/target-schema.ts';
 import { grownBuffer, literalEnd } from './copy-text.ts';
 import { quoteIdentifier as q } from './sql.ts';
@@ -77,10 +76,11 @@ export interface NdjsonLines {
  * `messages`: whole CopyData messages of one table, as the server sent them
  * (copy-out-pages.ts), each a COPY text line with one field per column
  * (`postgresTextExpression` of each, in order). Returns the same rows as `ndjson-v1`
- * lines. `utf8`: the server has checked that the text is UTF-8 (any encoding but
- * SQL_ASCII); otherwise each row is checked here.
+ * lines. The text is UTF-8: pg asks the server for it whatever the database's encoding,
+ * and the server converts to it or, from SQL_ASCII, refuses a value that is not UTF-8
+ * ("invalid byte sequence"), so its bytes are copied as they are.
  */
-export function copyDataToNdjson(columns: ColumnSpec[], messages: Buffer, utf8: boolean): NdjsonLines {
+export function copyDataToNdjson(columns: ColumnSpec[], messages: Buffer): NdjsonLines {
   const kinds = columns.map(kindOf);
   if (scratch.length < 3 * messages.length + 1024) scratch = Buffer.allocUnsafe(3 * messages.length + 1024);
   let out = scratch;
@@ -94,8 +94,6 @@ export function copyDataToNdjson(columns: ColumnSpec[], messages: Buffer, utf8: 
     const rowEnd = i + 1 + messageLength(messages, i + 1);
     if (rowEnd > messages.length) throw new Error('copyDataToNdjson takes whole messages only');
     i += 5;
-    // Invalid UTF-8 (a SQL_ASCII database) goes the general path's way: decoded, not copied.
-    const plainBytes = utf8 || isUtf8(messages.subarray(i, rowEnd));
     out[o++] = OPEN;
     for (let column = 0; column < columns.length; column++) {
       if (column > 0) {
@@ -103,7 +101,7 @@ export function copyDataToNdjson(columns: ColumnSpec[], messages: Buffer, utf8: 
         i++;
         out[o++] = 0x2c; // ,
       }
-      const written = plainBytes ? fastValue(kinds[column]!, messages, i, out, o) : -1;
+      const written = fastValue(kinds[column]!, messages, i, out, o);
       if (written !== -1) {
         o = written;
         i = fieldEnd;

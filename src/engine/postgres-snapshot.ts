@@ -2,8 +2,9 @@
 // ONLY gives one snapshot for every statement, and each table streams out through one
 // `COPY (SELECT …) TO STDOUT` in key order, plain COPY text as pg_dump reads it, taken off
 // the socket in pages (copy-out-pages.ts) and turned into the archive's lines in Node
-// (copy-to-ndjson.ts) while zlib compresses the lines before. A second connection joins the same snapshot (`pg_export_snapshot`), as
-// `pg_dump -j` does, so two tables are read at once.
+// (copy-to-ndjson.ts) while zlib compresses the lines before. A second connection joins
+// the same snapshot (`pg_export_snapshot`), as `pg_dump -j` does, so two tables are read
+// at once.
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 import { readAppliedMigrations } from '../target/applied-migrations.ts';
 import type { ColumnSpec, TableSpec } from '../target/target-schema.ts';
@@ -23,15 +24,12 @@ export async function openPostgresSnapshot(location: DatabaseLocation & { provid
   const sessions = [first];
   let snapshotId: string;
   let migrations: string[];
-  let utf8: boolean;
   try {
     await beginRead(first, null);
     snapshotId = String((await first.queryRaw(sqlQuery('SELECT pg_export_snapshot()'))).rows[0]![0]);
     // A failed statement would end the snapshot's transaction, so ask before reading.
     const history = await first.queryRaw(sqlQuery(`SELECT to_regclass('_prisma_migrations') IS NOT NULL`));
     migrations = history.rows[0]?.[0] === true ? await readAppliedMigrations(first) : [];
-    // Any server encoding but SQL_ASCII checks text as it is stored, and pg asks for UTF-8.
-    utf8 = (await first.queryRaw(sqlQuery('SHOW server_encoding'))).rows[0]?.[0] !== 'SQL_ASCII';
   } catch (error) {
     await first.close();
     throw error;
@@ -70,7 +68,7 @@ export async function openPostgresSnapshot(location: DatabaseLocation & { provid
       // item of the same name in the SELECT list, and sort 1, 10, 2.
       const copy = session.copyOut(`COPY (SELECT ${select} FROM ${from} AS source ORDER BY ${order}) TO STDOUT`, COPY_PAGE_BYTES);
       for await (const page of copy) {
-        const lines = copyDataToNdjson(table.columns, page as Buffer, utf8);
+        const lines = copyDataToNdjson(table.columns, page as Buffer);
         await onPage(lines.bytes, lines.rows);
       }
     } finally {
