@@ -1,9 +1,11 @@
 // A backup reads PostgreSQL's COPY straight off the socket (copy-out-pages.ts): every row
 // must arrive once, in order, in pages of whole CopyData messages; what the server sends
 // between rows (notices) must stay out of them; an error partway must fail the read
-// rather than end it early; and the connection must serve the next statement after.
+// rather than end it early; the connection must serve the next statement after; and a
+// backup that fails partway through a table must still close its snapshot.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { openPostgresSnapshot } from '../src/engine/postgres-snapshot.ts';
 import { PostgresSession } from '../src/engine/postgres-session.ts';
 import { parseDatabaseUrl } from '../src/prisma/database-url.ts';
 import { createScratchDatabase, type ScratchDatabase } from './helpers/postgres.ts';
@@ -113,4 +115,25 @@ test('a read given up partway (the backup failed) frees its connection rather th
     await abandoned.close();
   }
   await stillServes();
+});
+
+test('a snapshot whose table fails partway (a full disk, say) rejects with that error and closes', async () => {
+  await session.executeRaw({
+    sql: `CREATE TABLE "Big" AS SELECT n AS id, repeat('v', 100) AS note FROM generate_series(1, 1000000) n`,
+    args: [],
+    argTypes: [],
+  });
+  const location = parseDatabaseUrl(database.url) as ReturnType<typeof parseDatabaseUrl> & { provider: 'postgresql' };
+  const snapshot = await openPostgresSnapshot(location);
+  const column = (name: string, type: 'Int' | 'String') => ({ name, type, list: false, nullable: false, nativeType: null });
+  const table = { name: 'Big', model: 'Big', media: false, key: ['id'], references: [], columns: [column('id', 'Int'), column('note', 'String')] };
+  let pages = 0;
+  await assert.rejects(
+    snapshot.readTableText(table, async () => {
+      if (++pages === 3) throw new Error('ENOSPC: no space left on device');
+    }),
+    /ENOSPC/,
+  );
+  const closed = snapshot.close().then(() => 'closed');
+  assert.equal(await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 10_000, 'stuck'))]), 'closed');
 });
