@@ -18,7 +18,8 @@ interface PgConnection {
   query(text: string): void;
 }
 
-const COPY_DATA = 0x64; // 'd'
+/** The message that carries a row. */
+export const COPY_DATA = 0x64; // 'd'
 const COPY_DONE = 0x63; // 'c'
 const ERROR_RESPONSE = 0x45; // 'E'
 /** Skipped where they come: the copy's start, and what the server may send at any moment. */
@@ -29,7 +30,7 @@ const SKIPPED = new Set([
   0x41, // 'A' NotificationResponse
 ]);
 /** A message's type byte and length. */
-const HEADER_BYTES = 5;
+export const HEADER_BYTES = 5;
 
 export class CopyOutPages extends Readable {
   private connection: PgConnection | null = null;

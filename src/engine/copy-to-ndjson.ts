@@ -10,6 +10,7 @@
 // column) is unescaped and encoded by the general path (`encodePostgresValue`), so both
 // give the same bytes; test/row-json.test.ts holds the whole snapshot to that.
 import type { ColumnSpec } from '../target/target-schema.ts';
+import { COPY_DATA, HEADER_BYTES } from './copy-out-pages.ts';
 import { grownBuffer, literalEnd } from './copy-text.ts';
 import { quoteIdentifier as q } from './sql.ts';
 import { encodePostgresValue } from './value-codec.ts';
@@ -24,7 +25,6 @@ const TIMESTAMP = 5; // a UTC timestamp with at most milliseconds
 const TEXT_LIST = 6; // String[], Enum[]: PostgreSQL's own JSON array, when it has no escape
 const GENERAL = 7; // everything else, value by value in JavaScript
 
-const COPY_DATA = 0x64; // 'd', the message that carries a row
 const TAB = 0x09;
 const NEWLINE = 0x0a;
 const QUOTE = 0x22;
@@ -91,9 +91,10 @@ export function copyDataToNdjson(columns: ColumnSpec[], messages: Buffer): Ndjso
     const rowIn = i;
     const lineOut = o;
     if (messages[i] !== COPY_DATA) throw new Error(`a COPY page holds a message of type ${messages[i]}, not a row`);
-    const rowEnd = i + 1 + messageLength(messages, i + 1);
+    // The length counts itself but not the type byte.
+    const rowEnd = i + 1 + messages.readUInt32BE(i + 1);
     if (rowEnd > messages.length) throw new Error('copyDataToNdjson takes whole messages only');
-    i += 5;
+    i += HEADER_BYTES;
     out[o++] = OPEN;
     for (let column = 0; column < columns.length; column++) {
       if (column > 0) {
@@ -136,11 +137,6 @@ export function copyDataToNdjson(columns: ColumnSpec[], messages: Buffer): Ndjso
  * buffers' memory and collected every tenth of a second for it.
  */
 let scratch: Buffer = Buffer.alloc(0);
-
-/** A message's big-endian length, which counts itself but not the type byte. */
-function messageLength(messages: Buffer, at: number): number {
-  return ((messages[at]! << 24) | (messages[at + 1]! << 16) | (messages[at + 2]! << 8) | messages[at + 3]!) >>> 0;
-}
 
 /** Where the field `fastValue` last wrote ends in its input (at a tab or newline). */
 let fieldEnd = 0;
