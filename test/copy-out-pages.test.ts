@@ -7,19 +7,22 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { openPostgresSnapshot } from '../src/engine/postgres-snapshot.ts';
 import { PostgresSession } from '../src/engine/postgres-session.ts';
-import { parseDatabaseUrl } from '../src/prisma/database-url.ts';
+import { sqlQuery } from '../src/engine/sql.ts';
+import { parseDatabaseUrl, type DatabaseLocation } from '../src/prisma/database-url.ts';
 import { createScratchDatabase, type ScratchDatabase } from './helpers/postgres.ts';
 
 const MIN_BYTES = 64 * 1024;
 
 let database: ScratchDatabase;
+let location: DatabaseLocation & { provider: 'postgresql' };
 let session: PostgresSession;
 
 before(async () => {
   database = await createScratchDatabase();
-  const location = parseDatabaseUrl(database.url);
-  assert.equal(location.provider, 'postgresql');
-  session = await PostgresSession.open(location as typeof location & { provider: 'postgresql' });
+  const parsed = parseDatabaseUrl(database.url);
+  assert.equal(parsed.provider, 'postgresql');
+  location = parsed as typeof location;
+  session = await PostgresSession.open(location);
 });
 
 after(async () => {
@@ -49,8 +52,13 @@ async function readPages(sql: string): Promise<{ pages: Buffer[]; rows: string[]
 }
 
 async function stillServes(): Promise<void> {
-  const result = await session.queryRaw({ sql: 'SELECT 41 + 1', args: [], argTypes: [] });
+  const result = await session.queryRaw(sqlQuery('SELECT 41 + 1'));
   assert.equal(result.rows[0]![0], 42);
+}
+
+/** What `work` settles to, or 'stuck' if it has not within 10 s. */
+function withinTenSeconds<T>(work: Promise<T>): Promise<T | 'stuck'> {
+  return Promise.race([work, new Promise<'stuck'>((resolve) => setTimeout(resolve, 10_000, 'stuck'))]);
 }
 
 test('every row arrives once, in order, in pages of at least the size asked but the last', async () => {
@@ -68,12 +76,10 @@ test('a row longer than many socket reads arrives whole', async () => {
 });
 
 test('notices sent between rows stay out of the pages', async () => {
-  await session.executeRaw({
-    sql: `CREATE FUNCTION noisy(n int) RETURNS int LANGUAGE plpgsql AS $$
-            BEGIN IF n % 1000 = 0 THEN RAISE NOTICE 'at row %', n; END IF; RETURN n; END $$`,
-    args: [],
-    argTypes: [],
-  });
+  await session.executeRaw(
+    sqlQuery(`CREATE FUNCTION noisy(n int) RETURNS int LANGUAGE plpgsql AS $$
+                BEGIN IF n % 1000 = 0 THEN RAISE NOTICE 'at row %', n; END IF; RETURN n; END $$`),
+  );
   const { rows } = await readPages(`COPY (SELECT noisy(n) FROM generate_series(1, 5000) n) TO STDOUT`);
   assert.deepEqual(rows, Array.from({ length: 5000 }, (_, i) => String(i + 1)));
   await stillServes();
@@ -96,7 +102,6 @@ test('a refused statement fails the read, and the connection goes on', async () 
 });
 
 test('a read given up partway (the backup failed) frees its connection rather than leave it stuck', async () => {
-  const location = parseDatabaseUrl(database.url) as ReturnType<typeof parseDatabaseUrl> & { provider: 'postgresql' };
   const abandoned = await PostgresSession.open(location);
   try {
     let pages = 0;
@@ -105,12 +110,11 @@ test('a read given up partway (the backup failed) frees its connection rather th
     }
     // The server was still sending the table: the next statement must settle, not wait
     // behind it for ever (the snapshot's ROLLBACK on its way to closing).
-    const next = abandoned.queryRaw({ sql: 'SELECT 1', args: [], argTypes: [] }).then(
+    const next = abandoned.queryRaw(sqlQuery('SELECT 1')).then(
       () => 'answered',
       () => 'refused',
     );
-    const settled = await Promise.race([next, new Promise((resolve) => setTimeout(resolve, 10_000, 'stuck'))]);
-    assert.notEqual(settled, 'stuck');
+    assert.notEqual(await withinTenSeconds(next), 'stuck');
   } finally {
     await abandoned.close();
   }
@@ -118,12 +122,7 @@ test('a read given up partway (the backup failed) frees its connection rather th
 });
 
 test('a snapshot whose table fails partway (a full disk, say) rejects with that error and closes', async () => {
-  await session.executeRaw({
-    sql: `CREATE TABLE "Big" AS SELECT n AS id, repeat('v', 100) AS note FROM generate_series(1, 1000000) n`,
-    args: [],
-    argTypes: [],
-  });
-  const location = parseDatabaseUrl(database.url) as ReturnType<typeof parseDatabaseUrl> & { provider: 'postgresql' };
+  await session.executeRaw(sqlQuery(`CREATE TABLE "Big" AS SELECT n AS id, repeat('v', 100) AS note FROM generate_series(1, 1000000) n`));
   const snapshot = await openPostgresSnapshot(location);
   const column = (name: string, type: 'Int' | 'String') => ({ name, type, list: false, nullable: false, nativeType: null });
   const table = { name: 'Big', model: 'Big', media: false, key: ['id'], references: [], columns: [column('id', 'Int'), column('note', 'String')] };
@@ -134,6 +133,5 @@ test('a snapshot whose table fails partway (a full disk, say) rejects with that 
     }),
     /ENOSPC/,
   );
-  const closed = snapshot.close().then(() => 'closed');
-  assert.equal(await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 10_000, 'stuck'))]), 'closed');
+  assert.equal(await withinTenSeconds(snapshot.close().then(() => 'closed')), 'closed');
 });

@@ -21,7 +21,7 @@ import { connectAdapter } from '../src/prisma/adapters.ts';
 import { parseDatabaseUrl } from '../src/prisma/database-url.ts';
 import { loadTarget } from '../src/target/target.ts';
 import type { TableSpec } from '../src/target/target-schema.ts';
-import { adminQuery, createScratchDatabase, POSTGRES_ADMIN_URL, withPg } from './helpers/postgres.ts';
+import { createScratchDatabase, withPg } from './helpers/postgres.ts';
 
 const TEXT = 'héllo 🎬 "quoted"\nnew line \\ back\ttab\rreturn \\N \b\f\v \u0001\u001f\u007f\u2028 {"m":0,"v":"x"}';
 
@@ -241,21 +241,18 @@ test('PostgreSQL in SQL_ASCII: a value whose bytes are not UTF-8 fails the backu
   // SQL_ASCII stores whatever bytes it is given. The snapshot reads UTF-8 (pg asks for it),
   // and the server refuses to send such a value as UTF-8: the lines copy-to-ndjson.ts
   // writes byte for byte are always UTF-8.
-  const name = `bcp_ascii_${Date.now().toString(36)}`;
-  await adminQuery(`CREATE DATABASE "${name}" ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`);
-  const url = new URL(POSTGRES_ADMIN_URL);
-  url.pathname = `/${name}`;
+  const database = await createScratchDatabase('bcp_ascii', `ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`);
   try {
-    await withPg(url.toString(), async (client) => {
+    await withPg(database.url, async (client) => {
       await client.query(migrationSql('postgresql'));
       // Bytes C3 A9 are é in UTF-8; a lone E9 is Latin-1's é, not UTF-8.
       await client.query(`INSERT INTO "Everything" (id, text, tags) VALUES (1, E'caf\\303\\251 "quoted"', ARRAY[E'x\\303\\251'])`);
     });
-    const table = await everythingTable('postgresql', url.toString());
-    assert.equal(await snapshotText(url.toString(), table), await textProtocolLines(url.toString(), table));
-    await withPg(url.toString(), (client) => client.query(`INSERT INTO "Everything" (id, text) VALUES (2, E'caf\\351')`));
-    await assert.rejects(snapshotText(url.toString(), table), /invalid byte sequence for encoding "UTF8"/);
+    const table = await everythingTable('postgresql', database.url);
+    assert.equal(await snapshotText(database.url, table), await textProtocolLines(database.url, table));
+    await withPg(database.url, (client) => client.query(`INSERT INTO "Everything" (id, text) VALUES (2, E'caf\\351')`));
+    await assert.rejects(snapshotText(database.url, table), /invalid byte sequence for encoding "UTF8"/);
   } finally {
-    await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await database.drop();
   }
 });

@@ -20,9 +20,10 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-export async function createScratchDatabase(prefix = 'bcp_test'): Promise<ScratchDatabase> {
+/** `options`: what follows `CREATE DATABASE name`, such as an encoding. */
+export async function createScratchDatabase(prefix = 'bcp_test', options = ''): Promise<ScratchDatabase> {
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE "${name}"`);
+  await adminQuery(`CREATE DATABASE "${name}" ${options}`);
   const url = new URL(POSTGRES_ADMIN_URL);
   url.pathname = `/${name}`;
   return {
