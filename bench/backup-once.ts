@@ -8,14 +8,14 @@
 // database's run record and the free-space check (a few milliseconds).
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig } from '../src/config.ts';
-import { ArchiveSealer } from '../src/crypto/encrypted-archive.ts';
-import { backupFileName } from '../src/engine/backup-name.ts';
-import { writeBackup } from '../src/engine/backup-writer.ts';
+import { loadConfig } from '../src/core/config.ts';
+import { ArchiveSealer } from '../src/archive/encryption/encrypted-archive.ts';
+import { backupFileName } from '../src/archive/archive-name.ts';
+import { writeBackup } from '../src/engine/backup.ts';
 import { LocalFolderStore } from '../src/storage/local-folder-store.ts';
 import { loadTarget } from '../src/target/target.ts';
 import { limitHeapGrowth } from '../src/util/heap-growth.ts';
-import { APP_VERSION } from '../src/version.ts';
+import { APP_VERSION } from '../src/core/version.ts';
 import { benchPassphrase } from './bench-passphrase.ts';
 
 const outDir = process.argv[2];

@@ -1,7 +1,7 @@
 // The passphrase the benchmark's children encrypt and decrypt with, when the parent asks
 // for the encrypted path: an environment variable, not an argument, so that it does not
 // show in the process list.
-import { passphraseProblem } from '../src/crypto/encrypted-archive.ts';
+import { passphraseProblem } from '../src/archive/encryption/encrypted-archive.ts';
 
 export const PASSPHRASE_VARIABLE = 'BENCH_PASSPHRASE';
 

@@ -13,11 +13,11 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { loadConfig } from '../src/config.ts';
-import { metadataMismatch, unlockArchive } from '../src/crypto/encrypted-archive.ts';
-import { readManifest } from '../src/engine/archive.ts';
-import type { Manifest } from '../src/engine/manifest.ts';
-import { checkedArchiveSource, replaceData } from '../src/engine/restore-writer.ts';
+import { loadConfig } from '../src/core/config.ts';
+import { metadataMismatch, unlockArchive } from '../src/archive/encryption/encrypted-archive.ts';
+import { readManifest } from '../src/archive/archive-reader.ts';
+import type { Manifest } from '../src/archive/manifest.ts';
+import { checkedArchiveSource, replaceData } from '../src/engine/restore.ts';
 import { loadTarget } from '../src/target/target.ts';
 import { limitHeapGrowth } from '../src/util/heap-growth.ts';
 import { benchPassphrase } from './bench-passphrase.ts';

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { EXAMPLE_APP_DIR, PROJECT_ROOT } from '../src/config.ts';
+import { EXAMPLE_APP_DIR, PROJECT_ROOT } from '../src/core/config.ts';
 import { migrateExampleDatabase } from '../src/examples/seed.ts';
 import { parseDatabaseUrl, type Provider } from '../src/prisma/database-url.ts';
 import { PASSPHRASE_VARIABLE } from './bench-passphrase.ts';

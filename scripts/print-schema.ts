@@ -1,7 +1,7 @@
 // Writes schema.graphql from the Pothos schema (`npm run schema:print`); a test fails when it is stale.
 import { writeFile } from 'node:fs/promises';
 import { printSchema } from 'graphql';
-import { schema } from '../src/graphql/schema.ts';
+import { schema } from '../src/graphql/schema/index.ts';
 
 export const printedSchema = () => printSchema(schema) + '\n';
 

@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npx graphql-codegen --config codegen.ts
 npx tsc -p tsconfig.build.json
-if [ $# -eq 0 ]; then set -- test/*.test.ts; fi
+if [ $# -eq 0 ]; then set -- test/unit/*.test.ts test/integration/*.test.ts; fi
 exec node --import tsx --test --test-concurrency=1 --test-timeout=600000 "$@"

@@ -6,25 +6,26 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createFetch } from '@whatwg-node/fetch';
 import { createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import type { Config } from './config.ts';
+import type { Config } from './core/config.ts';
 import { openControlDatabase, type ControlDatabase } from './control/control-db.ts';
 import type { Context, Services } from './graphql/context.ts';
-import { schema } from './graphql/schema.ts';
+import { schema } from './graphql/schema/index.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { handleRest } from './http/rest.ts';
 import { BackupCatalog } from './modules/backups/catalog.ts';
 import { BackupService } from './modules/backups/service.ts';
-import { RestoreGate } from './modules/restores/gate.ts';
+import { RestoreGate } from './modules/restore-gate.ts';
 import { RestoreService } from './modules/restores/service.ts';
+import type { RestoreTopics } from './modules/restores/restore-progress.ts';
 import { SystemService } from './modules/system/service.ts';
 import { prepareStartup } from './startup.ts';
 import { SwitchableFolderStore } from './storage/switchable-store.ts';
-import { loadSecretKey } from './crypto/secret-box.ts';
-import { openEventBus } from './graphql/pubsub.ts';
-import { SettingsService } from './modules/settings/service.ts';
-import { Scheduler } from './scheduler/scheduler.ts';
+import { loadSecretKey } from './control/secret-box.ts';
+import { openEventBus } from './events/event-bus.ts';
+import { SettingsService } from './modules/schedule/settings-service.ts';
+import { Scheduler } from './modules/schedule/scheduler.ts';
 import { listAppliedMigrations } from './target/applied-migrations.ts';
-import { APP_VERSION } from './version.ts';
+import { APP_VERSION } from './core/version.ts';
 
 /** Yoga's enveloped execute/subscribe, passed through graphql-ws as the root value. */
 interface EnvelopedRoot {
@@ -42,7 +43,7 @@ export interface App {
 
 export async function buildApp(config: Config): Promise<App> {
   // Redis first: a wrong REDIS_URL stops start-up before anything else is opened.
-  const bus = await openEventBus(config.redisUrl);
+  const bus = await openEventBus<RestoreTopics>(config.redisUrl);
   const { control, target } = await prepareStartup(config).catch(async (error: unknown) => {
     await bus.close();
     throw error;

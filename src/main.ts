@@ -1,6 +1,6 @@
 // `npm start`: reads the configuration, runs the start-up checks and serves until stopped.
 import { buildApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig } from './core/config.ts';
 import { limitHeapGrowth } from './util/heap-growth.ts';
 
 async function main(): Promise<void> {

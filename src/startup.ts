@@ -3,7 +3,7 @@
 // naming its variable, which main.ts prints as one line.
 import { access, constants, cp, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, EXAMPLE_APP_DIR, type Config } from './config.ts';
+import { ConfigError, EXAMPLE_APP_DIR, type Config } from './core/config.ts';
 import { openControlDatabase, type ControlDatabase } from './control/control-db.ts';
 import { connectAdapter } from './prisma/adapters.ts';
 import { loadTarget, migrateTarget, type Target } from './target/target.ts';

@@ -1,7 +1,7 @@
 // The control plane's own database: a Prisma client over SQLite or PostgreSQL, migrated
 // at start-up by the WebAssembly schema engine.
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config.ts';
+import { PROJECT_ROOT } from '../core/config.ts';
 import { createAdapterFactory } from '../prisma/adapters.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 import { applyMigrations } from '../prisma/schema-engine.ts';

@@ -7,10 +7,10 @@ import type { DatabaseLocation } from '../prisma/database-url.ts';
 import { applyMigrations } from '../prisma/schema-engine.ts';
 import type { SchemaFile } from '../prisma/schema-files.ts';
 import type { TableSpec } from '../target/target-schema.ts';
-import type { Manifest } from './manifest.ts';
-import { archiveSource, manifestTables, replaceData, snapshotSource, type RowSource } from './restore-writer.ts';
+import type { Manifest } from '../archive/manifest.ts';
+import { archiveSource, manifestTables, replaceData, snapshotSource, type RowSource } from './restore.ts';
 import { createScratchDatabase } from './scratch-database.ts';
-import { openSnapshot } from './snapshot.ts';
+import { openSnapshot } from './providers.ts';
 
 export interface ScratchRestoreRequest {
   manifest: Manifest;

@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { ConfigError, loadConfig, type Config } from '../core/config.ts';
 import { migrateExampleDatabase, seedExampleLibrary } from './seed.ts';
 
 function fail(problem: string): never {

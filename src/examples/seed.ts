@@ -1,7 +1,7 @@
 // Fills the example app's database with a generated library (`npm run seed`, and a small
 // one on the first start of the bundled example).
 import path from 'node:path';
-import { EXAMPLE_APP_DIR } from '../config.ts';
+import { EXAMPLE_APP_DIR } from '../core/config.ts';
 import { createAdapterFactory } from '../prisma/adapters.ts';
 import { parseDatabaseUrl, type DatabaseLocation } from '../prisma/database-url.ts';
 import { applyMigrations } from '../prisma/schema-engine.ts';

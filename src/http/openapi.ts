@@ -1,5 +1,5 @@
 // The OpenAPI description served at /openapi.json, for the REST surface only.
-import { APP_VERSION } from '../version.ts';
+import { APP_VERSION } from '../core/version.ts';
 
 const backupSchema = {
   type: 'object',

@@ -1,9 +1,8 @@
 // The small REST surface (`/api/v1/backups`), thin over BackupService, for scripts and curl.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { AppError, BackupFailedError, InsufficientSpaceError, NotFoundError, ValidationError, WrongPassphraseError } from '../errors.ts';
-import type { Backup } from '../modules/backups/catalog.ts';
-import { downloadPath } from '../modules/backups/schema.ts';
+import { AppError, BackupFailedError, InsufficientSpaceError, NotFoundError, ValidationError, WrongPassphraseError } from '../core/errors.ts';
+import { downloadPath, type Backup } from '../modules/backups/catalog.ts';
 import type { BackupService } from '../modules/backups/service.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
 

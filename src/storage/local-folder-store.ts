@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { looksLikeArchive } from '../engine/backup-name.ts';
+import { looksLikeArchive } from '../archive/archive-name.ts';
 import { ArchiveExistsError, type BackupStore, type StoredArchive, type WrittenArchive } from './backup-store.ts';
 
 /**

@@ -2,7 +2,7 @@
 import type { SqlQuery } from '@prisma/driver-adapter-utils';
 import { connectAdapter } from '../prisma/adapters.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
-import { sqlQuery } from '../engine/sql.ts';
+import { sqlQuery } from '../prisma/sql.ts';
 
 const MIGRATIONS_SQL = `SELECT migration_name FROM _prisma_migrations
   WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY migration_name`;

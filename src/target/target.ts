@@ -1,14 +1,20 @@
 // The application being backed up: its database, its Prisma schema and migrations, its files.
-import type { TargetConfig } from '../config.ts';
+import type { TargetConfig } from '../core/config.ts';
 import { createAdapterFactory } from '../prisma/adapters.ts';
 import { listMigrationNames } from '../prisma/migrations-folder.ts';
 import { applyMigrations } from '../prisma/schema-engine.ts';
 import { readSchemaFiles, type SchemaFile } from '../prisma/schema-files.ts';
 import { parseDatamodel } from './dmmf.ts';
+import type { DatabaseLocation } from '../prisma/database-url.ts';
 import { buildTargetSchema, type TargetSchema } from './target-schema.ts';
-import type { BackupTarget } from '../engine/backup-writer.ts';
 
-export interface Target extends BackupTarget {
+export interface Target {
+  location: DatabaseLocation;
+  schema: TargetSchema;
+  /** Files and folders that go into every backup as they are (TARGET_FILES). */
+  files: string[];
+  /** The prefix of archive names (TARGET_NAME). */
+  name: string;
   schemaFiles: SchemaFile[];
   /** Migration names in the target's migrations folder: the schema versions it knows. */
   knownMigrations: string[];

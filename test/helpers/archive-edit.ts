@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
-import type { Manifest } from '../../src/engine/manifest.ts';
+import type { Manifest } from '../../src/archive/manifest.ts';
 
 export interface Entry {
   name: string;

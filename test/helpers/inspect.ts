@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Manifest } from '../../src/engine/manifest.ts';
+import type { Manifest } from '../../src/archive/manifest.ts';
 import { withPg } from './postgres.ts';
 
 export interface ExtractedArchive {

@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { PROJECT_ROOT } from '../../src/config.ts';
+import { PROJECT_ROOT } from '../../src/core/config.ts';
 import { createAdapterFactory } from '../../src/prisma/adapters.ts';
 import { parseDatabaseUrl } from '../../src/prisma/database-url.ts';
 import { applyMigrations } from '../../src/prisma/schema-engine.ts';

@@ -1,12 +1,15 @@
 // Lists the backups in the store, reading each archive's manifest once and caching it
 // by name, size and modification time.
 import { createHash } from 'node:crypto';
-import { readEnvelopeHeader, type EnvelopeHeader, type PublicMetadata } from '../../crypto/envelope-header.ts';
-import { publicMetadataOf } from '../../crypto/encrypted-archive.ts';
-import { readManifest } from '../../engine/archive.ts';
-import { ENCRYPTED_EXTENSION, parseBackupFileName } from '../../engine/backup-name.ts';
-import type { BackupKind, Manifest } from '../../engine/manifest.ts';
+import { readEnvelopeHeader, type EnvelopeHeader, type PublicMetadata } from '../../archive/encryption/envelope-header.ts';
+import { publicMetadataOf } from '../../archive/encryption/encrypted-archive.ts';
+import { readManifest } from '../../archive/archive-reader.ts';
+import { ENCRYPTED_EXTENSION, parseBackupFileName } from '../../archive/archive-name.ts';
+import type { BackupKind, Manifest } from '../../archive/manifest.ts';
 import type { BackupStore, StoredArchive } from '../../storage/backup-store.ts';
+
+/** Where a backup is downloaded (`GET`, served by the REST API, named by GraphQL's `downloadUrl`). */
+export const downloadPath = (id: string) => `/api/v1/backups/${encodeURIComponent(id)}/download`;
 
 export interface Backup {
   id: string;

@@ -8,21 +8,21 @@ import { Readable } from 'node:stream';
 import { open as openFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ArchiveSealer, metadataMismatch, passphraseProblem, unlockArchive } from '../../crypto/encrypted-archive.ts';
-import { isEnvelope, readEnvelopeHeader, type EnvelopeHeader } from '../../crypto/envelope-header.ts';
-import { ArchiveRejectedError, verifyArchive } from '../../engine/archive-verifier.ts';
-import { checkBackup, type CheckReport } from '../../engine/backup-checker.ts';
-import { backupFileName } from '../../engine/backup-name.ts';
-import { writeBackup } from '../../engine/backup-writer.ts';
-import type { BackupKind, Manifest } from '../../engine/manifest.ts';
-import { TargetFileMissingError } from '../../engine/target-files.ts';
-import { BackupFailedError, InsufficientSpaceError, InvalidArchiveError, NotFoundError, ValidationError } from '../../errors.ts';
+import { ArchiveSealer, metadataMismatch, passphraseProblem, unlockArchive } from '../../archive/encryption/encrypted-archive.ts';
+import { isEnvelope, readEnvelopeHeader, type EnvelopeHeader } from '../../archive/encryption/envelope-header.ts';
+import { ArchiveRejectedError, checkArchive } from '../../archive/archive-check.ts';
+import { verifyBackup, type VerifyReport } from '../../engine/verify-backup.ts';
+import { backupFileName } from '../../archive/archive-name.ts';
+import { writeBackup } from '../../engine/backup.ts';
+import type { BackupKind, Manifest } from '../../archive/manifest.ts';
+import { TargetFileMissingError } from '../../engine/stage-target-files.ts';
+import { BackupFailedError, InsufficientSpaceError, InvalidArchiveError, NotFoundError, ValidationError } from '../../core/errors.ts';
 import type { ControlClient } from '../../control/control-db.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import type { Target } from '../../target/target.ts';
 import { environmentFailure } from '../../util/environment-failure.ts';
 import { SerialQueue } from '../../util/serial-queue.ts';
-import type { RestoreGate } from '../restores/gate.ts';
+import type { RestoreGate } from '../restore-gate.ts';
 import type { Backup, BackupCatalog } from './catalog.ts';
 
 export interface CreateBackupInput {
@@ -156,11 +156,11 @@ export class BackupService {
   }
 
   /** Every hash, then a restore into a scratch database compared with the manifest; the target is not touched. */
-  async verify(id: string, passphrase?: string | null): Promise<CheckReport> {
+  async verify(id: string, passphrase?: string | null): Promise<VerifyReport> {
     const backup = await this.require(id);
     const access = await this.access(backup, passphrase);
     const { target } = this.deps;
-    return checkBackup({
+    return verifyBackup({
       openArchive: () => access.open(),
       manifestProblem: (manifest) => access.manifestProblem(manifest),
       compressedBytes: backup.sizeBytes,
@@ -219,12 +219,12 @@ export class BackupService {
       throw error instanceof ArchiveRejectedError ? new InvalidArchiveError(error.message) : error;
     };
     if (!isEnvelope(await readHead(staging))) {
-      const { manifest } = await verifyArchive(createReadStream(staging), size).catch(rejected);
+      const { manifest } = await checkArchive(createReadStream(staging), size).catch(rejected);
       return { manifest };
     }
     if (!passphrase) return { envelope: await readEnvelopeHeader(createReadStream(staging)) };
     const unlocked = await unlockArchive(() => createReadStream(staging), passphrase);
-    const { manifest } = await verifyArchive(unlocked.open(), size).catch(rejected);
+    const { manifest } = await checkArchive(unlocked.open(), size).catch(rejected);
     const mismatch = metadataMismatch(unlocked.header.metadata, manifest);
     if (mismatch) throw new InvalidArchiveError(mismatch);
     return { envelope: unlocked.header };

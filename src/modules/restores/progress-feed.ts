@@ -1,7 +1,7 @@
 // A restore's progress as one stream for a subscriber: the current state first, then each
 // event from the pub/sub until the job ends. A job running on another instance is also
 // checked in the database now and then, so a missed last event cannot leave a watcher waiting.
-import type { RestoreProgress } from './service.ts';
+import type { RestoreProgress } from './restore-progress.ts';
 
 /** How often the database is asked whether a job watched from another instance has ended. */
 export const END_POLL_MS = 1000;

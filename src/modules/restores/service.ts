@@ -1,47 +1,22 @@
 // Runs restores: one at a time, in the background, after a safety backup, checking every
 // hash as the archive is loaded, reporting progress to watchers. Knows nothing of GraphQL.
 import { randomUUID } from 'node:crypto';
-import { ManifestReadError, readManifest } from '../../engine/archive.ts';
-import { verifyArchive, ArchiveRejectedError } from '../../engine/archive-verifier.ts';
-import { fileStager, stageFileRestore, type StagedFileRestore } from '../../engine/file-restorer.ts';
+import { ManifestReadError, readManifest } from '../../archive/archive-reader.ts';
+import { checkArchive, ArchiveRejectedError } from '../../archive/archive-check.ts';
+import { fileStager, stageFileRestore, type StagedFileRestore } from '../../engine/restore-target-files.ts';
 import { withMigratedBackup } from '../../engine/forward-migration.ts';
-import { checkedArchiveSource, replaceData, type RowSource } from '../../engine/restore-writer.ts';
+import { checkedArchiveSource, replaceData, type RowSource } from '../../engine/restore.ts';
 import type { ControlClient } from '../../control/control-db.ts';
-import { InvalidArchiveError, NewerSchemaError, ValidationError } from '../../errors.ts';
+import { InvalidArchiveError, NewerSchemaError, ValidationError } from '../../core/errors.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import type { Target } from '../../target/target.ts';
 import type { Backup } from '../backups/catalog.ts';
 import type { ArchiveAccess, BackupService } from '../backups/service.ts';
-import type { Manifest } from '../../engine/manifest.ts';
-import { passphraseProblem } from '../../crypto/encrypted-archive.ts';
-import type { RestoreGate } from './gate.ts';
-import type { Events } from '../../graphql/pubsub.ts';
+import type { Manifest } from '../../archive/manifest.ts';
+import { passphraseProblem } from '../../archive/encryption/encrypted-archive.ts';
+import type { RestoreGate } from '../restore-gate.ts';
 import { followProgress } from './progress-feed.ts';
-
-export type RestoreStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
-export type RestorePhase = 'QUEUED' | 'VERIFYING' | 'SAFETY_BACKUP' | 'MIGRATING' | 'RESTORING' | 'FINISHING' | 'DONE';
-
-export interface RestoreJob {
-  id: string;
-  backupId: string;
-  preRestoreBackupId: string | null;
-  status: RestoreStatus;
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  error: string | null;
-}
-
-export interface RestoreProgress {
-  job: RestoreJob;
-  phase: RestorePhase;
-  table: string | null;
-  tablesDone: number;
-  tablesTotal: number;
-  rowsDone: number;
-  rowsTotal: number;
-  message: string | null;
-}
+import type { RestoreEvents, RestoreJob, RestorePhase, RestoreProgress, RestoreStatus } from './restore-progress.ts';
 
 /** Rows are reported at least this often while they are written. */
 const PROGRESS_INTERVAL_MS = 250;
@@ -58,7 +33,7 @@ export class RestoreService {
       gate: RestoreGate;
       scratchDir: string;
       /** Progress goes out here: in process, or through Redis to every instance. */
-      events: Events;
+      events: RestoreEvents;
       /** The saved passphrase for scheduled backups, which the safety backup uses too. */
       savedPassphrase: () => Promise<string | null>;
     },
@@ -180,7 +155,7 @@ export class RestoreService {
       // in one pass, inside the restore's transaction.
       if (!current(manifest)) {
         await update({ message: 'checking every hash' });
-        await verifyArchive(access.open(), backup.sizeBytes).catch(rejected);
+        await checkArchive(access.open(), backup.sizeBytes).catch(rejected);
       }
       const { tablesTotal, rowsTotal } = totals(manifest);
       Object.assign(progress, { tablesTotal, rowsTotal });

@@ -1,0 +1,148 @@
+// The body of an encrypted archive: the plaintext cut into fixed-size chunks, each sealed
+// with AES-256-GCM under a nonce made of the header's random prefix, the chunk's counter
+// and a last-chunk flag, with the whole header as associated data. A chunk's plaintext
+// is passed on only after its tag checks, so a consumer never sees unauthenticated
+// bytes; truncation, reordering, splicing and appended data all fail a tag.
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { InvalidArchiveError } from '../../core/errors.ts';
+import type { UnlockedEnvelope } from './envelope-header.ts';
+
+export const TAG_BYTES = 16;
+const MAX_CHUNKS = 2 ** 32;
+
+/** Plaintext in, header and sealed chunks out. */
+export function createEncryptStream(envelope: UnlockedEnvelope): Transform {
+  const { header, key } = envelope;
+  const pending = new ByteQueue();
+  let counter = 0;
+  const seal = (plaintext: Buffer, final: boolean) => {
+    if (counter >= MAX_CHUNKS) throw new RangeError('too many chunks for one archive');
+    const cipher = createCipheriv('aes-256-gcm', key, chunkNonce(header.noncePrefix, counter++, final));
+    cipher.setAAD(header.bytes);
+    return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  };
+  return new Transform({
+    construct(done) {
+      this.push(header.bytes);
+      done();
+    },
+    transform(chunk: Buffer, _encoding, done: TransformCallback) {
+      try {
+        pending.push(chunk);
+        // Keep at least one byte back: only the flush knows which chunk is the last.
+        while (pending.length > header.chunkSize) this.push(seal(pending.take(header.chunkSize), false));
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+    flush(done: TransformCallback) {
+      try {
+        this.push(seal(pending.take(pending.length), true));
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  });
+}
+
+/**
+ * The whole encrypted file in, plaintext out. The file must start with exactly the header
+ * that was unlocked (a file replaced between the two reads is refused). Any failure is an
+ * InvalidArchiveError: by this point the passphrase is known to be right.
+ */
+export function createDecryptStream(envelope: UnlockedEnvelope): Transform {
+  const { header, key } = envelope;
+  const recordSize = header.chunkSize + TAG_BYTES;
+  const pending = new ByteQueue();
+  let headerChecked = false;
+  let counter = 0;
+  const open = (record: Buffer, final: boolean) => {
+    if (counter >= MAX_CHUNKS) throw new InvalidArchiveError('the encrypted archive has more chunks than the format allows');
+    const decipher = createDecipheriv('aes-256-gcm', key, chunkNonce(header.noncePrefix, counter, final));
+    decipher.setAAD(header.bytes);
+    decipher.setAuthTag(record.subarray(record.length - TAG_BYTES));
+    const plaintext = decipher.update(record.subarray(0, record.length - TAG_BYTES));
+    try {
+      decipher.final();
+    } catch {
+      throw new InvalidArchiveError(
+        final
+          ? `the encrypted archive is damaged, cut short or has data appended (chunk ${counter} fails its check)`
+          : `the encrypted archive is damaged or altered (chunk ${counter} fails its check)`,
+      );
+    }
+    counter++;
+    return plaintext;
+  };
+  const checkHeader = () => {
+    if (headerChecked || pending.length < header.bytes.length) return;
+    if (!pending.take(header.bytes.length).equals(header.bytes)) {
+      throw new InvalidArchiveError('the encrypted archive changed after its header was checked');
+    }
+    headerChecked = true;
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done: TransformCallback) {
+      try {
+        pending.push(chunk);
+        checkHeader();
+        // A record is only known not to be the last once more bytes follow it.
+        while (headerChecked && pending.length > recordSize) this.push(open(pending.take(recordSize), false));
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+    flush(done: TransformCallback) {
+      try {
+        checkHeader();
+        if (!headerChecked) throw new InvalidArchiveError('the encrypted archive ends inside its header');
+        if (pending.length < TAG_BYTES) throw new InvalidArchiveError('the encrypted archive is cut short (its last chunk is missing)');
+        this.push(open(pending.take(pending.length), true));
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  });
+}
+
+/** 7-byte random prefix, 32-bit big-endian counter, 1-byte last-chunk flag. */
+function chunkNonce(prefix: Buffer, counter: number, final: boolean): Buffer {
+  const nonce = Buffer.alloc(12);
+  prefix.copy(nonce, 0);
+  nonce.writeUInt32BE(counter, 7);
+  nonce.writeUInt8(final ? 1 : 0, 11);
+  return nonce;
+}
+
+/** A FIFO of buffers that hands out exact-size slices without re-concatenating everything. */
+class ByteQueue {
+  private parts: Buffer[] = [];
+  length = 0;
+
+  push(buffer: Buffer): void {
+    if (buffer.length === 0) return;
+    this.parts.push(buffer);
+    this.length += buffer.length;
+  }
+
+  take(size: number): Buffer {
+    if (size > this.length) throw new RangeError('not enough bytes queued');
+    const out = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const head = this.parts[0]!;
+      const used = Math.min(head.length, size - filled);
+      head.copy(out, filled, 0, used);
+      filled += used;
+      if (used === head.length) this.parts.shift();
+      else this.parts[0] = head.subarray(used);
+    }
+    this.length -= size;
+    return out;
+  }
+}

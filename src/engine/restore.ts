@@ -1,0 +1,154 @@
+// Replaces a target's data in one transaction from a source of rows: an archive checked as
+// it is read, or a scratch database holding an older backup brought forward by migrations.
+import type { Readable } from 'node:stream';
+import { isDeepStrictEqual } from 'node:util';
+import type { DatabaseLocation } from '../prisma/database-url.ts';
+import type { TableSpec } from '../target/target-schema.ts';
+import { readArchiveLines, readArchiveRows, rowBatches, wholeLines } from '../ndjson/archive-rows.ts';
+import { ArchiveRejectedError, readCheckedArchive } from '../archive/archive-check.ts';
+import type { Manifest } from '../archive/manifest.ts';
+import { readTableRows, type Snapshot } from './database/snapshot.ts';
+import { openTableLoader } from './providers.ts';
+import type { EncodedValue } from '../ndjson/value-encoder.ts';
+
+/** Rows per INSERT round: large enough to be fast, small enough to bound memory. */
+const RESTORE_BATCH_ROWS = 2_000;
+
+export class SchemaMismatchError extends Error {}
+
+/** Where a source's rows go, table by table. */
+export interface RowSink {
+  rows(table: TableSpec, rows: EncodedValue[][]): Promise<void>;
+  /**
+   * Whole `ndjson-v1` lines as an archive holds them, for a loader that reads them
+   * unparsed; absent when the loader needs parsed rows.
+   */
+  lines?: (table: TableSpec, lines: Buffer) => Promise<void>;
+}
+/** Feeds every row of the restored data to the sink, table by table. */
+export type RowSource = (sink: RowSink) => Promise<void>;
+
+export interface ReplaceRequest {
+  location: DatabaseLocation;
+  /** Every table of the target: all are emptied, then filled from the source. */
+  tables: TableSpec[];
+  source: RowSource;
+  onRows?: (table: string, rowsDone: number) => void;
+}
+
+export async function replaceData(request: ReplaceRequest): Promise<void> {
+  const loader = await openTableLoader(request.location, request.tables);
+  try {
+    await loader.clear(request.tables);
+    const done = new Map<string, number>();
+    const count = (table: TableSpec, rows: number) => {
+      const total = (done.get(table.name) ?? 0) + rows;
+      done.set(table.name, total);
+      request.onRows?.(table.name, total);
+    };
+    await request.source({
+      async rows(table, rows) {
+        await loader.insert(table, rows);
+        count(table, rows.length);
+      },
+      lines: loader.insertLines ? async (table, lines) => count(table, await loader.insertLines!(table, lines)) : undefined,
+    });
+    await loader.commit(request.tables);
+  } catch (error) {
+    await loader.rollback().catch(() => {});
+    throw error;
+  }
+}
+
+/** The rows of a verified archive, each table matched to the target table of the same name. */
+export function archiveSource(manifest: Manifest, targetTables: TableSpec[], openArchive: () => Readable): RowSource {
+  const byPath = tablesByEntryPath(manifest, targetTables);
+  return async (sink) => {
+    const { lines } = sink;
+    if (lines) {
+      for await (const chunk of readArchiveLines(openArchive())) {
+        const spec = byPath.get(chunk.path);
+        if (spec) await lines(spec, chunk.lines);
+      }
+      return;
+    }
+    for await (const batch of readArchiveRows(openArchive(), RESTORE_BATCH_ROWS)) {
+      const spec = byPath.get(batch.path);
+      if (spec) await sink.rows(spec, batch.rows);
+    }
+  };
+}
+
+export interface CheckedSourceRequest {
+  /** The manifest as read before the restore began; the archive must still hold this one. */
+  manifest: Manifest;
+  targetTables: TableSpec[];
+  openArchive: () => Readable;
+  /** The archive's size as stored (the limit on how far it may decompress is set from it). */
+  compressedBytes: number;
+  /** Each target file's bytes, as they are read and checked (to stage them). */
+  onFile?: (entryPath: string, chunks: AsyncIterable<Buffer>) => Promise<void>;
+}
+
+/**
+ * The rows of an archive read once and checked as they are read (readCheckedArchive),
+ * each table matched to the target table of the same name: what checking everything first
+ * and then loading did in two passes. An entry that does not match its hash fails the
+ * source after its rows went to the sink, so the restore's transaction rolls back.
+ */
+export function checkedArchiveSource(request: CheckedSourceRequest): RowSource {
+  const byPath = tablesByEntryPath(request.manifest, request.targetTables);
+  return async (sink) => {
+    await readCheckedArchive(request.openArchive(), request.compressedBytes, {
+      manifest(checked) {
+        if (!isDeepStrictEqual(checked, request.manifest)) throw new ArchiveRejectedError('the archive changed after its manifest was read');
+      },
+      async entry(entry, chunks) {
+        if (entry.table === null) {
+          await request.onFile?.(entry.path, chunks);
+          return;
+        }
+        const spec = byPath.get(entry.path)!;
+        if (sink.lines) for await (const lines of wholeLines(chunks)) await sink.lines(spec, lines);
+        else for await (const rows of rowBatches(chunks, RESTORE_BATCH_ROWS)) await sink.rows(spec, rows);
+      },
+    });
+  };
+}
+
+/** Every row of the given tables, as one snapshot of another database reads them. */
+export function snapshotSource(snapshot: Snapshot, tables: TableSpec[]): RowSource {
+  return async (sink) => {
+    for (const table of tables) await readTableRows(snapshot, table, (rows) => sink.rows(table, rows));
+  };
+}
+
+/** The archive's own description of its tables: what a scratch database at its version holds. */
+export function manifestTables(manifest: Manifest): TableSpec[] {
+  return manifest.tables.map((table) => ({
+    name: table.name,
+    model: table.model,
+    media: table.media,
+    columns: table.columns,
+    key: table.key,
+    references: [],
+  }));
+}
+
+/**
+ * Each archived table, described with the archive's column order, matched to the
+ * target's table of the same name; a table or column the target lacks is a mismatch.
+ */
+function tablesByEntryPath(manifest: Manifest, targetTables: TableSpec[]): Map<string, TableSpec> {
+  const byName = new Map(targetTables.map((table) => [table.name, table]));
+  const result = new Map<string, TableSpec>();
+  for (const archived of manifest.tables) {
+    const target = byName.get(archived.name);
+    if (!target) throw new SchemaMismatchError(`the target has no table ${archived.name}`);
+    const targetColumns = new Set(target.columns.map((c) => c.name));
+    const missing = archived.columns.find((c) => !targetColumns.has(c.name));
+    if (missing) throw new SchemaMismatchError(`the target's table ${archived.name} has no column ${missing.name}`);
+    result.set(archived.path, { ...target, columns: archived.columns });
+  }
+  return result;
+}

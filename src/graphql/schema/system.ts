@@ -1,0 +1,24 @@
+// GraphQL for the `system` query.
+import { builder } from '../builder.ts';
+import type { SystemInfo } from '../../modules/system/service.ts';
+
+const TargetTable = builder.objectRef<{ name: string; media: boolean }>('TargetTable').implement({
+  fields: (t) => ({ name: t.exposeString('name'), media: t.exposeBoolean('media') }),
+});
+
+const SystemInfoRef = builder.objectRef<SystemInfo>('SystemInfo').implement({
+  fields: (t) => ({
+    appVersion: t.exposeString('appVersion'),
+    targetName: t.exposeString('targetName'),
+    schemaVersion: t.exposeString('schemaVersion', { nullable: true, description: 'The newest migration applied to the target.' }),
+    databaseProvider: t.exposeString('databaseProvider', { description: 'The target database: sqlite or postgresql.' }),
+    controlDatabaseProvider: t.exposeString('controlDatabaseProvider'),
+    backupDir: t.exposeString('backupDir'),
+    freeBytes: t.expose('freeBytes', { type: 'SafeInt', description: 'Free space in the backup folder.' }),
+    tables: t.field({ type: [TargetTable], resolve: (s) => s.tables }),
+  }),
+});
+
+builder.queryField('system', (t) =>
+  t.field({ type: SystemInfoRef, resolve: (_root, _args, ctx) => ctx.services.system.info() }),
+);

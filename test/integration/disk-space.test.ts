@@ -1,0 +1,118 @@
+// A backup folder on a small filesystem of its own (a tmpfs, so the disk really is full):
+// a backup that cannot fit is refused up front when the last one says it will not, and a
+// disk that fills up in the middle of a write fails the backup or the upload without
+// leaving a partial file or touching the backups already there. Mounting needs root, as
+// CI runs here.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { seedExampleLibrary } from '../../src/examples/seed.ts';
+import { CreateBackupDocument, ListBackupsDocument } from '../generated/graphql.ts';
+import { archivePath, createBackup } from '../helpers/scenarios.ts';
+import { startServer, type TestServer } from '../helpers/server.ts';
+import { uploadArchive } from '../helpers/upload.ts';
+
+/** A folder on a tmpfs of `bytes`, or null (the test is skipped) where mounting is not allowed. */
+async function smallFilesystem(t: TestContext, bytes: number): Promise<string | null> {
+  const folder = await mkdtemp(path.join(os.tmpdir(), 'bcp-small-fs-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', folder], { stdio: 'pipe' });
+  } catch (error) {
+    await rm(folder, { recursive: true, force: true });
+    t.skip(`cannot mount a tmpfs here: ${String((error as Error).message).split('\n')[0]}`);
+    return null;
+  }
+  t.after(async () => {
+    execFileSync('umount', ['-l', folder]); // lazily: a server still closing may hold the folder
+    await rm(folder, { recursive: true, force: true });
+  });
+  return folder;
+}
+
+async function freeBytes(folder: string): Promise<number> {
+  const info = await statfs(folder);
+  return info.bavail * info.bsize;
+}
+
+/**
+ * A server whose backup folder is a 4 MB filesystem holding one full backup of a small
+ * library; null where mounting is not allowed.
+ */
+async function folderWithOneBackup(t: TestContext) {
+  const folder = await smallFilesystem(t, 4 * 1024 * 1024);
+  if (!folder) return null;
+  const server = await startServer({ env: { BACKUP_DIR: folder } });
+  t.after(() => server.close());
+  await seedExampleLibrary({ databaseUrl: server.targetUrl, items: 200 });
+  const backup = await createBackup(server, { includeMedia: true });
+  return { folder, server, backup };
+}
+
+/** Fills the folder's filesystem with someone else's file until `room` bytes are left. */
+async function leaveRoom(folder: string, room: number): Promise<string> {
+  const filler = path.join(folder, 'someone-elses-file');
+  await writeFile(filler, Buffer.alloc((await freeBytes(folder)) - room));
+  return filler;
+}
+
+async function listedFileNames(server: TestServer): Promise<string[]> {
+  const listed = await server.gql(ListBackupsDocument, { first: 50 });
+  return listed.backups.edges.map((edge) => edge.node.fileName).sort();
+}
+
+test('a folder without room for another backup like the last refuses with InsufficientSpaceError and writes nothing', async (t) => {
+  const setUp = await folderWithOneBackup(t);
+  if (!setUp) return;
+  const { folder, server, backup: first } = setUp;
+  // Room for half of another backup of the same size.
+  const filler = await leaveRoom(folder, Math.floor(first.sizeBytes / 2));
+  const before = await readdir(folder);
+
+  const refused = await server.gql(CreateBackupDocument, { input: { includeMedia: true } });
+  assert.equal(refused.createBackup.__typename, 'InsufficientSpaceError', JSON.stringify(refused.createBackup));
+  if (refused.createBackup.__typename === 'InsufficientSpaceError') assert.match(refused.createBackup.message, /not enough free space/);
+  assert.deepEqual(await readdir(folder), before, 'nothing was written to the folder');
+  assert.deepEqual(await listedFileNames(server), [first.fileName]);
+
+  await rm(filler);
+  const second = await createBackup(server, { includeMedia: true });
+  assert.deepEqual(await listedFileNames(server), [first.fileName, second.fileName].sort());
+});
+
+test('a disk that fills up in the middle of a backup fails it, keeps the older backups and leaves no partial file', async (t) => {
+  const folder = await smallFilesystem(t, 256 * 1024);
+  if (!folder) return;
+  const server = await startServer({ env: { BACKUP_DIR: folder } });
+  t.after(() => server.close());
+  const small = await createBackup(server, { includeMedia: false });
+  // A full backup of a library this size is about 1 MB, four times the whole filesystem,
+  // and no earlier backup with media says so in advance: the write itself runs out of space.
+  await seedExampleLibrary({ databaseUrl: server.targetUrl, items: 3000 });
+
+  const failed = await server.gql(CreateBackupDocument, { input: { includeMedia: true } });
+  assert.equal(failed.createBackup.__typename, 'BackupFailedError', JSON.stringify(failed.createBackup));
+  if (failed.createBackup.__typename === 'BackupFailedError') assert.match(failed.createBackup.message, /ENOSPC|no space/i);
+  assert.deepEqual(await readdir(folder), [small.fileName], 'the older backup is there, and nothing else');
+  assert.deepEqual(await listedFileNames(server), [small.fileName]);
+  assert.deepEqual(await readdir(server.app.config.scratchDir), [], 'staging is cleaned up');
+});
+
+test('an upload onto a full disk is a BackupFailedError and stores nothing', async (t) => {
+  const setUp = await folderWithOneBackup(t);
+  if (!setUp) return;
+  const { folder, server, backup: original } = setUp;
+  const bytes = await readFile(archivePath(server, original.fileName));
+  await leaveRoom(folder, Math.floor(bytes.length / 2));
+  const before = await readdir(folder);
+
+  const { body } = await uploadArchive(server.url, bytes);
+  const result = body.data?.uploadBackup;
+  assert.equal(result?.__typename, 'BackupFailedError', JSON.stringify(body));
+  if (result?.__typename === 'BackupFailedError') assert.match(result.message, /upload could not be stored: the disk is full/);
+  assert.deepEqual(await readdir(folder), before, 'no partial file is left');
+  assert.deepEqual(await listedFileNames(server), [original.fileName]);
+  assert.deepEqual(await readdir(server.app.config.scratchDir), [], 'no staged upload is left');
+});
