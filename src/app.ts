@@ -38,6 +38,7 @@ export interface App {
   readonly config: Config;
   /** Listens on the configured host and port (0: any free port) and returns the base URL. */
   start(): Promise<string>;
+  /** Stops scheduling (waiting for a running backup), then closes the server, the control database and the event bus. */
   stop(): Promise<void>;
 }
 

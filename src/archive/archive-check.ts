@@ -1,9 +1,5 @@
-// Checks an archive completely: the manifest against the entries, every entry against a
-// strict policy, every byte against its SHA-256. Reading stops at the first problem, and
-// decompressed bytes are counted against what the manifest declares, so a gzip bomb is
-// refused after a few megabytes, not gigabytes. `checkArchive` only checks; a restore
-// uses `readCheckedArchive` to load each entry while it is checked, in the one pass, and
-// treats what it loaded as unchecked (inside its transaction) until the pass succeeds.
+// Checks an archive completely: the manifest against the entries, every entry against the
+// entry policy, every byte against its SHA-256. Reading stops at the first problem.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { MAX_MANIFEST_BYTES, ManifestReadError, openTarGz, parseManifest } from './archive-reader.ts';
@@ -46,12 +42,14 @@ export interface CheckedEntry {
 }
 
 /**
- * Sees the manifest first (and may throw to stop), then each entry's bytes as they are
- * read. An entry's SHA-256 and row count are compared once its last byte is read: an
- * entry that does not match fails the read after its visitor has seen it all.
+ * Sees the manifest first, then each entry's bytes as they are read. An entry's SHA-256
+ * and row count are compared once its last byte is read: an entry that does not match
+ * fails the read after its visitor has seen it all.
  */
 export interface ArchiveVisitor {
+  /** Sees the parsed manifest before any entry; throwing stops the read with that error. */
   manifest?(manifest: Manifest): void | Promise<void>;
+  /** Reads one entry's bytes (what it leaves unread is still hashed); throwing stops the read. */
   entry?(entry: CheckedEntry, chunks: AsyncIterable<Buffer>): Promise<void>;
 }
 
@@ -70,7 +68,11 @@ export function checkArchive(source: Readable, compressedBytes: number, limits: 
   return readCheckedArchive(source, compressedBytes, {}, limits);
 }
 
-/** Reads the whole archive once, checking it as checkArchive does, and hands each entry to the visitor. */
+/**
+ * Reads the whole archive once, checking it as checkArchive does, and hands each entry to
+ * the visitor. A restore loads each entry this way while it is checked, in the one pass,
+ * and treats what it loaded as unchecked (inside its transaction) until the pass succeeds.
+ */
 export async function readCheckedArchive(
   source: Readable,
   compressedBytes: number,
@@ -83,8 +85,9 @@ export async function readCheckedArchive(
   const rows = new Map<string, number>();
   let decompressed = 0;
   let budget = Number.POSITIVE_INFINITY;
-  // Every decompressed byte counts, padding and trailing data included: until the
-  // manifest is read, only a manifest's worth is allowed.
+  // Every decompressed byte counts, padding and trailing data included, against what the
+  // manifest declares, so a gzip bomb is refused early: until the manifest is read, only a
+  // manifest's worth is allowed.
   let rawLimit = MAX_MANIFEST_BYTES + 64 * 1024;
   let raw = 0;
   const archive = openTarGz(source, (chunk) => {

@@ -27,9 +27,10 @@ export interface TarGzReader {
 export function openTarGz(source: Readable, onDecompressed?: (chunk: Buffer) => void): TarGzReader {
   const extract = tarStream.extract();
   // Large output pieces: each goes back to the main thread and through the tar parser, and
-  // with zlib's 16 KB default that per-piece cost was half of reading an archive.
-  // Up to 4 MB decompressed ahead, in zlib's thread, while the main thread is busy with
-  // the pieces before (or a restore waits on the database).
+  // with zlib's 16 KB default that per-piece cost was a large share of reading an archive
+  // (docs/PERFORMANCE.md, "Measurements behind the code"). Up to 4 MB decompressed ahead,
+  // in zlib's thread, while the main thread is busy with the pieces before (or a restore
+  // waits on the database).
   const gunzip = createGunzip({ chunkSize: 256 * 1024, readableHighWaterMark: READ_AHEAD_BYTES } as ZlibOptions);
   const fail = (error: Error) => extract.destroy(error);
   source.on('error', fail);

@@ -15,10 +15,10 @@ export interface StagedFileSummary {
 }
 
 /**
- * Room for about a second of input, and output taken in large pieces: zlib hands each
- * piece back to the main thread, so with the default 16 KB the compressor sat idle
- * whenever the main thread was busy reading the next page, and reading and compressing
- * took turns instead of overlapping.
+ * Generous room for input, and output taken in large pieces: zlib hands each piece back to
+ * the main thread, so with the default 16 KB the compressor sat idle whenever the main
+ * thread was busy reading the next page, and reading and compressing took turns instead of
+ * overlapping (docs/PERFORMANCE.md, "Measurements behind the code").
  */
 const GZIP_PIPELINE = { chunkSize: 128 * 1024, writableHighWaterMark: 1024 * 1024 };
 

@@ -1,8 +1,6 @@
-// Assembles a tar.gz from parts, some of them compressed already. gzip allows a file to
-// be several members one after another (gunzip, tar -xz and zlib read them as one
-// stream), so a table's data compressed while it was read, off the main thread, is
-// copied in as it is; only headers, the manifest, padding and the target files are
-// compressed here.
+// Assembles a tar.gz from parts, some of them compressed already: gzip allows a file to be
+// several members one after another (gunzip, tar -xz and zlib read them as one stream), so a
+// table's data, compressed off the main thread while it was read, is copied in as it is.
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -10,10 +8,10 @@ import { createGzip, gzip } from 'node:zlib';
 import { encodeFileHeader, endOfArchive, padding } from './tar-header.ts';
 
 /**
- * Level 4: on a 100,000-item library's rows (212 MB of JSON lines), 7 % larger than
- * level 6 (zlib's default, what pg_dump and gzip use) in 58 % of its time, and still
- * smaller than `sqlite3 .dump | gzip` and within 7 % of `pg_dump -Fc`. Once the
- * databases write the lines themselves, compression is most of a backup's CPU time.
+ * Level 4, not zlib's default 6 (what pg_dump and gzip use): once the databases write the
+ * lines themselves, compression is most of a backup's CPU time, and level 4 gives a
+ * slightly larger archive in much less of it, still in line with `sqlite3 .dump | gzip`
+ * and `pg_dump -Fc` (docs/PERFORMANCE.md, "Measurements behind the code").
  */
 export const GZIP_LEVEL = 4;
 
@@ -32,6 +30,7 @@ export function assembleTarGz(entries: AssembledEntry[]): Readable {
   return Readable.from(members(entries), { objectMode: false });
 }
 
+/** Only headers, the manifest, padding and plain files are compressed here; gzip parts go in as they are. */
 async function* members(entries: AssembledEntry[]): AsyncGenerator<Buffer> {
   // Uncompressed tar bytes waiting to go out as the next small member.
   let pending: Buffer[] = [];

@@ -13,7 +13,9 @@ import { PrismaClient as PostgresControlClient } from '../generated/control-post
 export type ControlClient = SqliteControlClient;
 
 export interface ControlDatabase {
+  /** The Prisma client, migrated and connected. */
   client: ControlClient;
+  /** Disconnects the client and closes its adapter's connections. */
   close(): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-// Restores a backup into a scratch database at the backup's own schema version: to check
+// Restores a backup into a scratch database at the backup's own schema version: to verify
 // it (verifyBackup), or to bring an older backup forward, where the target's newer
 // migrations then run there, so the data is migrated exactly as the live app's was.
 import type { Readable } from 'node:stream';
@@ -26,8 +26,9 @@ export interface ScratchRestore {
 }
 
 /**
- * Restores a verified backup into a scratch database of the target's kind, migrated to
- * the backup's own schema version, runs `use` with it, and drops it afterwards.
+ * Restores a backup whose archive has been checked (checkArchive) into a scratch database
+ * of the target's kind, migrated to the backup's own schema version, runs `use` with it,
+ * and drops it afterwards.
  */
 export async function withBackupInScratch<T>(request: ScratchRestoreRequest, use: (scratch: ScratchRestore) => Promise<T>): Promise<T> {
   const { manifest, target } = request;

@@ -10,7 +10,7 @@ import type { TableLoader } from './database/table-loader.ts';
 
 /**
  * `parallel`: a backup reads tables at once where the database allows it; a restore's
- * scratch database and the checks read one at a time.
+ * scratch database and verifyBackup's read one at a time.
  */
 export async function openSnapshot(location: DatabaseLocation, options: { parallel?: boolean } = {}): Promise<Snapshot> {
   if (location.provider === 'postgresql') return openPostgresSnapshot(location);

@@ -1,7 +1,6 @@
-// Puts the target's files back: each is written beside its destination first, and only
-// renamed into place once the database has committed, so a failed restore changes no
-// file and a finished one replaces each file atomically. Destinations come from the
-// current configuration (TARGET_FILES), never from the archive.
+// Puts the target's files back: each is written beside its destination and renamed into place
+// only once the database has committed, so a failed restore changes no file. Destinations come
+// from the current configuration (TARGET_FILES), never from the archive.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
@@ -15,7 +14,7 @@ import { archiveRoots } from './stage-target-files.ts';
 export interface StagedFileRestore {
   /** Archive paths whose root is not configured any more: left out. */
   skipped: string[];
-  /** Moves every staged file into place; returns the destinations. */
+  /** Moves every staged file into place, each replaced atomically by a rename; returns the destinations. */
   commit(): Promise<string[]>;
   /** Removes the staged files; the destinations are untouched. */
   discard(): Promise<void>;

@@ -11,7 +11,7 @@ import { readTableRows, type Snapshot } from './database/snapshot.ts';
 import { openTableLoader } from './providers.ts';
 import type { EncodedValue } from '../ndjson/value-encoder.ts';
 
-/** Rows per INSERT round: large enough to be fast, small enough to bound memory. */
+/** Rows per parsed batch handed to the loader: large enough to be fast, small enough to bound memory. */
 const RESTORE_BATCH_ROWS = 2_000;
 
 export class SchemaMismatchError extends Error {}
@@ -60,7 +60,7 @@ export async function replaceData(request: ReplaceRequest): Promise<void> {
   }
 }
 
-/** The rows of a verified archive, each table matched to the target table of the same name. */
+/** The rows of an archive already checked (checkArchive), each table matched to the target table of the same name. */
 export function archiveSource(manifest: Manifest, targetTables: TableSpec[], openArchive: () => Readable): RowSource {
   const byPath = tablesByEntryPath(manifest, targetTables);
   return async (sink) => {
@@ -92,9 +92,9 @@ export interface CheckedSourceRequest {
 
 /**
  * The rows of an archive read once and checked as they are read (readCheckedArchive),
- * each table matched to the target table of the same name: what checking everything first
- * and then loading did in two passes. An entry that does not match its hash fails the
- * source after its rows went to the sink, so the restore's transaction rolls back.
+ * each table matched to the target table of the same name. An entry that does not match
+ * its hash fails the source after its rows went to the sink, so the restore's transaction
+ * rolls back.
  */
 export function checkedArchiveSource(request: CheckedSourceRequest): RowSource {
   const byPath = tablesByEntryPath(request.manifest, request.targetTables);

@@ -1,6 +1,6 @@
-// Checks a backup end to end without touching the target: every hash in the archive, then
-// a restore into a scratch database of the backup's kind, read back and compared with the
-// manifest table by table.
+// Verifies a backup without touching the target: checks the archive (every hash, size and
+// entry), then restores it into a scratch database of the backup's kind, read back and
+// compared with the manifest table by table.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
@@ -28,7 +28,7 @@ export interface VerifyReport {
 
 export interface VerifyRequest {
   openArchive: () => Readable;
-  /** A reason the verified manifest does not belong to this backup (an encrypted archive's header disagrees). */
+  /** A reason the checked manifest does not belong to this backup (an encrypted archive's header disagrees). */
   manifestProblem?: (manifest: Manifest) => string | null;
   compressedBytes: number;
   target: { location: DatabaseLocation; schemaFiles: SchemaFile[]; migrationsDir: string };

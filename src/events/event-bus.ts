@@ -9,7 +9,9 @@ import { ConfigError } from '../core/config.ts';
 type Topics = Record<string, [unknown] | [string | number, unknown]>;
 
 export interface EventBus<T extends Topics> {
+  /** Publishes and subscribes by topic; with Redis, across every instance. */
   events: PubSub<T>;
+  /** Closes the Redis connections, if any; in process there is nothing to close. */
   close(): Promise<void>;
 }
 

@@ -7,12 +7,15 @@ import type { DatabaseLocation } from '../prisma/database-url.ts';
 import type { Row, Value } from './library-generator.ts';
 
 export interface RowWriter {
+  /** Queues a row for the next flush; parents must be added before their children. */
   add(table: string, row: Row): void;
   /** Writes everything added so far, in one transaction. */
   flush(): Promise<void>;
+  /** The rows in a table now. */
   count(table: string): Promise<number>;
   /** The highest number in ids shaped `<prefix><digits>` (zero-padded), or 0. */
   lastNumberedId(table: string, prefix: string): Promise<number>;
+  /** Closes the connection; rows not flushed are dropped. */
   close(): Promise<void>;
 }
 

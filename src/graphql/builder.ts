@@ -1,4 +1,4 @@
-// Configures the Pothos builder: context, scalars and plugins. Domain types live in src/modules.
+// Configures the Pothos builder: context, scalars and plugins. Domain types live in graphql/schema/.
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';

@@ -4,6 +4,7 @@ import { RestoreInProgressError } from '../core/errors.ts';
 export class RestoreGate {
   private job: string | null = null;
 
+  /** The restore job holding the gate, or null. */
   get holder(): string | null {
     return this.job;
   }
@@ -14,6 +15,7 @@ export class RestoreGate {
     this.job = jobId;
   }
 
+  /** Gives the gate back; a job that does not hold it changes nothing. */
   release(jobId: string): void {
     if (this.job === jobId) this.job = null;
   }

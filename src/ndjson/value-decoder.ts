@@ -1,4 +1,4 @@
-// The inverse of value-codec: turns the provider-neutral encoding back into the values
+// The inverse of value-encoder.ts: turns the provider-neutral encoding back into the values
 // each database stores, the way Prisma itself would have written them.
 import type { ColumnSpec, ScalarType } from '../target/target-schema.ts';
 import type { EncodedValue } from './value-encoder.ts';

@@ -7,6 +7,7 @@ import type { DatabaseLocation } from './database-url.ts';
 import { SQLITE_BUSY_TIMEOUT_MS } from './sqlite-file.ts';
 
 export interface AdapterFactoryHandle {
+  /** Connects adapters (and shadow databases) to the location, for clients and the schema engine. */
   factory: SqlMigrationAwareDriverAdapterFactory;
   /** Closes pools the factory owns. */
   close(): Promise<void>;

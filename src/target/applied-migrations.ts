@@ -9,6 +9,7 @@ const MIGRATIONS_SQL = `SELECT migration_name FROM _prisma_migrations
 
 /** Anything that runs a query: an adapter, a transaction, or a connection of our own. */
 export interface RowQuery {
+  /** Runs one query and resolves with its rows, each an array of column values. */
   queryRaw(query: SqlQuery): Promise<{ rows: unknown[][] }>;
 }
 

@@ -45,13 +45,12 @@ export interface Datamodel {
 export class SchemaParseError extends Error {}
 
 /**
- * Prisma's schema parser runs in a short-lived worker thread: its WebAssembly instance
- * takes about 20 MB that a long-running service (or a backup's peak) would otherwise
- * carry for good, and the worker's memory goes back when it exits. The worker is plain
- * JavaScript with no loader hooks, so it starts in milliseconds. It asks for the
- * datamodel alone: the full DMMF adds the query engine's input and output types (1.7 MB
- * of JSON for the example's 16 models, growing with every model), which cost 30 MB more
- * at the peak for nothing read here.
+ * Prisma's schema parser runs in a short-lived worker thread: its WebAssembly instance's
+ * memory would otherwise stay with a long-running service (and add to a backup's peak) for
+ * good, and the worker's memory goes back when it exits. The worker is plain JavaScript
+ * with no loader hooks, so it starts quickly. It asks for the datamodel alone: the full
+ * DMMF adds the query engine's input and output types, growing with every model, which
+ * raise the peak for nothing read here (docs/PERFORMANCE.md, "Measurements behind the code").
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');

@@ -1,13 +1,13 @@
-// How far V8 lets the JavaScript heap grow between full collections. By default it picks
-// a factor between 1.1 and 4 of what survived the last one, leaning high while full
-// collections look expensive next to the work between them. A large restore allocates
-// batch after batch of short-lived rows over a small live set, so the heap swelled to
-// about four times that set before V8 collected it: a 1,000,000-item SQLite restore
-// peaked at 205-220 MB of RSS, most of it garbage. A fixed factor keeps the heap near
-// what is live (157-166 MB at the same peak, in the same wall time).
+// How far V8 lets the JavaScript heap grow between full collections. A large restore allocates
+// batch after batch of short-lived rows over a small live set; a fixed factor keeps the heap near
+// what is live, in the same wall time (docs/PERFORMANCE.md, "Measurements behind the code").
 import { setFlagsFromString } from 'node:v8';
 
-/** The heap may grow by this much over what the last full collection kept, then V8 collects. */
+/**
+ * The heap may grow by this much over what the last full collection kept, then V8 collects.
+ * V8's own choice is a factor between 1.1 and 4, leaning high while full collections look
+ * expensive next to the work between them, so garbage piled up far above the live set.
+ */
 export const HEAP_GROWING_PERCENT = 30;
 
 /**

@@ -1,8 +1,6 @@
-// The body of an encrypted archive: the plaintext cut into fixed-size chunks, each sealed
-// with AES-256-GCM under a nonce made of the header's random prefix, the chunk's counter
-// and a last-chunk flag, with the whole header as associated data. A chunk's plaintext
-// is passed on only after its tag checks, so a consumer never sees unauthenticated
-// bytes; truncation, reordering, splicing and appended data all fail a tag.
+// The body of an encrypted archive: the plaintext in fixed-size chunks, each sealed with
+// AES-256-GCM. A chunk's plaintext is passed on only once its tag checks, so a consumer never
+// sees unauthenticated bytes: truncation, reordering, splicing and appended data all fail a tag.
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { InvalidArchiveError } from '../../core/errors.ts';
@@ -11,7 +9,10 @@ import type { UnlockedEnvelope } from './envelope-header.ts';
 export const TAG_BYTES = 16;
 const MAX_CHUNKS = 2 ** 32;
 
-/** Plaintext in, header and sealed chunks out. */
+/**
+ * Plaintext in, header and sealed chunks out. Each chunk's nonce is the header's random
+ * prefix, the chunk's counter and a last-chunk flag; the whole header is its associated data.
+ */
 export function createEncryptStream(envelope: UnlockedEnvelope): Transform {
   const { header, key } = envelope;
   const pending = new ByteQueue();

@@ -40,9 +40,9 @@ export function publicMetadataOf(manifest: Manifest): PublicMetadata {
 }
 
 /**
- * The key is derived up front (a fresh salt, under half a second of scrypt here), so a
- * backup does not hold its snapshot open meanwhile; the header is written once the
- * manifest is known.
+ * The key is derived up front from a fresh salt, so a backup does not hold its snapshot
+ * open during scrypt's work (docs/PERFORMANCE.md, "Measurements behind the code"); the
+ * header is written once the manifest is known.
  */
 export class ArchiveSealer {
   private constructor(private readonly pending: PendingEnvelope) {}

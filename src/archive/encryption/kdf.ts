@@ -1,7 +1,6 @@
-// Turns a passphrase into archive keys with scrypt, a memory-hard KDF. Parameters come
-// from the archive header on read, so they are capped before any work is done, and only
-// one derivation runs at a time: each holds up to 256 MiB (64 MiB for the archives written
-// here), and a burst of requests must not multiply that.
+// Turns a passphrase into archive keys with scrypt, a memory-hard KDF. Parameters come from
+// the archive header on read, so they are capped before any work is done, and only one
+// derivation runs at a time: each holds up to 256 MiB, and a burst must not multiply that.
 import { scrypt } from 'node:crypto';
 import { SerialQueue } from '../../util/serial-queue.ts';
 
@@ -16,9 +15,9 @@ export interface ScryptParams {
  * What new archives use: N = 2^16, r = 8, p = 2, one of the settings OWASP's password
  * storage guidance lists as equal in strength to N = 2^17, r = 8, p = 1 (the two passes of
  * p = 2 do the work of the doubled N). It holds 64 MiB rather than 128: with 128 an
- * encrypted backup or restore peaked at 218-247 MB, over the 200 MB the engine keeps to,
- * and here it takes about the same time (0.37-0.38 s against 0.43-0.47 s). Archives written
- * with 2^17 (before 2026-12-03) name it in their header and are read as they are.
+ * encrypted backup or restore went over the 200 MB the engine keeps to, and this one takes
+ * about the same time (docs/PERFORMANCE.md, "Measurements behind the code"). Archives
+ * written with 2^17 (before 2026-12-03) name it in their header and are read as they are.
  */
 export const DEFAULT_SCRYPT: ScryptParams = { logN: 16, r: 8, p: 2 };
 

@@ -1,6 +1,5 @@
-// Reads one consistent snapshot of a target database, table by table, in pages, so a
-// table of any size streams through bounded memory. The database writes the rows'
-// `ndjson-v1` lines itself; providers.ts opens one (sqlite/, postgres/).
+// Snapshot: one consistent view of a target database, read table by table in pages so that
+// a table of any size streams through bounded memory. providers.ts opens one (sqlite/, postgres/).
 import type { Provider } from '../../prisma/database-url.ts';
 import type { TableSpec } from '../../target/target-schema.ts';
 import { parseLines } from '../../ndjson/parse-lines.ts';
@@ -10,22 +9,20 @@ import type { EncodedValue } from '../../ndjson/value-encoder.ts';
 export const SNAPSHOT_PAGE_ROWS = 1_000;
 
 export interface Snapshot {
+  /** The kind of database this snapshot reads. */
   readonly provider: Provider;
   /** How many tables may be read at once, each by its own reader in the same snapshot. */
   readonly readers: number;
   /**
-   * A rough measure of each table's size, comparable between tables of this snapshot:
-   * with several readers the largest are read first, so that none is left reading alone
-   * at the end.
+   * A rough measure of each table's size, comparable between tables of this snapshot.
+   * With several readers the largest are read first, so that none is left reading alone at the end.
    */
   sizes(tables: TableSpec[]): Promise<Map<string, number>>;
   /** Names of the Prisma migrations applied to the data in this snapshot, oldest first. */
   appliedMigrations(): Promise<string[]>;
-  /**
-   * A table's rows as `ndjson-v1` text in key order, a page at a time, each line ending in
-   * a newline; `onPage` is awaited (backpressure).
-   */
+  /** Hands a table's rows to `onPage` as `ndjson-v1` lines in key order, a page at a time, awaiting each (backpressure). */
   readTableText(table: TableSpec, onPage: (text: string | Buffer, rows: number) => Promise<void>): Promise<void>;
+  /** Ends the snapshot's transactions and closes its readers. */
   close(): Promise<void>;
 }
 

@@ -1,15 +1,6 @@
-// `COPY … TO STDOUT` read straight off the connection's socket, in pages of the server's
-// own CopyData messages, framing included. The server sends one message per row, and a
-// backup reads tens of millions of rows: a reader that cuts each message out as a buffer
-// of its own (pg-copy-streams does, and pg itself) spent about 5 s of the main thread on
-// those buffers at 1,000,000 items, and more collecting them. Here a row costs reading
-// its five-byte header; copy-to-ndjson.ts reads the rows in place, skipping the headers.
-//
-// pg runs it as it runs pg-copy-streams and pg-cursor (a "submittable"): `submit` is
-// called with the connection when the query's turn comes. The socket is taken from
-// pg's parser for the copy's data, and handed back, with whatever follows it, at the
-// copy's end (CopyDone) or at an error, so pg reads the server's last word itself and
-// ends the query or reports the error through `handleError`.
+// `COPY … TO STDOUT` read straight off the connection's socket, in pages of the server's own
+// CopyData messages (one per row), framing included: a row costs reading its header, not a buffer
+// of its own as in pg-copy-streams and pg (docs/PERFORMANCE.md, "Measurements behind the code").
 import { Readable } from 'node:stream';
 
 /** The part of pg's Connection this uses: the socket, and sending a query. */
@@ -32,6 +23,14 @@ const SKIPPED = new Set([
 /** A message's type byte and length. */
 export const HEADER_BYTES = 5;
 
+/**
+ * pg runs this as it runs pg-copy-streams and pg-cursor (a "submittable"): `submit` is
+ * called with the connection when the query's turn comes. The socket is taken from pg's
+ * parser for the copy's data, and handed back, with whatever follows it, at the copy's end
+ * (CopyDone) or at an error, so pg reads the server's last word itself and ends the query
+ * or reports the error through `handleError`. copy-text-to-ndjson.ts reads the rows of each
+ * page in place, skipping the headers.
+ */
 export class CopyOutPages extends Readable {
   private connection: PgConnection | null = null;
   /** pg's own reader of the socket, set aside while the copy runs. */

@@ -1,14 +1,6 @@
-// A PostgreSQL backup's rows on their way from COPY's text format to the archive's
-// `ndjson-v1` lines. The server sends plain `COPY … TO STDOUT` text, as cheap for it as
-// pg_dump's reads, one CopyData message per row, and the lines are read in place, between
-// the messages' headers, and written here byte for byte: for almost every value
-// the JSON is the COPY text as it is, quoted for the types JSON holds as strings. COPY
-// escapes a backslash, newline, tab, carriage return, backspace and form feed exactly as
-// JSON does; only a double quote needs a backslash added. Any value this does not
-// recognise as plain (a raw control character, a double with an exponent, a microsecond
-// timestamp, an escape in a text list, a list of other types, bytes, a date or time
-// column) is unescaped and encoded by the general path (`encodePostgresValue`), so both
-// give the same bytes; test/row-json.test.ts holds the whole snapshot to that.
+// A PostgreSQL backup's rows from COPY text (CopyData messages, read in place) to the archive's
+// `ndjson-v1` lines, byte for byte: for almost every value the JSON is the COPY text, quoted where
+// JSON holds a string; the rest take the general encoder (test/integration/row-json.test.ts).
 import type { ColumnSpec } from '../../target/target-schema.ts';
 import { COPY_DATA, HEADER_BYTES } from './copy-out-pages.ts';
 import { BACKSLASH, CLOSE, COLON, DOT, LETTER_F, LETTER_T, MINUS, NEWLINE, NINE, OPEN, PLUS, QUOTE, SPACE, TAB, ZERO, grownBuffer, literalEnd } from './copy-bytes.ts';
@@ -26,14 +18,18 @@ const TEXT_LIST = 6; // String[], Enum[]: PostgreSQL's own JSON array, when it h
 const GENERAL = 7; // everything else, value by value in JavaScript
 
 
-/** COPY's escapes that mean the same in JSON, after a backslash: `\\`, n, t, r, b, f. */
+/**
+ * COPY's escapes that mean the same in JSON, after a backslash: `\\`, n, t, r, b, f. Only a
+ * double quote needs a backslash added.
+ */
 const SHARED_ESCAPES = new Set([BACKSLASH, 0x6e, 0x74, 0x72, 0x62, 0x66]);
 
 /**
  * Native types whose COPY text is their `::text`: both are the type's output function. A
- * cast costs the server a fifth of a large table's COPY, so these are selected as they
- * are. Char (cast to text drops the padding), Inet and Cidr (their cast writes the mask),
- * Money, Xml, Citext, Bit and the rest keep the cast: the text the general path knows.
+ * cast is a real share of the server's work in a large table's COPY, so these are selected
+ * as they are (docs/PERFORMANCE.md, "Measurements behind the code"). Char (cast to text
+ * drops the padding), Inet and Cidr (their cast writes the mask), Money, Xml, Citext, Bit
+ * and the rest keep the cast: the text the general path knows.
  */
 const SAME_AS_TEXT = new Set([
   'Text', 'VarChar', 'Uuid', 'Integer', 'SmallInt', 'BigInt', 'DoublePrecision', 'Real', 'Decimal',
@@ -117,9 +113,10 @@ export function copyDataToNdjson(columns: ColumnSpec[], messages: Buffer): Ndjso
 }
 
 /**
- * The lines are written here and copied out at their size. A new buffer of the worst
- * case's size per page (three times the page) made most of a backup's garbage: V8 counts
- * buffers' memory and collected every tenth of a second for it.
+ * The lines are written here, page after page, and copied out at their size. A new buffer
+ * of the worst case's size per page (three times the page) made much of a backup's
+ * garbage: V8 counts buffers' memory and collected far more often for it
+ * (docs/PERFORMANCE.md, "Measurements behind the code").
  */
 let scratch: Buffer = Buffer.alloc(0);
 
@@ -171,7 +168,9 @@ function writeNull(out: Buffer, o: number): number {
 
 /**
  * Writes the field at `at` as JSON at `o`, sets `fieldEnd`, and returns the new end of
- * the output; -1 sends the field to the general path.
+ * the output; -1 sends the field to the general path (unescaped, then `encodePostgresValue`):
+ * a raw control character, a double with an exponent, a microsecond timestamp, an escape in a
+ * text list, a list of other types, bytes, a date or time column.
  */
 function fastValue(kind: number, lines: Buffer, at: number, out: Buffer, o: number): number {
   if (lines[at] === BACKSLASH && lines[at + 1] === 0x4e && (lines[at + 2] === TAB || lines[at + 2] === NEWLINE)) {
@@ -266,7 +265,8 @@ function copyRange(lines: Buffer, at: number, end: number, out: Buffer, o: numbe
  * `YYYY-MM-DD HH:MM:SS[.f{1,3}][+00]`, as PostgreSQL prints a timestamp (or a timestamptz
  * in UTC), becomes `"YYYY-MM-DDTHH:MM:SS.fffZ"`, as `canonicalDateTime` writes it. More
  * fraction digits, another zone, a year past 9999 or BC take the general path. Written
- * out position by position: a backup meets tens of millions of these.
+ * out position by position: it runs for every timestamp of every row
+ * (docs/PERFORMANCE.md, "Measurements behind the code").
  */
 function timestamp(lines: Buffer, at: number, out: Buffer, o: number): number {
   if (lines[at + 4] !== MINUS || lines[at + 7] !== MINUS || lines[at + 10] !== SPACE || lines[at + 13] !== COLON || lines[at + 16] !== COLON) return -1;

@@ -1,16 +1,6 @@
-// A restore's rows on their way into PostgreSQL's binary COPY format, straight from the
-// archive's line bytes. PostgreSQL reads binary fields without parsing text (a timestamp
-// is eight bytes, not 24 characters to decode), which halves the server's share of a
-// load: 10,000,000 rows of WatchHistory took 6.2-6.6 s against 12.1-12.3 s from text.
-//
-// Binary fields must match the column's real type exactly, so the layout comes from the
-// database's catalog (postgres-column-types.ts), never from the Prisma schema alone. Any
-// value this encoder is not certain to hand over exactly as the text path would (an
-// escape it does not know, a number out of range, a date-time in another form) makes it
-// give up on the whole batch, returning null; the loader then sends that batch, and the
-// rest of the table, as text, which stays the reference for what a value means.
-// test/copy-binary.test.ts loads the same lines both ways and compares what PostgreSQL
-// stored.
+// A restore's rows from archive line bytes to PostgreSQL's binary COPY, which the server reads without
+// parsing text: binary halves its share of a load (docs/PERFORMANCE.md, "Measurements behind the code").
+// One cohesive encoder, over 400 lines: all its field writers share one output buffer and cursor.
 import { isUtf8 } from 'node:buffer';
 import { BACKSLASH, CAPITAL_E, CAPITAL_T, CAPITAL_Z, CLOSE, COLON, COMMA, DOT, LETTER_E, MINUS, NEWLINE, NINE, OPEN, PLUS, QUOTE, ZERO, grownBuffer, isNullAt, literalEnd } from './copy-bytes.ts';
 import { daysInMonth } from '../../ndjson/value-encoder.ts';
@@ -58,6 +48,13 @@ let o = 0;
  * `lines`: whole `ndjson-v1` lines of one table, each ending in a newline; `fields` in the
  * archive's column order. Returns the rows as binary COPY tuples (no header or trailer),
  * or null if any value needs the text path.
+ * Binary fields must match the column's real type exactly, so `fields` comes from the
+ * database's catalog (postgres-column-types.ts), never from the Prisma schema alone. A value
+ * this encoder is not certain to hand over exactly as the text path would (an escape it does
+ * not know, a number out of range, a date-time in another form) gives up the whole batch;
+ * the loader then sends that batch and the rest of the table as text, which stays the
+ * reference for what a value means (test/integration/ndjson-to-copy-binary.test.ts loads
+ * the same lines both ways and compares what PostgreSQL stored).
  */
 export function ndjsonToCopyBinary(fields: BinaryField[], lines: Buffer): CopyBinary | null {
   // Invalid UTF-8 is decoded the text path's way (U+FFFD), never copied as it is.

@@ -1,12 +1,6 @@
-// A restore's rows on their way into PostgreSQL's COPY text format. The general path parses
-// each archive line and converts value by value (`copyLineOf`); the fast path rewrites the
-// line's bytes directly, because for almost every value COPY's text is the JSON text less
-// its quotes: a string with no escape in it, a plain integer or decimal, true, false, or
-// null (`\N`). Any line the fast path does not recognise as entirely plain (an escape, a
-// list, bytes, an exponent, anything unexpected) goes through the general path, so both
-// give the database the same values; test/copy-lines.test.ts holds them to it. A restore
-// sends binary COPY (copy-binary.ts) where it can; this is the path for the tables and
-// batches it leaves to text, and the reference the binary path is tested against.
+// A restore's rows from archive lines to PostgreSQL's COPY text format: the path for the tables
+// and batches binary COPY (ndjson-to-copy-binary.ts) leaves to text, and the reference that path
+// is tested against. A fast path rewrites plain lines' bytes; the rest go value by value.
 import { isUtf8 } from 'node:buffer';
 import { createRequire } from 'node:module';
 import type { ColumnSpec } from '../../target/target-schema.ts';
@@ -36,7 +30,10 @@ export function copyField(value: unknown): string {
   return COPY_SPECIAL.test(text) ? text.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]!) : text;
 }
 
-/** A row's COPY line, field by field: no array per row (a restore makes millions). */
+/**
+ * A row's COPY line, field by field: no array per row, as it runs once for every row restored
+ * (docs/PERFORMANCE.md, "Measurements behind the code").
+ */
 export function copyLineOf(columns: ColumnSpec[], row: EncodedValue[]): string {
   let line = '';
   for (let i = 0; i < columns.length; i++) line += (i === 0 ? '' : '\t') + copyField(decodeForPostgres(columns[i]!, row[i] ?? null));
@@ -65,6 +62,11 @@ export interface CopyLines {
 /**
  * `lines`: whole `ndjson-v1` lines of one table, each ending in a newline, as the archive
  * holds them; `columns` in the archive's order. Returns the same rows as COPY text lines.
+ * The fast path rewrites a line's bytes directly, because for almost every value COPY's text
+ * is the JSON text less its quotes: a string with no escape COPY lacks (`\u`, `\b`, `\f`), a plain integer or
+ * decimal, true, false, null (`\N`), a list of such. A line it does not recognise as entirely
+ * plain (an escape it cannot keep, bytes, an exponent, anything unexpected) goes through
+ * `copyLineOf`, so both give the same values (test/unit/ndjson-to-copy-text.test.ts).
  */
 export function ndjsonToCopyLines(columns: ColumnSpec[], lines: Buffer): CopyLines {
   const accepts = columns.map(acceptedTokens);

@@ -1,8 +1,6 @@
-// Which tables a restore may load in PostgreSQL's binary COPY format, and how each column
-// is written, read from the database's own catalog: a binary field must be exactly the
-// column's type (an int4 where the column is int8 is refused or, worse, misread), and
-// the Prisma schema does not always say which (a String may be text, varchar, uuid or
-// citext). A table with any column whose type copy-binary.ts does not write is loaded as text.
+// Which tables a restore may load in PostgreSQL's binary COPY format, and how each column is
+// written, read from the database's own catalog: a binary field must be exactly the column's
+// type, and the Prisma schema does not always say which.
 import type { TableSpec } from '../../target/target-schema.ts';
 import type { BinaryField, BinaryKind } from './ndjson-to-copy-binary.ts';
 import type { SqlRunner } from './postgres-session.ts';
@@ -36,7 +34,12 @@ interface ColumnType {
   element: { oid: number; typtype: string } | null;
 }
 
-/** The binary layout of each of `tables` that can have one, keyed by table name. */
+/**
+ * The binary layout of each of `tables` that can have one, keyed by table name: a table with
+ * any column whose type ndjson-to-copy-binary.ts does not write is loaded as text. A field of
+ * the wrong type (an int4 where the column is int8) is refused or, worse, misread, and a
+ * String may be text, varchar, uuid or citext: the catalog decides.
+ */
 export async function binaryLayouts(runner: SqlRunner, schema: string, tables: TableSpec[]): Promise<Map<string, BinaryField[]>> {
   const found = await runner.queryRaw(
     sqlQuery(

@@ -1,10 +1,6 @@
-// Sets a PostgreSQL table set's indexes and foreign keys aside while it is reloaded, and
-// puts them back from their own definitions, as pg_restore orders its work: loading
-// into bare tables and building each index once is several times faster than updating
-// every index and queueing a foreign-key check for every row. It all happens inside the
-// restore's transaction (PostgreSQL's DDL is transactional), under locks that keep
-// every other session out, so no one ever sees a table without its keys, and a
-// rollback or a crash puts them back as they were.
+// Sets a PostgreSQL table set's indexes and foreign keys aside while it is reloaded and puts them
+// back from their own definitions, as pg_restore does: building each index once beats updating it
+// and queueing a foreign-key check per row (docs/PERFORMANCE.md, "Measurements behind the code").
 import { quoteIdentifier as q, sqlQuery } from '../../prisma/sql.ts';
 import type { SqlRunner } from './postgres-session.ts';
 
@@ -29,6 +25,11 @@ interface ForeignKeyDefinition {
   definition: string;
 }
 
+/**
+ * Drops the foreign keys, indexes and key constraints of `tables`, inside the restore's
+ * transaction (PostgreSQL's DDL is transactional) and under its locks: no other session
+ * ever sees a table without its keys, and a rollback or a crash puts them back as they were.
+ */
 export async function setAsideKeys(runner: SqlRunner, schema: string, tables: string[]): Promise<SetAside> {
   const qualified = (table: string) => `${q(schema)}.${q(table)}`;
   const inSet = new Set(tables);

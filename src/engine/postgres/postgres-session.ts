@@ -1,7 +1,6 @@
-// One PostgreSQL connection of our own for bulk work: plain SQL plus COPY in both
-// directions. Prisma's adapter binds parameters statement by statement and fetches rows
-// page by page, round trip after round trip; COPY streams rows the way pg_dump and
-// pg_restore do.
+// One PostgreSQL connection of our own for bulk work: plain SQL plus COPY in both directions,
+// which streams rows as pg_dump and pg_restore do, where Prisma's adapter binds parameters
+// statement by statement and fetches rows page by page, round trip after round trip.
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { SqlQuery } from '@prisma/driver-adapter-utils';
@@ -48,7 +47,7 @@ export class PostgresSession implements SqlRunner {
     return this.client.query(new CopyOutPages(sql, minBytes));
   }
 
-  /** Starts `COPY … FROM STDIN`: write text-format lines to it, then end it. */
+  /** Starts `COPY … FROM STDIN`: write its data to it (text lines, or binary header, tuples and trailer), then end it. */
   beginCopy(sql: string): CopyIn {
     return new CopyIn(this.client.query(copyFrom(sql)));
   }

@@ -1,10 +1,6 @@
-// PostgreSQL's side of a snapshot, on a connection of its own: REPEATABLE READ, READ
-// ONLY gives one snapshot for every statement, and each table streams out through one
-// `COPY (SELECT …) TO STDOUT` in key order, plain COPY text as pg_dump reads it, taken off
-// the socket in pages (copy-out-pages.ts) and turned into the archive's lines in Node
-// (copy-to-ndjson.ts) while zlib compresses the lines before. A second connection joins
-// the same snapshot (`pg_export_snapshot`), as `pg_dump -j` does, so two tables are read
-// at once.
+// PostgreSQL's Snapshot: REPEATABLE READ, READ ONLY connections sharing one exported snapshot (as
+// `pg_dump -j` does), each table streamed out by one `COPY (SELECT …) TO STDOUT` in key order,
+// paged off the socket (copy-out-pages.ts) and turned into archive lines (copy-text-to-ndjson.ts).
 import type { DatabaseLocation } from '../../prisma/database-url.ts';
 import { readAppliedMigrations } from '../../target/applied-migrations.ts';
 import type { ColumnSpec, TableSpec } from '../../target/target-schema.ts';
@@ -113,7 +109,7 @@ export async function openPostgresSnapshot(location: DatabaseLocation & { provid
 /**
  * REPEATABLE READ, READ ONLY: one snapshot for every statement; joined to another
  * transaction's exported snapshot when given one. UTC, ISO dates and shortest round-trip
- * doubles, the text forms copy-to-ndjson.ts reads.
+ * doubles, the text forms copy-text-to-ndjson.ts reads.
  */
 async function beginRead(session: PostgresSession, snapshotId: string | null): Promise<void> {
   await session.executeRaw(sqlQuery('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'));

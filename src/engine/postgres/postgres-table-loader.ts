@@ -1,7 +1,6 @@
-// PostgreSQL's side of a restore: one transaction on a connection of its own, the tables
-// locked all at once, emptied, loaded through COPY (FREEZE, binary where every column's
-// type allows) with their indexes and keys set aside, then the keys rebuilt (checking
-// every row), the sequences moved, and the commit.
+// PostgreSQL's TableLoader: one transaction on a connection of its own, the tables locked all at
+// once, emptied, loaded through COPY (FREEZE, binary where every column's type allows) with their
+// indexes and keys set aside, then the keys rebuilt (checking every row), sequences moved, commit.
 import type { DatabaseLocation } from '../../prisma/database-url.ts';
 import type { TableSpec } from '../../target/target-schema.ts';
 import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER, ndjsonToCopyBinary, type BinaryField } from './ndjson-to-copy-binary.ts';
@@ -37,8 +36,8 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
   /** Tables still loaded in the binary format, with their columns' layouts. */
   let binary: Map<string, BinaryField[]>;
   try {
-    // The server's own maintenance_work_mem for the index builds: raising it to 256 MB made
-    // them slower here (1,000,000 items: 18.4 s against 13.1-15.4 s at the default 64 MB).
+    // The server's own maintenance_work_mem for the index builds: raising it made them
+    // slower (docs/PERFORMANCE.md, "Measurements behind the code").
     await session.executeRaw(sqlQuery('BEGIN'));
     await lockAll(session, tables.map((spec) => table(spec.name)));
     keys = await setAsideKeys(session, schema, tables.map((spec) => spec.name));
@@ -78,8 +77,8 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
       // A table emptied in this transaction can be loaded frozen and all-visible (COPY
       // FREEZE): no other transaction can see its new contents before the commit, and a
       // rollback drops them whole. The foreign-key checks that follow then read it without
-      // visibility work: at 1,000,000 items they took 3.1-4.6 s with it (three runs)
-      // against 8.6 s without (one run). Partitioned tables cannot be loaded frozen.
+      // visibility work, which makes them faster (docs/PERFORMANCE.md, "Measurements behind the code").
+      // Partitioned tables cannot be loaded frozen.
       for (const name of await plainTables(session, schema, tables.map((spec) => spec.name))) emptied.add(name);
     },
     async insert(spec, rows) {

@@ -1,9 +1,6 @@
-// Rows encoded by SQLite itself, finished in JavaScript. SQLite writes each row's
-// `ndjson-v1` line (in C, sqlite-row-json.ts), taking only the values whose JSON it is
-// sure to write exactly as this project's encoder would; any other value it leaves as
-// a marker object holding the value's text, and the marker is replaced here by the
-// general encoding. The encoding itself is never an object, so a
-// marker cannot be confused with data: inside a JSON string `{"` is always `{\"`.
+// Finishes in JavaScript the lines SQLite encodes itself (sqlite-row-json.ts): a value whose
+// JSON SQLite is not sure to write exactly as this project's encoder would is left as a marker
+// object holding the value's text, and the marker is replaced here by the general encoding.
 import type { ColumnSpec } from '../../target/target-schema.ts';
 import type { EncodedValue } from '../../ndjson/value-encoder.ts';
 
@@ -12,6 +9,7 @@ import type { EncodedValue } from '../../ndjson/value-encoder.ts';
  * is always a JSON string, so the pattern needs no JSON parser to find a marker's end.
  */
 const MARKER = /\{"m":(\d+)(?:,"c":"([a-z]+)")?,"v":("(?:[^"\\]|\\.)*")\}/g;
+// No encoded value is an object, and inside a JSON string `{"` is always `{\"`: a marker cannot be confused with data.
 export const MARKER_START = '{"m":';
 
 /** Turns a marker's text (and its storage class) back into an encoded value. */

@@ -1,9 +1,6 @@
-// SQLite writes each row's `ndjson-v1` line itself, with `json_array`, for the storage
-// classes a Prisma app actually stores in each column (text in a String column, an
-// integer in an Int column, ISO text with `+00:00` in a DateTime column); every other
-// value becomes a marker that row-markers.ts finishes with the general encoder, fed the
-// same value the Prisma adapter would have returned. The output is byte for byte what
-// encoding the adapter's rows in JavaScript gives (test/row-json.test.ts).
+// The SQL with which SQLite writes each row's `ndjson-v1` line itself (`json_array`); a value it
+// cannot write exactly becomes a marker that row-markers.ts finishes. The output is byte for
+// byte what encoding the adapter's rows in JavaScript gives (test/integration/row-json.test.ts).
 import type { ColumnSpec } from '../../target/target-schema.ts';
 import type { MarkerDecoder } from './row-markers.ts';
 import { quoteIdentifier as q } from '../../prisma/sql.ts';
@@ -38,6 +35,11 @@ export function hasTextAffinity(declaredType: string): boolean {
   return !type.includes('INT') && (type.includes('CHAR') || type.includes('CLOB') || type.includes('TEXT'));
 }
 
+/**
+ * One value's JSON: as it is for the storage class a Prisma app stores in such a column (text
+ * in a String column, an integer in an Int column, ISO text with `+00:00` in a DateTime column),
+ * a marker for any other.
+ */
 function valueExpression(column: ColumnSpec, index: number, textOnly: boolean): string {
   const c = q(column.name);
   if (textOnly && !column.list && (column.type === 'String' || column.type === 'Enum' || column.type === 'Json')) return c;
@@ -81,8 +83,8 @@ function valueExpression(column: ColumnSpec, index: number, textOnly: boolean): 
  * 1-12, day 1-31, minutes and seconds below 60, digits in the fraction) and moves an
  * impossible day on (February 30th to March 2nd), so a real date is one that comes back
  * as it was written; hour 24, which date() takes as the end of the same day, is the one
- * field left to compare. This does what a character-class GLOB and three field
- * comparisons did in about two thirds of the instructions (measured with callgrind).
+ * field left to compare. Cheaper than a character-class GLOB and three field comparisons
+ * (docs/PERFORMANCE.md, "Measurements behind the code").
  */
 function adapterDateTime(c: string): string {
   return (

@@ -1,8 +1,6 @@
-// SQLite's side of a snapshot: a read connection (sqlite-table-pages.ts) whose transaction
-// pins the snapshot, and for a large database a second one in a worker thread
-// (sqlite-worker-reader.ts) pinned to the same snapshot, so that two tables are read at
-// once. Both begin while a third connection holds the write lock for a moment: no
-// commit can fall between them, so they see the same data, in WAL mode or not.
+// SQLite's Snapshot: a read connection (sqlite-table-pages.ts) whose transaction pins it, and for
+// a large database a second reader in a worker thread (worker-reader.ts) pinned to the same data:
+// both begin while a third connection holds the write lock, so no commit falls between them.
 import { availableParallelism } from 'node:os';
 import { statSync } from 'node:fs';
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
@@ -16,8 +14,9 @@ import { closeReadConnection, openIdleConnection, pinSnapshot, tablePages } from
 import { WorkerReader } from './worker-reader.ts';
 
 /**
- * Below this size one reader does: a second costs its thread's start (about 50 ms) and
- * about 15 MB, and pays back only on a database that takes seconds to read.
+ * Below this size one reader does: a second costs its thread's start and memory, and pays
+ * back only on a database that takes long to read
+ * (docs/PERFORMANCE.md, "Measurements behind the code").
  */
 export const PARALLEL_READ_MIN_BYTES = 64 * 1024 * 1024;
 
@@ -126,10 +125,11 @@ function mainThreadReader(db: Database.Database, pageRows: number): ReadTable {
 
 /**
  * Takes the database's write lock (`BEGIN IMMEDIATE`) so that no commit happens while the
- * readers begin; null when it cannot be had soon (the app is in a long write, or the file
- * is read-only). Each try waits briefly for the app's write in hand to commit, then the
- * event loop gets its turn before the next. Released within a millisecond: the app's
- * writers wait that long.
+ * readers begin, in WAL mode or not; null when it cannot be had soon (the app is in a long
+ * write, or the file is read-only). Each try waits briefly for the app's write in hand to
+ * commit, then the event loop gets its turn before the next. Released as soon as both
+ * readers have begun: the app's writers wait that long
+ * (docs/PERFORMANCE.md, "Measurements behind the code").
  */
 async function holdWriteLock(filePath: string): Promise<{ release(): void } | null> {
   let db: Database.Database;

@@ -1,8 +1,6 @@
-// SQLite's side of a restore: one write transaction on a better-sqlite3 connection of its
-// own, with one prepared INSERT per table run row by row (SQLite's fastest bulk path; the
-// adapter's statement-per-batch with thousands of parameters was the limit). Foreign keys
-// are off for this connection, so clearing and loading cost no per-row checks or
-// cascades, and every key is checked in full before the commit.
+// SQLite's TableLoader: one write transaction on a better-sqlite3 connection of its own, foreign
+// keys off for that connection so clearing and loading cost no per-row checks or cascades; every
+// key is checked in full before the commit.
 import type Database from 'better-sqlite3';
 import { openSqliteFile } from '../../prisma/sqlite-file.ts';
 import type { TableSpec } from '../../target/target-schema.ts';
@@ -46,6 +44,8 @@ export async function openSqliteLoader(filePath: string): Promise<TableLoader> {
       for (const table of tables) db.prepare(`DELETE FROM ${q(table.name)}`).run();
     },
     async insert(table, rows) {
+      // One prepared INSERT per table, run row by row: SQLite's fastest bulk path, faster than
+      // the adapter's statement per batch (docs/PERFORMANCE.md, "Measurements behind the code").
       let insert = inserts.get(table.name);
       if (!insert) {
         const columns = table.columns.map((c) => q(c.name)).join(', ');

@@ -1,6 +1,6 @@
 // A SQLite snapshot's read connections and the pages they read: each table in key order a
 // page at a time, SQLite writing the page's lines itself (sqlite-row-json.ts) and
-// joining them, so a page costs JavaScript one string.
+// joining them, so a page costs JavaScript one buffer.
 import { isUtf8 } from 'node:buffer';
 import type Database from 'better-sqlite3';
 import { openSqliteFile } from '../../prisma/sqlite-file.ts';
@@ -13,9 +13,9 @@ import { BLOB_IN_JSON, decodeSqliteMarker, hasTextAffinity, sqliteLineExpression
 export function openIdleConnection(filePath: string): Database.Database {
   const db = openSqliteFile(filePath);
   db.defaultSafeIntegers(true);
-  // A snapshot reads each page of the file once: better-sqlite3's 16 MB page cache per
-  // connection kept nothing worth keeping, and with two readers held about 25 MB of a
-  // 1,000,000-item backup's peak. SQLite's own default, 2 MB, keeps the tree's upper levels.
+  // A snapshot reads each page of the file once: better-sqlite3's larger page cache kept
+  // nothing worth keeping and added to a backup's peak memory (docs/PERFORMANCE.md,
+  // "Measurements behind the code"). SQLite's own default, 2 MB, keeps the tree's upper levels.
   db.pragma('cache_size = -2000');
   return db;
 }
@@ -75,8 +75,8 @@ function* pagesOf(db: Database.Database, table: TableSpec, pageRows: number): Ge
   const pageQueries = (line: string) => {
     // The subquery's ORDER BY is what orders the page: SQLite keeps it under an aggregate
     // that depends on order (it drops it only for count, min and max), and the key's index
-    // serves it with no sort. `group_concat(… ORDER BY …)` sorted every page again, which
-    // cost a quarter of the whole read.
+    // serves it with no sort. `group_concat(… ORDER BY …)` sorted every page again, a large
+    // share of the whole read (docs/PERFORMANCE.md, "Measurements behind the code").
     const lines = (where: string) =>
       db
         .prepare(`SELECT ${utf8 ? `CAST(${page} AS BLOB)` : page}, count(*) FROM (SELECT ${line} AS line FROM ${from} ${where} ORDER BY ${keys})`)

@@ -1,5 +1,5 @@
 // The messages between a SQLite snapshot and its worker-thread reader
-// (sqlite-worker-reader.ts on the main thread, sqlite-read-worker.ts in the worker).
+// (worker-reader.ts on the main thread, worker-reader-thread.ts in the worker).
 import type { TableSpec } from '../../target/target-schema.ts';
 
 /** What the main thread asks; `taken` says one more page was handed on. */

@@ -1,9 +1,6 @@
-// The worker-thread side of a second SQLite reader (sqlite-worker-reader.ts starts it):
-// its own read connection, begun when told so that it shares the first reader's snapshot
-// (the answer goes through shared memory, because the main thread waits for it without
-// returning to its event loop), reading one table at a time and handing back each page
-// as UTF-8 bytes (moved, not copied), at most `PAGES_AHEAD` pages ahead of what the main
-// thread has taken.
+// The worker-thread side of a second SQLite reader (worker-reader.ts starts it): its own read
+// connection, begun when told so that it shares the first reader's snapshot, reading one table
+// at a time and handing back each page as UTF-8 bytes, at most `PAGES_AHEAD` pages ahead.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TableSpec } from '../../target/target-schema.ts';
 import { BEGIN_FAILED, BEGUN, type ReaderOptions, type ReaderReply, type ReaderRequest } from './worker-reader-protocol.ts';
@@ -38,6 +35,7 @@ port.on('message', (request: ReaderRequest) => {
   try {
     switch (request.type) {
       case 'begin': {
+        // Answered through shared memory: the main thread waits for it without returning to its event loop.
         let outcome = BEGIN_FAILED;
         try {
           pinSnapshot(db);

@@ -1,6 +1,6 @@
-// A second SQLite reader in a worker thread (sqlite-read-worker.ts), so that a backup reads
-// two tables at once: SQLite's work on a page is synchronous and most of a backup's time,
-// and one thread does one page at a time.
+// A second SQLite reader in a worker thread (worker-reader-thread.ts), so that a backup reads two
+// tables at once: SQLite's work on a page is synchronous and dominates a backup, and one thread
+// does one page at a time (docs/PERFORMANCE.md, "Measurements behind the code").
 import { Worker } from 'node:worker_threads';
 import type { TableSpec } from '../../target/target-schema.ts';
 import { BEGUN, type ReaderOptions, type ReaderReply, type ReaderRequest } from './worker-reader-protocol.ts';

@@ -1,4 +1,4 @@
-// GraphQL for backups: the Backup type, its queries and the create/delete mutations.
+// GraphQL for backups: the Backup type, its queries and the create, delete and upload mutations.
 // Thin: every resolver calls BackupService.
 import {
   BackupFailedError,

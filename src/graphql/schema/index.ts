@@ -1,4 +1,4 @@
-// Assembles the schema: importing each module registers its types on the builder.
+// Assembles the schema: importing each type file registers its types on the builder.
 import { builder } from '../builder.ts';
 import './errors.ts';
 import './backup.ts';

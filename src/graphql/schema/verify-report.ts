@@ -1,4 +1,4 @@
-// GraphQL for verifyBackup: a report of every hash and of a trial restore.
+// GraphQL for verifyBackup: the archive check and the trial restore into a scratch database, as a report.
 import type { VerifyReport, TableVerification } from '../../engine/verify-backup.ts';
 import { InvalidArchiveError, NotFoundError, ValidationError, WrongPassphraseError } from '../../core/errors.ts';
 import { builder } from '../builder.ts';

@@ -1,5 +1,5 @@
-// Creates, lists and deletes backups. Plain inputs and results; knows nothing of GraphQL
-// or HTTP. One backup runs at a time; every attempt is recorded in the control database.
+// Creates, uploads, verifies, lists and deletes backups: plain inputs and results, nothing of
+// GraphQL or HTTP. One backup runs at a time; every attempt is recorded in the control database.
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -37,7 +37,9 @@ export interface CreateBackupInput {
 
 /** What an upload hands over: the web File a multipart request carries. */
 export interface UploadedFile {
+  /** Bytes, as the request declares them. */
   size: number;
+  /** The file's bytes, read once. */
   stream(): ReadableStream<Uint8Array>;
 }
 
@@ -48,8 +50,9 @@ export interface Restorability {
 
 /** A backup's tar.gz as plaintext, however it is stored. */
 export interface ArchiveAccess {
+  /** A fresh plaintext stream of the tar.gz each call. */
   open(): Readable;
-  /** Why the verified manifest cannot be trusted with this backup, or null. */
+  /** Why the manifest read from inside the archive cannot be trusted with this backup, or null. */
   manifestProblem(manifest: Manifest): string | null;
 }
 
@@ -74,15 +77,18 @@ export class BackupService {
 
   constructor(private readonly deps: BackupServiceDeps) {}
 
+  /** Every backup in the store, newest first, of one kind if asked. */
   async list(filter: { kind?: BackupKind | null } = {}): Promise<Backup[]> {
     const all = await this.deps.catalog.list();
     return filter.kind ? all.filter((backup) => backup.kind === filter.kind) : all;
   }
 
+  /** The backup with this id, or null. */
   get(id: string): Promise<Backup | null> {
     return this.deps.catalog.get(id);
   }
 
+  /** The backup with this id, or NotFoundError. */
   async require(id: string): Promise<Backup> {
     const backup = await this.deps.catalog.get(id);
     if (!backup) throw new NotFoundError('backup', id);
@@ -109,6 +115,7 @@ export class BackupService {
     return { ok: true, reason: null };
   }
 
+  /** Takes a backup now, one at a time, and returns it once it is stored and listed. */
   async create(input: CreateBackupInput): Promise<Backup> {
     const note = input.note?.trim() || null;
     if (note && note.length > MAX_NOTE_LENGTH) {
@@ -155,7 +162,7 @@ export class BackupService {
     });
   }
 
-  /** Every hash, then a restore into a scratch database compared with the manifest; the target is not touched. */
+  /** Checks the archive, then restores it into a scratch database and compares it with the manifest; the target is not touched. */
   async verify(id: string, passphrase?: string | null): Promise<VerifyReport> {
     const backup = await this.require(id);
     const access = await this.access(backup, passphrase);
@@ -230,6 +237,7 @@ export class BackupService {
     return { envelope: unlocked.header };
   }
 
+  /** Deletes the backup's archive and returns its id; NotFoundError when there is none. */
   async delete(id: string): Promise<string> {
     const backup = await this.require(id);
     if (!(await this.deps.store.delete(backup.fileName))) throw new NotFoundError('backup', id);

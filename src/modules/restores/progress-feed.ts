@@ -1,5 +1,5 @@
 // A restore's progress as one stream for a subscriber: the current state first, then each
-// event from the pub/sub until the job ends. A job running on another instance is also
+// event from the event bus until the job ends. A job running on another instance is also
 // checked in the database now and then, so a missed last event cannot leave a watcher waiting.
 import type { RestoreProgress } from './restore-progress.ts';
 
@@ -7,7 +7,7 @@ import type { RestoreProgress } from './restore-progress.ts';
 export const END_POLL_MS = 1000;
 
 export interface ProgressSource {
-  /** The job's events from the pub/sub. */
+  /** The job's events from the event bus. */
   events: AsyncIterable<RestoreProgress>;
   /** The state now, or null for an unknown job. */
   current(): Promise<RestoreProgress | null>;

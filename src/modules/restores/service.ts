@@ -76,6 +76,7 @@ export class RestoreService {
     return { ...job };
   }
 
+  /** The job as this instance last published it, or as the control database has it; null if unknown. */
   async get(id: string): Promise<RestoreJob | null> {
     const live = this.latest.get(id);
     if (live) return live.job;

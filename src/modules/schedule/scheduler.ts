@@ -1,9 +1,6 @@
 // Runs the backup schedule: one croner job built from the settings, rebuilt when they
 // change. Each due time ("slot") is claimed by inserting its ScheduledRun row, whose primary
 // key lets exactly one instance run it even when several share the control database.
-// A slot that falls during a restore or another backup is recorded as SKIPPED; a failed one
-// as FAILED, and the next slot runs as usual. A slot missed while the server was down runs
-// once soon after start-up. `stop()` waits for a running backup.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { Cron } from 'croner';
@@ -85,11 +82,13 @@ export class Scheduler {
     await Promise.allSettled([...this.work, this.prune]);
   }
 
+  /** When the next scheduled backup is due (a pending catch-up run first); null when the schedule is off. */
   nextRunAt(): Date | null {
     if (this.catchUp) return new Date(Date.now() + CATCH_UP_DELAY_MS);
     return this.job?.nextRun() ?? null;
   }
 
+  /** The latest slot's outcome, from any instance; null before the first. */
   async lastRun(): Promise<LastRun | null> {
     const row = await this.deps.control.scheduledRun.findFirst({ orderBy: { slot: 'desc' } });
     return row ? { at: row.slot, status: row.status as RunStatus, error: row.error, fileName: row.fileName } : null;
@@ -127,6 +126,10 @@ export class Scheduler {
     void promise.finally(() => this.work.delete(promise));
   }
 
+  /**
+   * Claims the slot and backs up. A slot that falls during a restore or another backup is
+   * recorded as SKIPPED, a failed one as FAILED, and the next slot runs as usual.
+   */
   private async runSlot(slot: Date): Promise<void> {
     try {
       if (!(await this.claim(slot))) return; // another instance has it

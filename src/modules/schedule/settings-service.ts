@@ -1,7 +1,6 @@
-// The backup settings (schedule, retention, folder, saved passphrase): one row in the
-// control database, validated here, each wrong value a ValidationError naming its field.
-// Listeners (the scheduler) hear of every change at once, and of a change another instance
-// made to the shared database within SETTINGS_POLL_MS. Knows nothing of GraphQL.
+// The backup settings (schedule, retention, folder, saved passphrase): one row in the control
+// database, each wrong value a ValidationError naming its field. Listeners (the scheduler) hear
+// of every change at once, and of one another instance made within SETTINGS_POLL_MS.
 import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { passphraseProblem } from '../../archive/encryption/encrypted-archive.ts';
@@ -66,7 +65,7 @@ export class SettingsService {
       /** The folder BACKUP_DIR names, or the default under DATA_DIR. */
       defaultBackupDir: string;
       backupDirFixed: boolean;
-      /** Seals the saved passphrase (see crypto/secret-box.ts). */
+      /** Seals the saved passphrase (see control/secret-box.ts). */
       secretKey: () => Promise<Buffer>;
     },
   ) {}
@@ -80,11 +79,13 @@ export class SettingsService {
     return settings;
   }
 
+  /** Stops polling for other instances' changes. */
   close(): void {
     if (this.poll) clearInterval(this.poll);
     this.poll = null;
   }
 
+  /** The settings in the control database now, with their defaults filled in. */
   async get(): Promise<BackupSettings> {
     return this.describe(await this.row());
   }
@@ -95,11 +96,13 @@ export class SettingsService {
     return row.encryptedPassphrase ? openSecret(await this.deps.secretKey(), row.encryptedPassphrase) : null;
   }
 
+  /** Calls `listener` with the new settings after every change; returns the way to stop. */
   onChange(listener: (settings: BackupSettings) => void | Promise<void>): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
+  /** Checks every given field (ValidationError), stores them together, and lets them take effect. */
   async update(input: BackupSettingsInput): Promise<BackupSettings> {
     const current = await this.get();
     const data: Record<string, unknown> = {};
