@@ -1,35 +1,19 @@
-// One full backup (media included, gzip) of the target the environment names, exactly as
-// the engine writes it, into the folder given as the only argument. With BENCH_PASSPHRASE
-// set it is encrypted the way BackupService.create does it: the key is derived first
-// (ArchiveSealer.create, timed here as part of the operation), then writeBackup seals.
-// A child of bench/run.ts, run under /usr/bin/time so that its peak memory is the
-// kernel's figure for this process alone. Prints one JSON line on stdout.
-// It leaves out what BackupService.create adds around writeBackup: the control
-// database's run record and the free-space check (a few milliseconds).
+// A child of bench/run.ts, run under /usr/bin/time so that its peak memory is the kernel's figure
+// for this process alone: one full backup (media included, gzip) of the target the environment
+// names, exactly as the engine writes it, into the folder given. Prints one JSON line on stdout.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig } from '../src/core/config.ts';
 import { ArchiveSealer } from '../src/archive/encryption/encrypted-archive.ts';
 import { backupFileName } from '../src/archive/archive-name.ts';
 import { writeBackup } from '../src/engine/backup.ts';
 import { LocalFolderStore } from '../src/storage/local-folder-store.ts';
-import { loadTarget } from '../src/target/target.ts';
-import { limitHeapGrowth } from '../src/util/heap-growth.ts';
 import { APP_VERSION } from '../src/core/version.ts';
-import { benchPassphrase } from './bench-passphrase.ts';
+import { setUpChild } from './child-setup.ts';
 
-const outDir = process.argv[2];
-if (!outDir) {
-  console.error('usage: node dist/bench/backup-once.js <output folder> (after npm run build)');
-  process.exit(2);
-}
-
-// As `npm start` runs the engine (src/main.ts).
-limitHeapGrowth();
-const passphrase = benchPassphrase();
-const started = performance.now();
-const config = loadConfig();
-const target = await loadTarget(config.target);
+const USAGE = 'usage: node dist/bench/backup-once.js <output folder> (after npm run build)';
+const { argument: outDir, passphrase, started, config, target } = await setUpChild(USAGE);
+// With BENCH_PASSPHRASE set, encrypted the way BackupService.create does it: the key is
+// derived first (ArchiveSealer.create, timed here as part of the operation), then writeBackup seals.
 const keyStarted = performance.now();
 const sealer = passphrase === null ? undefined : await ArchiveSealer.create(passphrase);
 const keyMs = sealer ? performance.now() - keyStarted : 0;
@@ -38,6 +22,8 @@ const fileName = backupFileName(target.name, createdAt, 'manual', sealer !== und
 const scratchDir = path.join(config.dataDir, 'tmp');
 await mkdir(scratchDir, { recursive: true });
 try {
+  // Without what BackupService.create adds around writeBackup: the control database's run
+  // record and the free-space check (a few milliseconds).
   const { manifest, archive } = await writeBackup({
     sealer,
     target,

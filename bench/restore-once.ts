@@ -1,44 +1,25 @@
-// One restore of an archive into the target the environment names (an empty database
-// already migrated to the archive's schema), the way RestoreService.run does it for a
-// backup of the current schema: the manifest is read first, then replaceData loads every
-// table in one transaction from a single pass that checks every byte against its hash as
-// it goes (checkedArchiveSource). With BENCH_PASSPHRASE set the archive is an encrypted
-// one, opened as BackupService.access does (header read, key derived and checked once),
-// and decrypted as it is read; the manifest must agree with the header's public
-// metadata. A child of bench/run.ts, run under /usr/bin/time. Prints one JSON line on
-// stdout.
-// It leaves out what a restore through the API adds around these two steps: the
-// pre-restore safety backup (of an empty database here), staging the target files
-// (two small files), and the progress events.
+// A child of bench/run.ts, run under /usr/bin/time: one restore of an archive into the target the
+// environment names (an empty database already migrated to the archive's schema), the way
+// RestoreService.run does it for a backup of the current schema. Prints one JSON line on stdout.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { loadConfig } from '../src/core/config.ts';
 import { metadataMismatch, unlockArchive } from '../src/archive/encryption/encrypted-archive.ts';
 import { readManifest } from '../src/archive/archive-reader.ts';
 import type { Manifest } from '../src/archive/manifest.ts';
 import { checkedArchiveSource, replaceData } from '../src/engine/restore.ts';
-import { loadTarget } from '../src/target/target.ts';
-import { limitHeapGrowth } from '../src/util/heap-growth.ts';
-import { benchPassphrase } from './bench-passphrase.ts';
+import { setUpChild } from './child-setup.ts';
 
-const archivePath = process.argv[2];
-if (!archivePath) {
-  console.error('usage: node dist/bench/restore-once.js <archive.tar.gz[.enc]> (after npm run build)');
-  process.exit(2);
-}
-
-// As `npm start` runs the engine (src/main.ts).
-limitHeapGrowth();
-const passphrase = benchPassphrase();
-const started = performance.now();
-const config = loadConfig();
-const target = await loadTarget(config.target);
+const USAGE = 'usage: node dist/bench/restore-once.js <archive.tar.gz[.enc]> (after npm run build)';
+const { argument: archivePath, passphrase, started, target } = await setUpChild(USAGE);
 const { size } = await stat(archivePath);
 const read = () => createReadStream(archivePath);
 let open: () => Readable = read;
 let manifestProblem = (_manifest: Manifest): string | null => null;
 let keyMs = 0;
+// With BENCH_PASSPHRASE set the archive is an encrypted one, opened as BackupService.access
+// does (header read, key derived and checked once) and decrypted as it is read; the manifest
+// must agree with the header's public metadata.
 if (passphrase !== null) {
   const keyStarted = performance.now();
   const unlocked = await unlockArchive(read, passphrase);
@@ -46,6 +27,10 @@ if (passphrase !== null) {
   open = () => unlocked.open();
   manifestProblem = (manifest) => metadataMismatch(unlocked.header.metadata, manifest);
 }
+// The manifest first, then replaceData loads every table in one transaction from a single pass
+// that checks every byte against its hash as it goes (checkedArchiveSource). Not here: what a
+// restore through the API adds around these two steps (the pre-restore safety backup, of an
+// empty database here; staging the target files, two small files; the progress events).
 const manifest = await readManifest(open());
 const mismatch = manifestProblem(manifest);
 if (mismatch) throw new Error(mismatch);
