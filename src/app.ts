@@ -7,7 +7,7 @@ import { createFetch } from '@whatwg-node/fetch';
 import { createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Config } from './core/config.ts';
-import { openControlDatabase, type ControlDatabase } from './control/control-db.ts';
+import type { ControlDatabase } from './control/control-db.ts';
 import type { Context, Services } from './graphql/context.ts';
 import { schema } from './graphql/schema/index.ts';
 import { openApiDocument } from './http/openapi.ts';

@@ -3,11 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type * as SchemaEngineWasm from '@prisma/schema-engine-wasm';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm';
 import type { SchemaFile } from './schema-files.ts';
 import { readMigrationList } from './migrations-folder.ts';
 
-type SchemaEngineModule = typeof import('@prisma/schema-engine-wasm');
+type SchemaEngineModule = typeof SchemaEngineWasm;
 let loaded: Promise<SchemaEngineModule> | undefined;
 
 /**

@@ -83,5 +83,6 @@ function engineMessage(text: string): string {
   } catch {
     // not JSON: keep the engine's text
   }
+  // eslint-disable-next-line no-control-regex -- ANSI colour codes start with ESC
   return message.replace(/\u001b\[[0-9;]*m/g, '');
 }

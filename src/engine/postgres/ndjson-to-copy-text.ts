@@ -4,7 +4,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createRequire } from 'node:module';
 import type { ColumnSpec } from '../../target/target-schema.ts';
-import { BACKSLASH, CLOSE, CLOSE_BRACE, COMMA, DOT, LETTER_F, LETTER_N, LETTER_R, LETTER_T, MINUS, NEWLINE, NINE, OPEN, OPEN_BRACE, QUOTE, SLASH, TAB, ZERO, grownBuffer, isNullAt, literalEnd } from './copy-bytes.ts';
+import { BACKSLASH, CLOSE, CLOSE_BRACE, COMMA, DOT, LETTER_N, LETTER_R, LETTER_T, MINUS, NEWLINE, NINE, OPEN, OPEN_BRACE, QUOTE, SLASH, TAB, ZERO, grownBuffer, isNullAt, literalEnd } from './copy-bytes.ts';
 import type { EncodedValue } from '../../ndjson/value-encoder.ts';
 import { decodeForPostgres } from '../../ndjson/value-decoder.ts';
 

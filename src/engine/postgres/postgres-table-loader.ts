@@ -146,7 +146,7 @@ async function lockAll(tx: SqlRunner, tables: string[]): Promise<void> {
       await tx.executeRaw(sqlQuery('ROLLBACK TO SAVEPOINT restore_lock'));
       const text = `${(error as Error).message} ${JSON.stringify((error as { cause?: unknown }).cause ?? '')}`;
       if (!/55P03|could not obtain lock/.test(text)) throw error;
-      if (Date.now() > deadline) throw new Error(`the target's tables stayed busy for ${LOCK_TIMEOUT_MS / 1000} s; try again`);
+      if (Date.now() > deadline) throw new Error(`the target's tables stayed busy for ${LOCK_TIMEOUT_MS / 1000} s; try again`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** attempt, 200)));
     }
   }

@@ -3,7 +3,6 @@
 // key is checked in full before the commit.
 import type Database from 'better-sqlite3';
 import { openSqliteFile } from '../../prisma/sqlite-file.ts';
-import type { TableSpec } from '../../target/target-schema.ts';
 import { quoteIdentifier as q } from '../../prisma/sql.ts';
 import type { TableLoader } from '../database/table-loader.ts';
 import { decodeForSqlite } from '../../ndjson/value-decoder.ts';

@@ -7,7 +7,7 @@ import { fileStager, stageFileRestore, type StagedFileRestore } from '../../engi
 import { withMigratedBackup } from '../../engine/forward-migration.ts';
 import { checkedArchiveSource, replaceData, type RowSource } from '../../engine/restore.ts';
 import type { ControlClient } from '../../control/control-db.ts';
-import { InvalidArchiveError, NewerSchemaError, ValidationError } from '../../core/errors.ts';
+import { InvalidArchiveError, NewerSchemaError } from '../../core/errors.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import type { Target } from '../../target/target.ts';
 import type { Backup } from '../backups/catalog.ts';
@@ -16,7 +16,7 @@ import type { Manifest } from '../../archive/manifest.ts';
 import { passphraseProblem } from '../../archive/encryption/encrypted-archive.ts';
 import type { RestoreGate } from '../restore-gate.ts';
 import { followProgress } from './progress-feed.ts';
-import type { RestoreEvents, RestoreJob, RestorePhase, RestoreProgress, RestoreStatus } from './restore-progress.ts';
+import type { RestoreEvents, RestoreJob, RestoreProgress, RestoreStatus } from './restore-progress.ts';
 
 /** Rows are reported at least this often while they are written. */
 const PROGRESS_INTERVAL_MS = 250;
