@@ -24,7 +24,10 @@ const provider = /provider\s*=\s*"postgresql"/.test(schema.map((f) => f.content)
 
 // The engine wants a connection even for a datamodel-to-datamodel diff; it runs no SQL.
 const scratch = await mkdtemp(path.join(os.tmpdir(), 'make-migration-'));
-const url = provider === 'sqlite' ? `file:${path.join(scratch, 'scratch.db')}` : (process.env.SHADOW_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres');
+const url =
+  provider === 'sqlite'
+    ? `file:${path.join(scratch, 'scratch.db')}`
+    : (process.env.SHADOW_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres');
 const handle = createAdapterFactory(parseDatabaseUrl(url));
 try {
   const sql = await diffScript(previous, schema, handle.factory);

@@ -83,7 +83,13 @@ export async function buildApp(config: Config): Promise<App> {
     savedPassphrase: () => settings.passphrase(),
   });
   await restores.recoverInterrupted();
-  const scheduler = new Scheduler({ control: control.client, controlProvider: config.controlDatabase.provider, settings, backups, restoreGate });
+  const scheduler = new Scheduler({
+    control: control.client,
+    controlProvider: config.controlDatabase.provider,
+    settings,
+    backups,
+    restoreGate,
+  });
   await scheduler.start();
   const services: Services = {
     backups,

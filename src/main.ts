@@ -9,7 +9,9 @@ async function main(): Promise<void> {
   const app = await buildApp(config);
   const url = await app.start();
   console.log(`backup control plane listening on ${url} (GraphiQL at ${url}/graphql)`);
-  console.log(`target: ${config.target.location.provider} ${config.target.isExample ? '(bundled example)' : ''}; backups in ${config.backupDir}`);
+  console.log(
+    `target: ${config.target.location.provider} ${config.target.isExample ? '(bundled example)' : ''}; backups in ${config.backupDir}`,
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

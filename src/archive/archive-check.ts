@@ -64,7 +64,11 @@ interface Expected {
  * Reads the whole archive and resolves only if everything checks out; otherwise rejects
  * with ArchiveRejectedError saying what is wrong. `compressedBytes` is the archive's size.
  */
-export function checkArchive(source: Readable, compressedBytes: number, limits: CheckLimits = DEFAULT_CHECK_LIMITS): Promise<CheckedArchive> {
+export function checkArchive(
+  source: Readable,
+  compressedBytes: number,
+  limits: CheckLimits = DEFAULT_CHECK_LIMITS,
+): Promise<CheckedArchive> {
   return readCheckedArchive(source, compressedBytes, {}, limits);
 }
 
@@ -79,7 +83,6 @@ export async function readCheckedArchive(
   visitor: ArchiveVisitor,
   limits: CheckLimits = DEFAULT_CHECK_LIMITS,
 ): Promise<CheckedArchive> {
-
   let manifest: Manifest | null = null;
   let expected = new Map<string, Expected>();
   const rows = new Map<string, number>();
@@ -98,13 +101,16 @@ export async function readCheckedArchive(
     for await (const entry of archive.entries) {
       const { name, type, size = 0 } = entry.header;
       if (!manifest) {
-        if (name !== MANIFEST_ENTRY || type !== 'file') throw new ArchiveRejectedError(`the first entry is ${JSON.stringify(name)}, not ${MANIFEST_ENTRY}`);
+        if (name !== MANIFEST_ENTRY || type !== 'file')
+          throw new ArchiveRejectedError(`the first entry is ${JSON.stringify(name)}, not ${MANIFEST_ENTRY}`);
         if (size > MAX_MANIFEST_BYTES) throw new ArchiveRejectedError('manifest.json is too large');
         manifest = parseManifest(await readAll(entry));
         expected = expectedEntries(manifest);
         const declared = [...expected.values()].reduce((sum, e) => sum + e.bytes, 0);
-        if (expected.size > limits.maxEntries) throw new ArchiveRejectedError(`the manifest lists ${expected.size} entries, more than ${limits.maxEntries}`);
-        if (declared > limits.maxDeclaredBytes) throw new ArchiveRejectedError(`the manifest declares ${declared} bytes, more than ${limits.maxDeclaredBytes}`);
+        if (expected.size > limits.maxEntries)
+          throw new ArchiveRejectedError(`the manifest lists ${expected.size} entries, more than ${limits.maxEntries}`);
+        if (declared > limits.maxDeclaredBytes)
+          throw new ArchiveRejectedError(`the manifest declares ${declared} bytes, more than ${limits.maxDeclaredBytes}`);
         if (declared > compressedBytes * limits.maxExpansionRatio + MAX_MANIFEST_BYTES) {
           throw new ArchiveRejectedError(`the manifest declares ${declared} bytes for a ${compressedBytes}-byte archive: not plausible`);
         }
@@ -121,7 +127,8 @@ export async function readCheckedArchive(
       if (size !== want.bytes) throw new ArchiveRejectedError(`entry ${name} is ${size} bytes; the manifest says ${want.bytes}`);
       decompressed += size;
       if (decompressed > budget) throw new ArchiveRejectedError('the archive holds more data than its manifest declares');
-      const visit = visitor.entry && ((chunks: AsyncIterable<Buffer>) => visiting(() => visitor.entry!({ path: name, table: want.table }, chunks)));
+      const visit =
+        visitor.entry && ((chunks: AsyncIterable<Buffer>) => visiting(() => visitor.entry!({ path: name, table: want.table }, chunks)));
       const { sha256, lines } = await digest(entry, want.rows !== null, visit);
       if (sha256 !== want.sha256) throw new ArchiveRejectedError(`entry ${name} does not match its SHA-256 in the manifest`);
       if (want.table !== null) {
@@ -144,7 +151,8 @@ export async function readCheckedArchive(
     archive.close();
   }
   if (!manifest) throw new ArchiveRejectedError('the archive is empty');
-  if (expected.size > 0) throw new ArchiveRejectedError(`the archive lacks ${[...expected.keys()].slice(0, 3).join(', ')}${expected.size > 3 ? ', …' : ''}`);
+  if (expected.size > 0)
+    throw new ArchiveRejectedError(`the archive lacks ${[...expected.keys()].slice(0, 3).join(', ')}${expected.size > 3 ? ', …' : ''}`);
   return { manifest, rows };
 }
 
@@ -156,7 +164,8 @@ function expectedEntries(manifest: Manifest): Map<string, Expected> {
     if (expected.has(path)) throw new ArchiveRejectedError(`manifest lists ${path} twice`);
     expected.set(path, entry);
   };
-  for (const table of manifest.tables) add(table.path, { bytes: table.bytes, sha256: table.sha256, rows: table.rows, table: table.name }, 'db/');
+  for (const table of manifest.tables)
+    add(table.path, { bytes: table.bytes, sha256: table.sha256, rows: table.rows, table: table.name }, 'db/');
   for (const file of manifest.files) add(file.path, { bytes: file.size, sha256: file.sha256, rows: null, table: null }, 'files/');
   return expected;
 }

@@ -20,7 +20,10 @@ export function encodeFileHeader(entry: TarFileHeader): Buffer {
   // A pax record carries the full name; the ustar block holds a shortened stand-in.
   const record = paxRecord('path', entry.name);
   const pax = ustarBlock({ name: 'PaxHeader', prefix: '', size: record.length, mode: 0o644, date: entry.date, type: 'x' });
-  const standIn = Buffer.from(entry.name, 'utf8').subarray(-NAME_BYTES).toString('utf8').replace(/^\uFFFD+/, '');
+  const standIn = Buffer.from(entry.name, 'utf8')
+    .subarray(-NAME_BYTES)
+    .toString('utf8')
+    .replace(/^\uFFFD+/, '');
   return Buffer.concat([pax, record, padding(record.length), ustarBlock({ ...entry, name: standIn, prefix: '', type: '0' })]);
 }
 
@@ -40,7 +43,8 @@ function splitName(name: string): { name: string; prefix: string } | null {
   for (let at = name.indexOf('/'); at !== -1; at = name.indexOf('/', at + 1)) {
     const prefix = name.slice(0, at);
     const rest = name.slice(at + 1);
-    if (Buffer.byteLength(prefix) <= PREFIX_BYTES && Buffer.byteLength(rest) <= NAME_BYTES && rest.length > 0) return { name: rest, prefix };
+    if (Buffer.byteLength(prefix) <= PREFIX_BYTES && Buffer.byteLength(rest) <= NAME_BYTES && rest.length > 0)
+      return { name: rest, prefix };
   }
   return null;
 }

@@ -35,7 +35,8 @@ export async function loadSecretKey(dataDir: string): Promise<Buffer> {
   const info = await stat(file);
   if ((info.mode & 0o077) !== 0) await chmod(file, 0o600);
   const key = await readFile(file);
-  if (key.length !== KEY_BYTES) throw new SecretKeyError(`${file} is not a ${KEY_BYTES}-byte key; remove it to make a new one (saved secrets are then lost)`);
+  if (key.length !== KEY_BYTES)
+    throw new SecretKeyError(`${file} is not a ${KEY_BYTES}-byte key; remove it to make a new one (saved secrets are then lost)`);
   return key;
 }
 

@@ -54,7 +54,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const port = parsePort(value('PORT') ?? '4000');
   const dataDir = dir('DATA_DIR', './data');
   const backupDir = dir('BACKUP_DIR', path.join(dataDir, 'backups'));
-  const controlDatabase = databaseUrl('CONTROL_DATABASE_URL', value('CONTROL_DATABASE_URL') ?? `file:${path.join(dataDir, 'control.db')}`, cwd);
+  const controlDatabase = databaseUrl(
+    'CONTROL_DATABASE_URL',
+    value('CONTROL_DATABASE_URL') ?? `file:${path.join(dataDir, 'control.db')}`,
+    cwd,
+  );
 
   const exampleDir = path.join(dataDir, 'example');
   const targetLocation = databaseUrl(
@@ -67,9 +71,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     ? path.join(EXAMPLE_APP_DIR, targetLocation.provider, 'schema.prisma')
     : path.resolve(cwd, value('TARGET_SCHEMA')!);
   const schemaDir = schemaPath.endsWith('.prisma') ? path.dirname(schemaPath) : schemaPath;
-  const migrationsDir = value('TARGET_MIGRATIONS')
-    ? path.resolve(cwd, value('TARGET_MIGRATIONS')!)
-    : path.join(schemaDir, 'migrations');
+  const migrationsDir = value('TARGET_MIGRATIONS') ? path.resolve(cwd, value('TARGET_MIGRATIONS')!) : path.join(schemaDir, 'migrations');
   const files = value('TARGET_FILES')
     ? value('TARGET_FILES')!
         .split(',')
@@ -106,7 +108,8 @@ export const DEFAULT_UPLOAD_MAX_BYTES = 1024 ** 3;
 
 function parseByteCount(variable: string, text: string): number {
   const bytes = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(bytes) || bytes < 1) throw new ConfigError(variable, `must be a number of bytes, not "${text}"`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(bytes) || bytes < 1)
+    throw new ConfigError(variable, `must be a number of bytes, not "${text}"`);
   return bytes;
 }
 

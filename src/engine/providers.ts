@@ -14,7 +14,10 @@ import type { TableLoader } from './database/table-loader.ts';
  */
 export async function openSnapshot(location: DatabaseLocation, options: { parallel?: boolean } = {}): Promise<Snapshot> {
   if (location.provider === 'postgresql') return openPostgresSnapshot(location);
-  return openSqliteSnapshot(location.filePath, { pageRows: SNAPSHOT_PAGE_ROWS, parallelFromBytes: options.parallel ? PARALLEL_READ_MIN_BYTES : undefined });
+  return openSqliteSnapshot(location.filePath, {
+    pageRows: SNAPSHOT_PAGE_ROWS,
+    parallelFromBytes: options.parallel ? PARALLEL_READ_MIN_BYTES : undefined,
+  });
 }
 
 /** `tables`: every table the restore will replace (PostgreSQL locks them all first). */

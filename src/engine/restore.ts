@@ -101,7 +101,8 @@ export function checkedArchiveSource(request: CheckedSourceRequest): RowSource {
   return async (sink) => {
     await readCheckedArchive(request.openArchive(), request.compressedBytes, {
       manifest(checked) {
-        if (!isDeepStrictEqual(checked, request.manifest)) throw new ArchiveRejectedError('the archive changed after its manifest was read');
+        if (!isDeepStrictEqual(checked, request.manifest))
+          throw new ArchiveRejectedError('the archive changed after its manifest was read');
       },
       async entry(entry, chunks) {
         if (entry.table === null) {

@@ -45,7 +45,12 @@ export async function verifyBackup(request: VerifyRequest): Promise<VerifyReport
   }
   const mismatch = request.manifestProblem?.(manifest) ?? null;
   if (mismatch) return { ok: false, problems: [mismatch], restored: false, tables: [] };
-  const tables: TableVerification[] = manifest.tables.map((t) => ({ name: t.name, expectedRows: t.rows, restoredRows: null, hashMatches: null }));
+  const tables: TableVerification[] = manifest.tables.map((t) => ({
+    name: t.name,
+    expectedRows: t.rows,
+    restoredRows: null,
+    hashMatches: null,
+  }));
   if (manifest.provider !== request.target.location.provider) {
     // The target's migrations are for its own database kind: they cannot rebuild this backup's.
     return {

@@ -56,6 +56,8 @@ const datePreserving = {
     }),
   parse: (text: string) =>
     JSON.parse(text, (_key, item: unknown) =>
-      item && typeof item === 'object' && typeof (item as { $date?: unknown }).$date === 'string' ? new Date((item as { $date: string }).$date) : item,
+      item && typeof item === 'object' && typeof (item as { $date?: unknown }).$date === 'string'
+        ? new Date((item as { $date: string }).$date)
+        : item,
     ) as unknown,
 };

@@ -18,7 +18,10 @@ export function paginate<T extends { id: string }>(items: T[], args: PageArgs) {
     if (index < 0) throw new GraphQLError(`${name}: no item has cursor ${JSON.stringify(cursor)}`);
     return index;
   };
-  for (const [name, value] of [['first', args.first], ['last', args.last]] as const) {
+  for (const [name, value] of [
+    ['first', args.first],
+    ['last', args.last],
+  ] as const) {
     if (value != null && (value < 0 || value > MAX_PAGE_SIZE)) {
       throw new GraphQLError(`${name} must be between 0 and ${MAX_PAGE_SIZE}`);
     }

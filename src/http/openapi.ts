@@ -38,13 +38,31 @@ export const openApiDocument = {
     '/api/v1/backups': {
       get: {
         summary: 'List backups, newest first',
-        responses: { 200: { description: 'The backups', content: { 'application/json': { schema: { type: 'object', properties: { backups: { type: 'array', items: backupSchema } } } } } } },
+        responses: {
+          200: {
+            description: 'The backups',
+            content: {
+              'application/json': { schema: { type: 'object', properties: { backups: { type: 'array', items: backupSchema } } } },
+            },
+          },
+        },
       },
       post: {
         summary: 'Create a manual backup now',
         requestBody: {
           required: false,
-          content: { 'application/json': { schema: { type: 'object', properties: { includeMedia: { type: 'boolean' }, note: { type: 'string' }, passphrase: { type: 'string', minLength: 8, description: 'encrypts the archive (….tar.gz.enc)' } } } } },
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  includeMedia: { type: 'boolean' },
+                  note: { type: 'string' },
+                  passphrase: { type: 'string', minLength: 8, description: 'encrypts the archive (….tar.gz.enc)' },
+                },
+              },
+            },
+          },
         },
         responses: {
           201: { description: 'The new backup', content: { 'application/json': { schema: backupSchema } } },
@@ -55,8 +73,19 @@ export const openApiDocument = {
       },
     },
     '/api/v1/backups/{id}': {
-      get: { summary: 'One backup', parameters: [idParameter], responses: { 200: { description: 'The backup', content: { 'application/json': { schema: backupSchema } } }, 404: errorResponse('No such backup') } },
-      delete: { summary: 'Delete a backup', parameters: [idParameter], responses: { 200: { description: 'Deleted' }, 404: errorResponse('No such backup') } },
+      get: {
+        summary: 'One backup',
+        parameters: [idParameter],
+        responses: {
+          200: { description: 'The backup', content: { 'application/json': { schema: backupSchema } } },
+          404: errorResponse('No such backup'),
+        },
+      },
+      delete: {
+        summary: 'Delete a backup',
+        parameters: [idParameter],
+        responses: { 200: { description: 'Deleted' }, 404: errorResponse('No such backup') },
+      },
     },
     '/api/v1/backups/{id}/download': {
       get: {
@@ -65,6 +94,11 @@ export const openApiDocument = {
         responses: { 200: { description: 'The archive', content: { 'application/gzip': {} } }, 404: errorResponse('No such backup') },
       },
     },
-    '/healthz': { get: { summary: 'Liveness and database check', responses: { 200: { description: 'Healthy' }, 503: { description: 'A database is unreachable' } } } },
+    '/healthz': {
+      get: {
+        summary: 'Liveness and database check',
+        responses: { 200: { description: 'Healthy' }, 503: { description: 'A database is unreachable' } },
+      },
+    },
   },
 };

@@ -1,7 +1,14 @@
 // The small REST surface (`/api/v1/backups`), thin over BackupService, for scripts and curl.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { AppError, BackupFailedError, InsufficientSpaceError, NotFoundError, ValidationError, WrongPassphraseError } from '../core/errors.ts';
+import {
+  AppError,
+  BackupFailedError,
+  InsufficientSpaceError,
+  NotFoundError,
+  ValidationError,
+  WrongPassphraseError,
+} from '../core/errors.ts';
 import { downloadPath, type Backup } from '../modules/backups/catalog.ts';
 import type { BackupService } from '../modules/backups/service.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
@@ -23,7 +30,7 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
   const download = Boolean(match[2]);
   try {
     if (id === undefined) {
-      if (req.method === 'GET') return json(res, 200, { backups: (await deps.backups.list()).map(describe) }), true;
+      if (req.method === 'GET') return (json(res, 200, { backups: (await deps.backups.list()).map(describe) }), true);
       if (req.method === 'POST') {
         const body = await readJson(req);
         const backup = await deps.backups.create({
@@ -33,13 +40,13 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
           passphrase: optionalString(body, 'passphrase'),
           trigger: 'api',
         });
-        return json(res, 201, describe(backup)), true;
+        return (json(res, 201, describe(backup)), true);
       }
-      return methodNotAllowed(res, 'GET, POST'), true;
+      return (methodNotAllowed(res, 'GET, POST'), true);
     }
     if (id === null) throw new NotFoundError('backup', match[1]!);
     if (download) {
-      if (req.method !== 'GET') return methodNotAllowed(res, 'GET'), true;
+      if (req.method !== 'GET') return (methodNotAllowed(res, 'GET'), true);
       const backup = await deps.backups.require(id);
       res.writeHead(200, {
         'content-type': backup.encrypted ? 'application/octet-stream' : 'application/gzip',
@@ -49,9 +56,9 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
       await pipeline(deps.store.read(backup.fileName), res);
       return true;
     }
-    if (req.method === 'GET') return json(res, 200, describe(await deps.backups.require(id))), true;
-    if (req.method === 'DELETE') return json(res, 200, { deletedId: await deps.backups.delete(id) }), true;
-    return methodNotAllowed(res, 'GET, DELETE'), true;
+    if (req.method === 'GET') return (json(res, 200, describe(await deps.backups.require(id))), true);
+    if (req.method === 'DELETE') return (json(res, 200, { deletedId: await deps.backups.delete(id) }), true);
+    return (methodNotAllowed(res, 'GET, DELETE'), true);
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     json(res, statusFor(error), { error: { type: error.name, message: error.message } });

@@ -25,7 +25,15 @@ export async function loadTarget(config: TargetConfig): Promise<Target> {
   const schemaFiles = await readSchemaFiles(config.schemaPath);
   const schema: TargetSchema = buildTargetSchema(await parseDatamodel(schemaFiles), config.location.provider);
   const knownMigrations = await listMigrationNames(config.migrationsDir);
-  return { location: config.location, schema, files: config.files, name: config.name, schemaFiles, knownMigrations, migrationsDir: config.migrationsDir };
+  return {
+    location: config.location,
+    schema,
+    files: config.files,
+    name: config.name,
+    schemaFiles,
+    knownMigrations,
+    migrationsDir: config.migrationsDir,
+  };
 }
 
 /** Applies the target's pending migrations, as `prisma migrate deploy` would. */

@@ -48,8 +48,16 @@ export function replaceTableRows(entries: Entry[], table: string, edit: (rows: u
   const manifest = JSON.parse(entries[0]!.content.toString()) as Manifest;
   const spec = manifest.tables.find((t) => t.name === table)!;
   const entry = entries.find((e) => e.name === spec.path)!;
-  const rows = edit(entry.content.toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as unknown[]));
+  const rows = edit(
+    entry.content
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as unknown[]),
+  );
   const content = Buffer.from(rows.map((row) => JSON.stringify(row) + '\n').join(''));
   Object.assign(spec, { rows: rows.length, bytes: content.length, sha256: createHash('sha256').update(content).digest('hex') });
-  return entries.map((e) => (e === entry ? { ...e, content } : e.name === 'manifest.json' ? { ...e, content: Buffer.from(JSON.stringify(manifest)) } : e));
+  return entries.map((e) =>
+    e === entry ? { ...e, content } : e.name === 'manifest.json' ? { ...e, content: Buffer.from(JSON.stringify(manifest)) } : e,
+  );
 }

@@ -24,7 +24,9 @@ export async function readEncryptedBackup(file: Buffer, passphrase: string): Pro
   const metadataLength = file.readUInt32BE(56);
   const metadataEnd = 60 + metadataLength;
   const header = file.subarray(0, metadataEnd + 64);
-  const checksum = createHash('sha256').update(header.subarray(0, metadataEnd + 32)).digest();
+  const checksum = createHash('sha256')
+    .update(header.subarray(0, metadataEnd + 32))
+    .digest();
   if (!checksum.equals(header.subarray(metadataEnd + 32))) throw new Error('header checksum');
 
   const derived = scryptSync(Buffer.from(passphrase.normalize('NFC'), 'utf8'), salt, 64, {
@@ -46,7 +48,11 @@ export async function readEncryptedBackup(file: Buffer, passphrase: string): Pro
   for (let at = 0; ; at += record) {
     const final = body.length - at <= record;
     const sealed = body.subarray(at, Math.min(at + record, body.length));
-    const nonce = Buffer.concat([noncePrefix, Buffer.from([counter >>> 24, (counter >>> 16) & 255, (counter >>> 8) & 255, counter & 255]), Buffer.from([final ? 1 : 0])]);
+    const nonce = Buffer.concat([
+      noncePrefix,
+      Buffer.from([counter >>> 24, (counter >>> 16) & 255, (counter >>> 8) & 255, counter & 255]),
+      Buffer.from([final ? 1 : 0]),
+    ]);
     const decipher = createDecipheriv('aes-256-gcm', derived.subarray(0, 32), nonce);
     decipher.setAAD(header);
     decipher.setAuthTag(sealed.subarray(sealed.length - 16));

@@ -20,7 +20,11 @@ export async function ledgerTarget(extraEnv: Record<string, string> = {}) {
   db.close();
   const handle = createAdapterFactory(parseDatabaseUrl(`file:${file}`));
   try {
-    await applyMigrations(await readSchemaFiles(path.join(LEDGER_DIR, 'schema.prisma')), path.join(LEDGER_DIR, 'migrations'), handle.factory);
+    await applyMigrations(
+      await readSchemaFiles(path.join(LEDGER_DIR, 'schema.prisma')),
+      path.join(LEDGER_DIR, 'migrations'),
+      handle.factory,
+    );
   } finally {
     await handle.close();
   }

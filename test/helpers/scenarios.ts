@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CreateBackupDocument, DeleteBackupDocument, GetBackupDocument, ListBackupsDocument, SystemDocument } from '../generated/graphql.ts';
+import {
+  CreateBackupDocument,
+  DeleteBackupDocument,
+  GetBackupDocument,
+  ListBackupsDocument,
+  SystemDocument,
+} from '../generated/graphql.ts';
 import { countRows, extractWithTar } from './inspect.ts';
 import type { TestServer } from './server.ts';
 
@@ -22,8 +28,14 @@ export function archivePath(server: TestServer, fileName: string) {
 /** A config-only backup: listed, named, sized, readable with tar, counts equal to the database's. */
 export async function configOnlyBackupMatchesDatabase(server: TestServer) {
   const { system } = await server.gql(SystemDocument);
-  const mediaTables = system.tables.filter((t) => t.media).map((t) => t.name).sort();
-  const configTables = system.tables.filter((t) => !t.media).map((t) => t.name).sort();
+  const mediaTables = system.tables
+    .filter((t) => t.media)
+    .map((t) => t.name)
+    .sort();
+  const configTables = system.tables
+    .filter((t) => !t.media)
+    .map((t) => t.name)
+    .sort();
   assert.ok(mediaTables.length >= 9, `the example marks its media tables: ${mediaTables}`);
 
   const backup = await createBackup(server, { note: 'before the upgrade' });
@@ -47,7 +59,10 @@ export async function configOnlyBackupMatchesDatabase(server: TestServer) {
   }
   for (const entry of archive.manifest.files) assert.equal(archive.sha256(entry.path), entry.sha256, entry.path);
   assert.ok(archive.entries.includes('files/config.toml'), 'the config file is in');
-  assert.ok(archive.entries.some((e) => e.startsWith('files/secrets/')), 'the secrets folder is in');
+  assert.ok(
+    archive.entries.some((e) => e.startsWith('files/secrets/')),
+    'the secrets folder is in',
+  );
   assert.deepEqual([...archive.manifest.excludedTables].sort(), mediaTables);
 
   const listed = await server.gql(ListBackupsDocument, {});
@@ -64,7 +79,10 @@ export async function fullBackupHoldsEverything(server: TestServer) {
   for (const table of backup.tables) {
     assert.equal(table.rows, await countRows(server.targetUrl, table.name), `rows of ${table.name}`);
   }
-  assert.ok(backup.tables.some((t) => t.media && t.rows > 0), 'the example has media rows');
+  assert.ok(
+    backup.tables.some((t) => t.media && t.rows > 0),
+    'the example has media rows',
+  );
   return backup;
 }
 

@@ -7,9 +7,16 @@ export interface UploadResponse {
   body: { data?: UploadBackupMutation; errors?: unknown[] };
 }
 
-export async function uploadArchive(serverUrl: string, bytes: Buffer, options: { clientName?: string; passphrase?: string } = {}): Promise<UploadResponse> {
+export async function uploadArchive(
+  serverUrl: string,
+  bytes: Buffer,
+  options: { clientName?: string; passphrase?: string } = {},
+): Promise<UploadResponse> {
   const form = new FormData();
-  form.set('operations', JSON.stringify({ query: print(UploadBackupDocument), variables: { input: { file: null, passphrase: options.passphrase } } }));
+  form.set(
+    'operations',
+    JSON.stringify({ query: print(UploadBackupDocument), variables: { input: { file: null, passphrase: options.passphrase } } }),
+  );
   form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
   form.set('0', new Blob([new Uint8Array(bytes)]), options.clientName ?? 'backup.tar.gz');
   const response = await fetch(`${serverUrl}/graphql`, { method: 'POST', body: form, headers: { 'graphql-preflight': '1' } });

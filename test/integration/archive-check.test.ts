@@ -74,17 +74,25 @@ test('a missing entry is refused', async () => {
 });
 
 test('a ../ entry is refused, listed or not', async () => {
-  await assertRejected(await pack([...genuineEntries, { name: '../escape.txt', content: Buffer.from('x') }]), /not a plain relative path|not in the manifest/);
+  await assertRejected(
+    await pack([...genuineEntries, { name: '../escape.txt', content: Buffer.from('x') }]),
+    /not a plain relative path|not in the manifest/,
+  );
   const listed = editManifest(genuineEntries, (m) => {
     m.files.push({ path: 'files/../../escape.txt', source: '/etc/escape', size: 1, sha256: 'a'.repeat(64), mode: 0o644 });
   });
   await assertRejected(await pack([...listed, { name: 'files/../../escape.txt', content: Buffer.from('x') }]), /not a plain relative path/);
-  await assertRejected(await pack([...genuineEntries, { name: '/etc/passwd', content: Buffer.from('x') }]), /not a plain relative path|not in the manifest/);
+  await assertRejected(
+    await pack([...genuineEntries, { name: '/etc/passwd', content: Buffer.from('x') }]),
+    /not a plain relative path|not in the manifest/,
+  );
 });
 
 test('a symlink entry is refused even where the manifest lists its path', async () => {
   const file = genuineEntries.find((e) => e.name.startsWith('files/'))!;
-  const swapped = genuineEntries.map((e) => (e === file ? { name: e.name, type: 'symlink' as const, linkname: '/etc/passwd', content: Buffer.alloc(0) } : e));
+  const swapped = genuineEntries.map((e) =>
+    e === file ? { name: e.name, type: 'symlink' as const, linkname: '/etc/passwd', content: Buffer.alloc(0) } : e,
+  );
   await assertRejected(await pack(swapped), /symlink/);
 });
 

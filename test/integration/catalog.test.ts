@@ -7,7 +7,13 @@ import { after, before, test } from 'node:test';
 import { createClient } from 'graphql-ws';
 import { print } from 'graphql';
 import WebSocket from 'ws';
-import { CreateBackupDocument, DeleteBackupDocument, GetBackupDocument, ListBackupsDocument, SystemDocument } from '../generated/graphql.ts';
+import {
+  CreateBackupDocument,
+  DeleteBackupDocument,
+  GetBackupDocument,
+  ListBackupsDocument,
+  SystemDocument,
+} from '../generated/graphql.ts';
 import { fillLedger, ledgerTarget } from '../helpers/ledger.ts';
 import { archivePath, createBackup } from '../helpers/scenarios.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
@@ -131,4 +137,3 @@ test('GraphiQL is served at /graphql', async () => {
   assert.equal(response.status, 200);
   assert.match(await response.text(), /graphiql/i);
 });
-

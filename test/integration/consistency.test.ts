@@ -133,7 +133,12 @@ test('PostgreSQL: a backup under concurrent writes is one consistent snapshot', 
     await snapshotUnderWrites(server, {
       async transfer(from, to, amount) {
         await app.query('BEGIN');
-        await app.query(`INSERT INTO "Entry" ("accountId", amount, memo) VALUES ($1, $2, 'transfer out'), ($3, $4, 'transfer in')`, [from, -amount, to, amount]);
+        await app.query(`INSERT INTO "Entry" ("accountId", amount, memo) VALUES ($1, $2, 'transfer out'), ($3, $4, 'transfer in')`, [
+          from,
+          -amount,
+          to,
+          amount,
+        ]);
         await app.query('UPDATE "Account" SET balance = balance - $1 WHERE id = $2', [amount, from]);
         await app.query('UPDATE "Account" SET balance = balance + $1 WHERE id = $2', [amount, to]);
         await app.query('COMMIT');

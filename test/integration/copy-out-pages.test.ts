@@ -63,14 +63,19 @@ function withinTenSeconds<T>(work: Promise<T>): Promise<T | 'stuck'> {
 
 test('every row arrives once, in order, in pages of at least the size asked but the last', async () => {
   const { pages, rows } = await readPages(`COPY (SELECT n, repeat('é', n % 300) FROM generate_series(1, 50000) n) TO STDOUT`);
-  assert.deepEqual(rows, Array.from({ length: 50000 }, (_, i) => `${i + 1}\t${'é'.repeat((i + 1) % 300)}`));
+  assert.deepEqual(
+    rows,
+    Array.from({ length: 50000 }, (_, i) => `${i + 1}\t${'é'.repeat((i + 1) % 300)}`),
+  );
   assert.ok(pages.length > 10, `${pages.length} pages`);
   pages.slice(0, -1).forEach((page, i) => assert.ok(page.length >= MIN_BYTES, `page ${i} holds ${page.length} bytes`));
   await stillServes();
 });
 
 test('a row longer than many socket reads arrives whole', async () => {
-  const { rows } = await readPages(`COPY (SELECT n, CASE WHEN n = 2 THEN repeat('y', 3000000) ELSE 'short' END FROM generate_series(1, 3) n) TO STDOUT`);
+  const { rows } = await readPages(
+    `COPY (SELECT n, CASE WHEN n = 2 THEN repeat('y', 3000000) ELSE 'short' END FROM generate_series(1, 3) n) TO STDOUT`,
+  );
   assert.deepEqual(rows, ['1\tshort', `2\t${'y'.repeat(3000000)}`, '3\tshort']);
   await stillServes();
 });
@@ -81,14 +86,20 @@ test('notices sent between rows stay out of the pages', async () => {
                 BEGIN IF n % 1000 = 0 THEN RAISE NOTICE 'at row %', n; END IF; RETURN n; END $$`),
   );
   const { rows } = await readPages(`COPY (SELECT noisy(n) FROM generate_series(1, 5000) n) TO STDOUT`);
-  assert.deepEqual(rows, Array.from({ length: 5000 }, (_, i) => String(i + 1)));
+  assert.deepEqual(
+    rows,
+    Array.from({ length: 5000 }, (_, i) => String(i + 1)),
+  );
   await stillServes();
 });
 
 test('an error after rows were sent fails the read, and the connection goes on', async () => {
   let pagesBeforeError = 0;
   await assert.rejects(async () => {
-    for await (const _ of session.copyOut(`COPY (SELECT n, 1 / (60000 - n), repeat('z', 20) FROM generate_series(1, 90000) n) TO STDOUT`, MIN_BYTES)) {
+    for await (const _ of session.copyOut(
+      `COPY (SELECT n, 1 / (60000 - n), repeat('z', 20) FROM generate_series(1, 90000) n) TO STDOUT`,
+      MIN_BYTES,
+    )) {
       pagesBeforeError++;
     }
   }, /division by zero/);
@@ -125,7 +136,14 @@ test('a snapshot whose table fails partway (a full disk, say) rejects with that 
   await session.executeRaw(sqlQuery(`CREATE TABLE "Big" AS SELECT n AS id, repeat('v', 100) AS note FROM generate_series(1, 1000000) n`));
   const snapshot = await openPostgresSnapshot(location);
   const column = (name: string, type: 'Int' | 'String') => ({ name, type, list: false, nullable: false, nativeType: null });
-  const table = { name: 'Big', model: 'Big', media: false, key: ['id'], references: [], columns: [column('id', 'Int'), column('note', 'String')] };
+  const table = {
+    name: 'Big',
+    model: 'Big',
+    media: false,
+    key: ['id'],
+    references: [],
+    columns: [column('id', 'Int'), column('note', 'String')],
+  };
   let pages = 0;
   await assert.rejects(
     snapshot.readTableText(table, async () => {

@@ -136,7 +136,10 @@ test('a server killed in the middle of a restore: after restart the old data is 
     const result = (await response.json()) as { data: { restoreBackup: { job: { id: string } } } };
     jobId = result.data.restoreBackup.job.id;
     // Once the safety backup is written, the rows are being replaced: kill it then.
-    await waitFor(async () => (await readdir(backupDir)).some((name) => !name.startsWith('.') && name.endsWith('-pre-restore.tar.gz')), 'the safety backup was written');
+    await waitFor(
+      async () => (await readdir(backupDir)).some((name) => !name.startsWith('.') && name.endsWith('-pre-restore.tar.gz')),
+      'the safety backup was written',
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     await server.kill();
   } finally {
@@ -145,7 +148,10 @@ test('a server killed in the middle of a restore: after restart the old data is 
   const restarted = await startServer({ dataDir: target.dataDir, env: target.env });
   try {
     const check = new Database(target.file, { readonly: true });
-    assert.deepEqual(check.prepare('SELECT (SELECT count(*) FROM "Account") AS accounts, (SELECT count(*) FROM "Entry") AS entries').get(), before);
+    assert.deepEqual(
+      check.prepare('SELECT (SELECT count(*) FROM "Account") AS accounts, (SELECT count(*) FROM "Entry") AS entries').get(),
+      before,
+    );
     assert.equal(check.pragma('integrity_check', { simple: true }), 'ok');
     check.close();
     const { restoreJob } = await restarted.gql(RestoreJobDocument, { id: jobId });

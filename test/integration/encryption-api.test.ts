@@ -198,7 +198,11 @@ test('edited public metadata or a flipped bit fails the restore before the data 
     assert.match(job.error ?? '', /damaged|altered/, name);
     assert.equal(countEntries(), 95, `${name}: the data was left as it was`);
     const verified = await server.gql(VerifyBackupDocument, { input: { backupId: name, passphrase: PASSPHRASE } });
-    assert.equal(verified.verifyBackup.__typename === 'VerifyBackupPayload' && verified.verifyBackup.report.ok, false, `${name}: verify reports it`);
+    assert.equal(
+      verified.verifyBackup.__typename === 'VerifyBackupPayload' && verified.verifyBackup.report.ok,
+      false,
+      `${name}: verify reports it`,
+    );
   }
 });
 
@@ -255,7 +259,10 @@ test('a saved passphrase is kept sealed, never shown, and encrypts the safety ba
   assert.equal(opensScheduled.verifyBackup.__typename === 'VerifyBackupPayload' && opensScheduled.verifyBackup.report.ok, true);
 
   const cleared = await server.gql(UpdateBackupSettingsDocument, { input: { passphrase: '' } });
-  assert.equal(cleared.updateBackupSettings.__typename === 'UpdateBackupSettingsPayload' && cleared.updateBackupSettings.settings.passphraseSet, false);
+  assert.equal(
+    cleared.updateBackupSettings.__typename === 'UpdateBackupSettingsPayload' && cleared.updateBackupSettings.settings.passphraseSet,
+    false,
+  );
 });
 
 test('the passphrase never appears in logs, responses or the files the server keeps', async () => {

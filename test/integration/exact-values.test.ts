@@ -33,9 +33,17 @@ async function backedUpRows(server: Awaited<ReturnType<typeof startServer>>) {
   const archive = extractWithTar(file);
   const table = archive.manifest.tables.find((t) => t.name === 'Everything')!;
   const tables = (await loadTarget(server.app.config.target)).schema.tables;
-  await replaceData({ location: parseDatabaseUrl(server.targetUrl), tables, source: archiveSource(archive.manifest, tables, () => createReadStream(file)) });
+  await replaceData({
+    location: parseDatabaseUrl(server.targetUrl),
+    tables,
+    source: archiveSource(archive.manifest, tables, () => createReadStream(file)),
+  });
   const again = await createBackup(server, { includeMedia: true });
-  assert.deepEqual(again.tables.map((t) => t.sha256), backup.tables.map((t) => t.sha256), 'a restore gives back the same bytes');
+  assert.deepEqual(
+    again.tables.map((t) => t.sha256),
+    backup.tables.map((t) => t.sha256),
+    'a restore gives back the same bytes',
+  );
   return archive.rows(table.path);
 }
 
@@ -53,13 +61,49 @@ test('SQLite: every scalar type is encoded exactly', async () => {
     // The forms Prisma's SQLite adapter writes: ISO text with +00:00, decimals as doubles, booleans as 0/1.
     insert.run(1, TEXT, -2147483648, 9223372036854775807n, 0.1, 12.5, 1, '2026-01-02T03:04:05.678+00:00', JSON_TEXT, BYTES, 'loud!');
     insert.run(2, null, null, null, null, null, null, null, null, null, null);
-    insert.run(3, '', 2147483647, -9223372036854775808n, 1.7976931348623157e308, 1e21, 0, 1_700_000_000_123n, '[]', Buffer.alloc(0), 'CALM');
+    insert.run(
+      3,
+      '',
+      2147483647,
+      -9223372036854775808n,
+      1.7976931348623157e308,
+      1e21,
+      0,
+      1_700_000_000_123n,
+      '[]',
+      Buffer.alloc(0),
+      'CALM',
+    );
     db.close();
 
     assert.deepEqual(await backedUpRows(server), [
-      [1, TEXT, -2147483648, '9223372036854775807', 0.1, '12.5', true, '2026-01-02T03:04:05.678Z', JSON_TEXT, BYTES.toString('base64'), 'loud!'],
+      [
+        1,
+        TEXT,
+        -2147483648,
+        '9223372036854775807',
+        0.1,
+        '12.5',
+        true,
+        '2026-01-02T03:04:05.678Z',
+        JSON_TEXT,
+        BYTES.toString('base64'),
+        'loud!',
+      ],
       [2, null, null, null, null, null, null, null, null, null, null],
-      [3, '', 2147483647, '-9223372036854775808', 1.7976931348623157e308, '1000000000000000000000', false, '2023-11-14T22:13:20.123Z', '[]', '', 'CALM'],
+      [
+        3,
+        '',
+        2147483647,
+        '-9223372036854775808',
+        1.7976931348623157e308,
+        '1000000000000000000000',
+        false,
+        '2023-11-14T22:13:20.123Z',
+        '[]',
+        '',
+        'CALM',
+      ],
     ]);
   } finally {
     await server.close();
@@ -87,12 +131,47 @@ test('PostgreSQL: every scalar type, native type and scalar list is encoded exac
     });
 
     assert.deepEqual(await backedUpRows(server), [
-      [1, TEXT, -2147483648, '9223372036854775807', 0.1, '12.500000000000000000000000000000', true, '2026-01-02T03:04:05.678Z', jsonbText,
-        BYTES.toString('base64'), 'loud!', ['a', null, 'ü,"x"'], ['9223372036854775807', '-1'], ['2026-01-02T03:04:05.678Z'],
-        '2026-01-02T03:04:05.123456Z', '2026-01-02T00:00:00.000Z', '12345678901234567890.123456789012345678', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'],
+      [
+        1,
+        TEXT,
+        -2147483648,
+        '9223372036854775807',
+        0.1,
+        '12.500000000000000000000000000000',
+        true,
+        '2026-01-02T03:04:05.678Z',
+        jsonbText,
+        BYTES.toString('base64'),
+        'loud!',
+        ['a', null, 'ü,"x"'],
+        ['9223372036854775807', '-1'],
+        ['2026-01-02T03:04:05.678Z'],
+        '2026-01-02T03:04:05.123456Z',
+        '2026-01-02T00:00:00.000Z',
+        '12345678901234567890.123456789012345678',
+        'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+      ],
       [2, null, null, null, 'NaN', null, null, null, null, null, null, [], null, null, null, null, null, null],
-      [3, '', 0, '-9223372036854775808', '-Infinity', '-0.000000000000000000000000000001', false, '1970-01-01T00:00:00.000Z', 'null', '', 'CALM',
-        [], [], [], null, null, '-0.000000000000000001', null],
+      [
+        3,
+        '',
+        0,
+        '-9223372036854775808',
+        '-Infinity',
+        '-0.000000000000000000000000000001',
+        false,
+        '1970-01-01T00:00:00.000Z',
+        'null',
+        '',
+        'CALM',
+        [],
+        [],
+        [],
+        null,
+        null,
+        '-0.000000000000000001',
+        null,
+      ],
     ]);
   } finally {
     await server.close();

@@ -93,7 +93,11 @@ test('two instances on one PostgreSQL with an every-second schedule run each sch
     const next = await nextRunOf(b.url);
     return next !== null && new Date(next).getTime() - Date.now() <= 1500;
   });
-  const claims = () => withPg(control.url, async (db) => (await db.query<{ instance: string; status: string }>(`SELECT "instance", "status" FROM "ScheduledRun"`)).rows);
+  const claims = () =>
+    withPg(
+      control.url,
+      async (db) => (await db.query<{ instance: string; status: string }>(`SELECT "instance", "status" FROM "ScheduledRun"`)).rows,
+    );
   await waitFor('six successful scheduled runs', async () => (await claims()).filter((row) => row.status === 'SUCCEEDED').length >= 6);
   // Both instances race for every slot, and which one wins is up to their timers. Then A's
   // scheduler leaves and B, which was racing all along, goes on alone.
@@ -102,8 +106,14 @@ test('two instances on one PostgreSQL with an every-second schedule run each sch
   t.diagnostic(`slots won per instance while both ran: ${JSON.stringify(Object.fromEntries(winners))}`);
   await a.app.services.scheduler.stop();
   const instanceA = a.app.services.scheduler.instance;
-  await waitFor('instance B to run slots alone', async () => (await claims()).filter((row) => row.instance !== instanceA && row.status === 'SUCCEEDED').length >= 2);
-  assert.equal((await gqlAt(a.url, UpdateBackupSettingsDocument, { input: { frequency: 'OFF' } })).updateBackupSettings.__typename, 'UpdateBackupSettingsPayload');
+  await waitFor(
+    'instance B to run slots alone',
+    async () => (await claims()).filter((row) => row.instance !== instanceA && row.status === 'SUCCEEDED').length >= 2,
+  );
+  assert.equal(
+    (await gqlAt(a.url, UpdateBackupSettingsDocument, { input: { frequency: 'OFF' } })).updateBackupSettings.__typename,
+    'UpdateBackupSettingsPayload',
+  );
   await waitFor('both instances to stop scheduling and finish', async () => {
     if ((await nextRunOf(a.url)) !== null || (await nextRunOf(b.url)) !== null) return false;
     const running = await withPg(control.url, (db) => db.query(`SELECT 1 FROM "ScheduledRun" WHERE "status" = 'RUNNING'`));
@@ -111,7 +121,11 @@ test('two instances on one PostgreSQL with an every-second schedule run each sch
   });
 
   const { runs, backups } = await withPg(control.url, async (db) => ({
-    runs: (await db.query<{ slot: Date; status: string; fileName: string | null; error: string | null }>(`SELECT * FROM "ScheduledRun" ORDER BY "slot"`)).rows,
+    runs: (
+      await db.query<{ slot: Date; status: string; fileName: string | null; error: string | null }>(
+        `SELECT * FROM "ScheduledRun" ORDER BY "slot"`,
+      )
+    ).rows,
     backups: (
       await db.query<{ fileName: string | null; status: string; startedAt: Date; finishedAt: Date | null }>(
         `SELECT "fileName", "status", "startedAt", "finishedAt" FROM "BackupRun" WHERE "trigger" = 'schedule' ORDER BY "startedAt"`,
@@ -119,7 +133,11 @@ test('two instances on one PostgreSQL with an every-second schedule run each sch
     ).rows,
   }));
   const succeeded = runs.filter((run) => run.status === 'SUCCEEDED');
-  assert.deepEqual(runs.filter((run) => run.status === 'FAILED'), [], 'no scheduled run failed');
+  assert.deepEqual(
+    runs.filter((run) => run.status === 'FAILED'),
+    [],
+    'no scheduled run failed',
+  );
   // Every backup the schedule started belongs to exactly one claimed slot: none ran twice.
   assert.equal(backups.length, succeeded.length, 'one backup per successful slot');
   assert.deepEqual(backups.map((run) => run.fileName).sort(), succeeded.map((run) => run.fileName).sort());

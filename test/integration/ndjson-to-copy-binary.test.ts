@@ -5,7 +5,12 @@
 // twin tables of a real PostgreSQL, and the tables are compared as the server prints them.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER, ndjsonToCopyBinary, type BinaryField } from '../../src/engine/postgres/ndjson-to-copy-binary.ts';
+import {
+  COPY_BINARY_HEADER,
+  COPY_BINARY_TRAILER,
+  ndjsonToCopyBinary,
+  type BinaryField,
+} from '../../src/engine/postgres/ndjson-to-copy-binary.ts';
 import { ndjsonToCopyLines } from '../../src/engine/postgres/ndjson-to-copy-text.ts';
 import { binaryLayouts } from '../../src/engine/postgres/postgres-column-types.ts';
 import { PostgresSession } from '../../src/engine/postgres/postgres-session.ts';
@@ -51,27 +56,147 @@ const BYTES = Buffer.from([0, 1, 2, 253, 254, 255]).toString('base64');
 
 /** Rows as the archive holds them; every one must take the binary path. */
 const ROWS: unknown[][] = [
-  [1, 7, '9223372036854775807', 0.1, '12.500', '1.005', '123.4500', true, 'héllo 🎬 "q"\n\\ \t\r', 'abc', 'ab', '{"a":[1,2.5,null]}', '{"a": 1}', BYTES,
-    '2026-01-02T03:04:05.678Z', '2026-01-02T03:04:05.123456Z', '2026-01-02T03:04:05.678Z', '2026-01-02T00:00:00.000Z',
-    'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'loud!', ['a', null, 'ü,"x"', '{}', ''], ['9223372036854775807', '-1'], ['2026-01-02T03:04:05.678Z', null],
-    ['CALM'], ['1.5', 'NaN', null]],
+  [
+    1,
+    7,
+    '9223372036854775807',
+    0.1,
+    '12.500',
+    '1.005',
+    '123.4500',
+    true,
+    'héllo 🎬 "q"\n\\ \t\r',
+    'abc',
+    'ab',
+    '{"a":[1,2.5,null]}',
+    '{"a": 1}',
+    BYTES,
+    '2026-01-02T03:04:05.678Z',
+    '2026-01-02T03:04:05.123456Z',
+    '2026-01-02T03:04:05.678Z',
+    '2026-01-02T00:00:00.000Z',
+    'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+    'loud!',
+    ['a', null, 'ü,"x"', '{}', ''],
+    ['9223372036854775807', '-1'],
+    ['2026-01-02T03:04:05.678Z', null],
+    ['CALM'],
+    ['1.5', 'NaN', null],
+  ],
   [2, ...NULLS],
-  [-2147483648, -32768, '-9223372036854775808', -1.7976931348623157e308, '-0.000000000000000000000000000001', '-0.004', '-0', false, '', '', '',
-    'null', '[]', '', '0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999999Z', '1970-01-01T00:00:00.000Z', '0001-01-01T00:00:00.000Z',
-    '00000000-0000-0000-0000-000000000000', 'CALM', [], [], [], [], []],
-  [2147483647, 32767, '0', 5e-324, 'NaN', '99999999.994', '0000123.000', true, '\b\f\u00e9\ud83c\udfac', '1234567890', 'abcde', '"string"', '1',
-    'AAEC/f7/', '1999-12-31T23:59:59.999500Z', '1999-12-31T23:59:59.999999Z', '2300-01-01T00:00:00.000001Z', '2000-01-01T00:00:00.000Z',
-    'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', 'loud!', ['\\'], ['0'], ['1800-01-01T00:00:00.000Z'], ['loud!', null], ['-0.5']],
-  [5, 0, '-15', 'Infinity', '12345678901234567890.123456789012345678', '-99999999.99', '0.0001', false, 'x'.repeat(1000), null, null,
-    '{"big":12345678901234567890}', null, '', '2026-01-02T03:04:05.123500Z', '1600-02-29T12:00:00.000000Z', '2026-06-30T23:59:59.999Z',
-    '2024-02-29T00:00:00.000Z', null, null, [null], ['-9223372036854775808'], [], [null], ['100000000']],
-  [6, -1, '123456789012345', '-Infinity', '10000', '0.01', '-10000.0000', true, 'tab\there', 'v', 'c', '{}', '[]', null,
-    '1969-12-31T23:59:59.999Z', '2262-04-11T23:47:16.854775Z', '1900-01-01T00:00:00.000Z', '1999-12-31T00:00:00.000Z', null, 'CALM',
-    ['\u0001'], null, null, null, null],
+  [
+    -2147483648,
+    -32768,
+    '-9223372036854775808',
+    -1.7976931348623157e308,
+    '-0.000000000000000000000000000001',
+    '-0.004',
+    '-0',
+    false,
+    '',
+    '',
+    '',
+    'null',
+    '[]',
+    '',
+    '0001-01-01T00:00:00.000Z',
+    '9999-12-31T23:59:59.999999Z',
+    '1970-01-01T00:00:00.000Z',
+    '0001-01-01T00:00:00.000Z',
+    '00000000-0000-0000-0000-000000000000',
+    'CALM',
+    [],
+    [],
+    [],
+    [],
+    [],
+  ],
+  [
+    2147483647,
+    32767,
+    '0',
+    5e-324,
+    'NaN',
+    '99999999.994',
+    '0000123.000',
+    true,
+    '\b\f\u00e9\ud83c\udfac',
+    '1234567890',
+    'abcde',
+    '"string"',
+    '1',
+    'AAEC/f7/',
+    '1999-12-31T23:59:59.999500Z',
+    '1999-12-31T23:59:59.999999Z',
+    '2300-01-01T00:00:00.000001Z',
+    '2000-01-01T00:00:00.000Z',
+    'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11',
+    'loud!',
+    ['\\'],
+    ['0'],
+    ['1800-01-01T00:00:00.000Z'],
+    ['loud!', null],
+    ['-0.5'],
+  ],
+  [
+    5,
+    0,
+    '-15',
+    'Infinity',
+    '12345678901234567890.123456789012345678',
+    '-99999999.99',
+    '0.0001',
+    false,
+    'x'.repeat(1000),
+    null,
+    null,
+    '{"big":12345678901234567890}',
+    null,
+    '',
+    '2026-01-02T03:04:05.123500Z',
+    '1600-02-29T12:00:00.000000Z',
+    '2026-06-30T23:59:59.999Z',
+    '2024-02-29T00:00:00.000Z',
+    null,
+    null,
+    [null],
+    ['-9223372036854775808'],
+    [],
+    [null],
+    ['100000000'],
+  ],
+  [
+    6,
+    -1,
+    '123456789012345',
+    '-Infinity',
+    '10000',
+    '0.01',
+    '-10000.0000',
+    true,
+    'tab\there',
+    'v',
+    'c',
+    '{}',
+    '[]',
+    null,
+    '1969-12-31T23:59:59.999Z',
+    '2262-04-11T23:47:16.854775Z',
+    '1900-01-01T00:00:00.000Z',
+    '1999-12-31T00:00:00.000Z',
+    null,
+    'CALM',
+    ['\u0001'],
+    null,
+    null,
+    null,
+    null,
+  ],
 ];
 
 /** Lines whose digits JSON.stringify would not write, still valid JSON: a float, and a text column. */
-const rawLine = (id: number, float: string, text = 'null') => `[${id},1,"1",${float},"1",null,null,null,${text},${Array(16).fill('null').join(',')}]`;
+const rawLine = (id: number, float: string, text = 'null') =>
+  `[${id},1,"1",${float},"1",null,null,null,${text},${Array(16).fill('null').join(',')}]`;
 const RAW_LINES = [
   rawLine(7, '0.10'),
   rawLine(8, '1e300'),
@@ -81,7 +206,8 @@ const RAW_LINES = [
   rawLine(12, '2.2250738585072011e-308', '"\\/x \\u00e9"'),
 ];
 
-const linesOf = (rows: unknown[][]) => Buffer.from(rows.map((row) => JSON.stringify(row) + '\n').join('') + RAW_LINES.map((line) => line + '\n').join(''));
+const linesOf = (rows: unknown[][]) =>
+  Buffer.from(rows.map((row) => JSON.stringify(row) + '\n').join('') + RAW_LINES.map((line) => line + '\n').join(''));
 
 describe('binary COPY into PostgreSQL', () => {
   let database: ScratchDatabase;
@@ -102,13 +228,44 @@ describe('binary COPY into PostgreSQL', () => {
 
   const printed = (table: string, where = 'true') =>
     withPg(database.url, async (client) =>
-      (await client.query(`SELECT whole_row::text AS row FROM "${table}" whole_row WHERE ${where} ORDER BY id`)).rows.map((r) => r.row as string));
+      (await client.query(`SELECT whole_row::text AS row FROM "${table}" whole_row WHERE ${where} ORDER BY id`)).rows.map(
+        (r) => r.row as string,
+      ),
+    );
 
   test('stores exactly what the text COPY stores, for every type it writes', async () => {
     const layouts = await binaryLayouts(session, 'public', [spec('as_binary')]);
     const layout = layouts.get('as_binary');
-    assert.deepEqual(layout?.map((field) => field.kind), ['int4', 'int2', 'int8', 'float8', 'numeric', 'numeric', 'numeric', 'bool', 'text', 'text', 'text',
-      'jsonb', 'text', 'bytea', 'timestamp', 'timestamp', 'timestamp', 'date', 'uuid', 'text', 'text', 'int8', 'timestamp', 'text', 'numeric']);
+    assert.deepEqual(
+      layout?.map((field) => field.kind),
+      [
+        'int4',
+        'int2',
+        'int8',
+        'float8',
+        'numeric',
+        'numeric',
+        'numeric',
+        'bool',
+        'text',
+        'text',
+        'text',
+        'jsonb',
+        'text',
+        'bytea',
+        'timestamp',
+        'timestamp',
+        'timestamp',
+        'date',
+        'uuid',
+        'text',
+        'text',
+        'int8',
+        'timestamp',
+        'text',
+        'numeric',
+      ],
+    );
     const lines = linesOf(ROWS);
     const tuples = ndjsonToCopyBinary(layout!, lines);
     assert.ok(tuples, 'every line takes the binary path');
@@ -125,9 +282,18 @@ describe('binary COPY into PostgreSQL', () => {
     assert.equal(expected.length, ROWS.length + RAW_LINES.length);
     assert.deepEqual(await printed('as_binary'), expected);
     // A few values that could go wrong unnoticed in a comparison of two wrong tables.
-    const [first] = await withPg(database.url, async (client) =>
-      (await client.query(`SELECT big::text, ts3::text, day::text, u::text, cents::text FROM as_binary WHERE id = 1`)).rows);
-    assert.deepEqual(first, { big: '9223372036854775807', ts3: '2026-01-02 03:04:05.678', day: '2026-01-02', u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', cents: '1.01' });
+    const [first] = await withPg(
+      database.url,
+      async (client) =>
+        (await client.query(`SELECT big::text, ts3::text, day::text, u::text, cents::text FROM as_binary WHERE id = 1`)).rows,
+    );
+    assert.deepEqual(first, {
+      big: '9223372036854775807',
+      ts3: '2026-01-02 03:04:05.678',
+      day: '2026-01-02',
+      u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+      cents: '1.01',
+    });
   });
 
   test('a restore that switches a table to text midway loads every row, frozen', async () => {
@@ -185,10 +351,26 @@ describe('values the binary encoder leaves to the text path', () => {
     [field('numeric'), ['"1e5"', '"Infinity"', '".5"', '"1."', '"+1"', '" 1"', '1.5', `"${'9'.repeat(1000)}"`]],
     [field('bool'), ['1', '"true"', 'nul']],
     [field('text'), ['1', 'true', '"raw\ttab"', '"bad \\x escape"', '["a"]']],
-    [field('timestamp'), ['"2026-01-02 03:04:05.678Z"', '"2026-01-02T03:04:05.678"', '"2026-01-02T03:04:05Z"', '"2026-01-02T03:04:05.6789Z"',
-      '"0000-01-01T00:00:00.000Z"', '"2026-02-29T00:00:00.000Z"', '"2026-01-02T24:00:00.000Z"', '"2026-13-01T00:00:00.000Z"', '"2026-01-02t03:04:05.678z"', '0']],
+    [
+      field('timestamp'),
+      [
+        '"2026-01-02 03:04:05.678Z"',
+        '"2026-01-02T03:04:05.678"',
+        '"2026-01-02T03:04:05Z"',
+        '"2026-01-02T03:04:05.6789Z"',
+        '"0000-01-01T00:00:00.000Z"',
+        '"2026-02-29T00:00:00.000Z"',
+        '"2026-01-02T24:00:00.000Z"',
+        '"2026-13-01T00:00:00.000Z"',
+        '"2026-01-02t03:04:05.678z"',
+        '0',
+      ],
+    ],
     [field('date'), ['"2026-01-02T00:00:00.001Z"', '"2026-01-02"']],
-    [field('uuid'), ['"a0eebc999c0b4ef8bb6d6bb9bd380a11"', '"{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"', '"g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"']],
+    [
+      field('uuid'),
+      ['"a0eebc999c0b4ef8bb6d6bb9bd380a11"', '"{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"', '"g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"'],
+    ],
     [field('bytea'), ['"\\/8="', '1']],
     [field('int8', 20), ['[[1]]', '["1",]', '[1 ]', '"[]"']],
   ];
@@ -200,7 +382,8 @@ describe('values the binary encoder leaves to the text path', () => {
 
   test('lines that are not plain compact JSON, or not UTF-8', () => {
     const int = [field('int4'), field('text')];
-    for (const line of ['[1, "a"]', ' [1,"a"]', '[1,"a"] ', '[1,"a",2]', '[1]', '{"a":1}']) assert.equal(ndjsonToCopyBinary(int, Buffer.from(line + '\n')), null, line);
+    for (const line of ['[1, "a"]', ' [1,"a"]', '[1,"a"] ', '[1,"a",2]', '[1]', '{"a":1}'])
+      assert.equal(ndjsonToCopyBinary(int, Buffer.from(line + '\n')), null, line);
     assert.equal(ndjsonToCopyBinary(int, Buffer.concat([Buffer.from('[1,"'), Buffer.from([0xff]), Buffer.from('"]\n')])), null);
     assert.ok(ndjsonToCopyBinary(int, Buffer.from('[1,"a"]\n')));
     assert.throws(() => ndjsonToCopyBinary(int, Buffer.from('[1,"a"]')), /whole lines/);

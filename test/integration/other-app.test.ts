@@ -37,7 +37,11 @@ async function checkBackups(server: TestServer) {
 
   const archive = extractWithTar(archivePath(server, full.fileName));
   const folders = archive.manifest.tables.find((t) => t.name === 'folders')!;
-  assert.deepEqual(folders.columns.map((c) => c.name), ['id', 'name', 'parent_id'], 'mapped column names');
+  assert.deepEqual(
+    folders.columns.map((c) => c.name),
+    ['id', 'name', 'parent_id'],
+    'mapped column names',
+  );
   const join = archive.manifest.tables.find((t) => t.name === '_NoteToTag')!;
   assert.equal(join.model, null);
   assert.deepEqual(archive.rows(join.path), [
@@ -66,7 +70,8 @@ test('SQLite: a differently shaped app backs up', async () => {
   });
   try {
     const db = new Database(file);
-    for (const sql of DATA_SQL(`x'00ff10'`, `'2026-03-01T10:00:00.000+00:00'`)) db.exec(sql.replace(/\btrue\b/g, '1').replace(/\bfalse\b/g, '0'));
+    for (const sql of DATA_SQL(`x'00ff10'`, `'2026-03-01T10:00:00.000+00:00'`))
+      db.exec(sql.replace(/\btrue\b/g, '1').replace(/\bfalse\b/g, '0'));
     db.close();
     await checkBackups(server);
   } finally {

@@ -7,7 +7,13 @@ import { after, before, test } from 'node:test';
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { CreateBackupDocument, RestoreBackupDocument, RestoreJobDocument, RestoreProgressDocument, type RestoreProgressSubscription } from '../generated/graphql.ts';
+import {
+  CreateBackupDocument,
+  RestoreBackupDocument,
+  RestoreJobDocument,
+  RestoreProgressDocument,
+  type RestoreProgressSubscription,
+} from '../generated/graphql.ts';
 import { editManifest, pack, readEntries } from '../helpers/archive-edit.ts';
 import { fillLedger, ledgerTarget } from '../helpers/ledger.ts';
 import { archivePath, createBackup } from '../helpers/scenarios.ts';
@@ -58,7 +64,11 @@ test('a restore runs in the background, reports every phase over websockets, and
   // The first event is the state at subscribe time; from there the phases only move forward.
   const order = ['QUEUED', 'VERIFYING', 'SAFETY_BACKUP', 'MIGRATING', 'RESTORING', 'FINISHING', 'DONE'];
   const positions = events.map((e) => order.indexOf(e.phase));
-  assert.deepEqual(positions, [...positions].sort((a, b) => a - b), `phases in order: ${events.map((e) => e.phase)}`);
+  assert.deepEqual(
+    positions,
+    [...positions].sort((a, b) => a - b),
+    `phases in order: ${events.map((e) => e.phase)}`,
+  );
   assert.equal(last.phase, 'DONE');
   assert.equal(last.rowsDone, last.rowsTotal);
   const { restoreJob } = await server.gql(RestoreJobDocument, { id: job.id });
@@ -66,7 +76,11 @@ test('a restore runs in the background, reports every phase over websockets, and
   assert.equal(restoreJob?.preRestoreBackup?.kind, 'PRE_RESTORE');
   assert.equal(restoreJob?.preRestoreBackup?.includesMedia, true);
   const again = await createBackup(server, { includeMedia: true });
-  assert.deepEqual(again.tables.map((t) => t.sha256), backup.tables.map((t) => t.sha256), 'the data is the backup again');
+  assert.deepEqual(
+    again.tables.map((t) => t.sha256),
+    backup.tables.map((t) => t.sha256),
+    'the data is the backup again',
+  );
   // A subscriber that arrives late gets the final state and completion at once.
   assert.equal((await subscribe(job.id)).at(-1)?.job.status, 'SUCCEEDED');
 });
@@ -83,8 +97,16 @@ test('the target files come back too, each replaced in place', async () => {
   assert.equal((await subscribe(started.restoreBackup.job.id)).at(-1)?.job.status, 'SUCCEEDED');
   assert.equal(await readFile(path.join(exampleDir, 'config.toml'), 'utf8'), original);
   assert.match(await readFile(path.join(exampleDir, 'secrets', 'plex-token'), 'utf8'), /plex-token/);
-  assert.equal(await readFile(path.join(exampleDir, 'secrets', 'added-later'), 'utf8'), 'kept', 'files the backup does not hold are left alone');
-  assert.deepEqual((await readdir(exampleDir)).filter((name) => name.includes('.restoring-')), [], 'no staged file is left behind');
+  assert.equal(
+    await readFile(path.join(exampleDir, 'secrets', 'added-later'), 'utf8'),
+    'kept',
+    'files the backup does not hold are left alone',
+  );
+  assert.deepEqual(
+    (await readdir(exampleDir)).filter((name) => name.includes('.restoring-')),
+    [],
+    'no staged file is left behind',
+  );
 });
 
 test('two restores at once: one runs, the other gets RestoreInProgressError', async () => {
@@ -122,7 +144,8 @@ test('a backup from a newer schema is refused before any change', async () => {
   await writeFile(archivePath(server, 'from-the-future.tar.gz'), await pack(entries));
   const result = await server.gql(RestoreBackupDocument, { input: { backupId: 'from-the-future.tar.gz' } });
   assert.equal(result.restoreBackup.__typename, 'NewerSchemaError');
-  if (result.restoreBackup.__typename === 'NewerSchemaError') assert.deepEqual(result.restoreBackup.unknownMigrations, ['20991231000000_from_the_future']);
+  if (result.restoreBackup.__typename === 'NewerSchemaError')
+    assert.deepEqual(result.restoreBackup.unknownMigrations, ['20991231000000_from_the_future']);
 });
 
 test('truncated, flipped, extra, ../, symlink and lying archives are each refused and the target is unchanged', async () => {
@@ -137,7 +160,9 @@ test('truncated, flipped, extra, ../, symlink and lying archives are each refuse
     flipped,
     extra: await pack([...entries, { name: 'db/extra.ndjson', content: Buffer.from('[1]\n') }]),
     traversal: await pack([...entries, { name: '../../escape.txt', content: Buffer.from('x') }]),
-    symlink: await pack(entries.map((e) => (e === fileEntry ? { ...e, type: 'symlink' as const, linkname: '/etc/passwd', content: Buffer.alloc(0) } : e))),
+    symlink: await pack(
+      entries.map((e) => (e === fileEntry ? { ...e, type: 'symlink' as const, linkname: '/etc/passwd', content: Buffer.alloc(0) } : e)),
+    ),
     lying: await pack(editManifest(entries, (m) => void (m.files[0]!.sha256 = 'a'.repeat(64)))),
   };
   deleteServers();
@@ -155,7 +180,11 @@ test('truncated, flipped, extra, ../, symlink and lying archives are each refuse
     }
   }
   const after = await createBackup(server, { includeMedia: true });
-  assert.deepEqual(after.tables.map((t) => [t.name, t.sha256]), before.tables.map((t) => [t.name, t.sha256]), 'every table as it was');
+  assert.deepEqual(
+    after.tables.map((t) => [t.name, t.sha256]),
+    before.tables.map((t) => [t.name, t.sha256]),
+    'every table as it was',
+  );
   assert.equal(await readFile(path.join(server.dataDir, 'escape.txt')).catch(() => null), null);
 });
 

@@ -72,7 +72,9 @@ async function keyDefinitions(server: TestServer) {
       `SELECT conrelid::regclass::text AS t, conname, pg_get_constraintdef(oid) AS def, condeferrable FROM pg_constraint
        WHERE connamespace = current_schema()::regnamespace ORDER BY 1, 2`,
     );
-    const indexes = await client.query(`SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1, 2`);
+    const indexes = await client.query(
+      `SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1, 2`,
+    );
     return { constraints: constraints.rows, indexes: indexes.rows };
   });
 }
@@ -86,7 +88,12 @@ async function restoreFile(server: TestServer, file: string) {
   const manifest = await readManifest(createReadStream(file));
   const { target } = server.app.config;
   const tables = (await loadTarget(target)).schema.tables;
-  const source = checkedArchiveSource({ manifest, targetTables: tables, openArchive: () => createReadStream(file), compressedBytes: (await stat(file)).size });
+  const source = checkedArchiveSource({
+    manifest,
+    targetTables: tables,
+    openArchive: () => createReadStream(file),
+    compressedBytes: (await stat(file)).size,
+  });
   await replaceData({ location: parseDatabaseUrl(server.targetUrl), tables, source });
 }
 
@@ -120,10 +127,15 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
     test('restored into a fresh database, the app inserts into autoincrement tables without a key conflict', async () => {
       const backup = await createBackup(server, { includeMedia: true });
       // A fresh install: every sequence at its start, so restored ids are ahead of it.
-      await run(server, provider === 'sqlite' ? ['DELETE FROM sqlite_sequence'] : [
-        `SELECT setval(pg_get_serial_sequence('"LogEntry"', 'id'), 1, false)`,
-        `SELECT setval(pg_get_serial_sequence('"WatchHistory"', 'id'), 1, false)`,
-      ]);
+      await run(
+        server,
+        provider === 'sqlite'
+          ? ['DELETE FROM sqlite_sequence']
+          : [
+              `SELECT setval(pg_get_serial_sequence('"LogEntry"', 'id'), 1, false)`,
+              `SELECT setval(pg_get_serial_sequence('"WatchHistory"', 'id'), 1, false)`,
+            ],
+      );
       await restore(server, backup.fileName);
       await run(server, [
         `INSERT INTO "LogEntry" (level, source, message, "createdAt") VALUES ('INFO', 'app', 'next insert', '2026-06-02T00:00:00.000+00:00')`,
@@ -141,7 +153,10 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
       await assert.rejects(restoreFile(server, broken), /foreign key|reference/i);
       assert.deepEqual(await keyDefinitions(server), keys, 'the rollback keeps every index and constraint');
       const after = await createBackup(server, { includeMedia: true });
-      assert.deepEqual(after.tables.map((t) => [t.name, t.sha256]), before.tables.map((t) => [t.name, t.sha256]));
+      assert.deepEqual(
+        after.tables.map((t) => [t.name, t.sha256]),
+        before.tables.map((t) => [t.name, t.sha256]),
+      );
     });
 
     test('a table that does not match its hash, found after its rows were loaded, rolls everything back', async () => {
@@ -158,7 +173,11 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
       await assert.rejects(restoreFile(server, broken), new RegExp(`${lastTable}.ndjson does not match its SHA-256`));
       assert.deepEqual(await keyDefinitions(server), keys, 'every index and constraint as it was');
       const after = await createBackup(server, { includeMedia: true });
-      assert.deepEqual(after.tables.map((t) => [t.name, t.sha256]), changed.tables.map((t) => [t.name, t.sha256]), 'every table as it was');
+      assert.deepEqual(
+        after.tables.map((t) => [t.name, t.sha256]),
+        changed.tables.map((t) => [t.name, t.sha256]),
+        'every table as it was',
+      );
       await restore(server, before.fileName);
     });
 
@@ -168,14 +187,20 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
       const manifest = JSON.parse(entries[0]!.content.toString()) as { tables: { name: string; columns: { name: string }[] }[] };
       const idColumn = manifest.tables.find((t) => t.name === 'User')!.columns.findIndex((c) => c.name === 'id');
       // A second user with the first one's username: only the unique index can tell.
-      const duplicated = replaceTableRows(entries, 'User', (rows) => [...rows, rows[0]!.map((value, i) => (i === idColumn ? 'user-duplicate' : value))]);
+      const duplicated = replaceTableRows(entries, 'User', (rows) => [
+        ...rows,
+        rows[0]!.map((value, i) => (i === idColumn ? 'user-duplicate' : value)),
+      ]);
       const broken = path.join(server.dataDir, 'duplicate.tar.gz');
       await writeFile(broken, await pack(duplicated));
       const keys = await keyDefinitions(server);
       await assert.rejects(restoreFile(server, broken), /unique/i);
       assert.deepEqual(await keyDefinitions(server), keys);
       const after = await createBackup(server, { includeMedia: true });
-      assert.deepEqual(after.tables.map((t) => [t.name, t.sha256]), before.tables.map((t) => [t.name, t.sha256]));
+      assert.deepEqual(
+        after.tables.map((t) => [t.name, t.sha256]),
+        before.tables.map((t) => [t.name, t.sha256]),
+      );
     });
 
     test('a reader polling during the restore sees the old data or the new, never a mix', async () => {
@@ -201,7 +226,11 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
       await poller;
       seen.add(Object.values(await read.query()).join('/'));
       await read.close();
-      assert.deepEqual([...seen].filter((state) => state !== oldState && state !== newState), [], 'no mixed state');
+      assert.deepEqual(
+        [...seen].filter((state) => state !== oldState && state !== newState),
+        [],
+        'no mixed state',
+      );
       assert.ok(seen.has(oldState) && seen.has(newState), `the reader saw both sides: ${[...seen]}`);
     });
 
@@ -212,7 +241,9 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
         await restore(server, backup.fileName);
         const pages = await withPg(server.targetUrl, async (client) => {
           await client.query('CREATE EXTENSION IF NOT EXISTS pg_visibility');
-          const map = await client.query(`SELECT count(*)::int AS pages, count(*) FILTER (WHERE all_frozen)::int AS frozen FROM pg_visibility_map('"WatchHistory"')`);
+          const map = await client.query(
+            `SELECT count(*)::int AS pages, count(*) FILTER (WHERE all_frozen)::int AS frozen FROM pg_visibility_map('"WatchHistory"')`,
+          );
           await client.query('DROP EXTENSION pg_visibility');
           return map.rows[0] as { pages: number; frozen: number };
         });

@@ -86,7 +86,8 @@ function ndjsonLines(rows: EncodedValue[][]): string {
  */
 async function snapshotText(url: string, table: TableSpec, pageRows?: number): Promise<string> {
   const location = parseDatabaseUrl(url);
-  const snapshot = location.provider === 'sqlite' && pageRows ? await openSqliteSnapshot(location.filePath, { pageRows }) : await openSnapshot(location);
+  const snapshot =
+    location.provider === 'sqlite' && pageRows ? await openSqliteSnapshot(location.filePath, { pageRows }) : await openSnapshot(location);
   const pages: Buffer[] = [];
   try {
     await snapshot.readTableText(table, async (page) => void pages.push(typeof page === 'string' ? Buffer.from(page) : page));
@@ -117,12 +118,28 @@ test('SQLite writes the same lines as encoding the adapter’s rows, for every s
       dec: [12.5, 1e21, 1e-7, 0.1, 'abc', '1.50', 2n ** 60n, blob, -0, 3.0],
       flag: [0n, 1n, 2n, 0.5, 'true', blob],
       at: [
-        '2024-01-01T00:01:01.247+00:00', '2024-02-29T23:59:59.999+00:00', '2024-12-31T10:00:00.000Z', '2023-02-29T00:00:00.000+00:00',
-        '2024-01-01T24:00:00.000+00:00', '2024-01-01 10:00', '2024-01-01T10:00:00.123456+00:00', '0050-01-01T00:00:00.000+00:00',
-        '2024-01-31T00:00:00.000+02:00', 1_700_000_000_123n, 1.7e12, Buffer.from('2024-05-06T07:08:09.010Z'),
-        '0000-02-29T12:00:00.000+00:00', '1900-02-29T12:00:00.000+00:00', '2000-02-29T12:00:00.000+00:00', '2024-04-31T00:00:00.000+00:00',
-        '2024-12-31T23:59:60.000+00:00', '2024-13-01T00:00:00.000+00:00', '2024-00-10T00:00:00.000+00:00', '2024-01-00T00:00:00.000+00:00',
-        '2024-01-01T00:00:00.000+00:00 ', '2024-06-30T12:60:00.000Z',
+        '2024-01-01T00:01:01.247+00:00',
+        '2024-02-29T23:59:59.999+00:00',
+        '2024-12-31T10:00:00.000Z',
+        '2023-02-29T00:00:00.000+00:00',
+        '2024-01-01T24:00:00.000+00:00',
+        '2024-01-01 10:00',
+        '2024-01-01T10:00:00.123456+00:00',
+        '0050-01-01T00:00:00.000+00:00',
+        '2024-01-31T00:00:00.000+02:00',
+        1_700_000_000_123n,
+        1.7e12,
+        Buffer.from('2024-05-06T07:08:09.010Z'),
+        '0000-02-29T12:00:00.000+00:00',
+        '1900-02-29T12:00:00.000+00:00',
+        '2000-02-29T12:00:00.000+00:00',
+        '2024-04-31T00:00:00.000+00:00',
+        '2024-12-31T23:59:60.000+00:00',
+        '2024-13-01T00:00:00.000+00:00',
+        '2024-00-10T00:00:00.000+00:00',
+        '2024-01-00T00:00:00.000+00:00',
+        '2024-01-01T00:00:00.000+00:00 ',
+        '2024-06-30T12:60:00.000Z',
       ],
       doc: ['{"a":[1,2]}', 'null', '5', 1.5, blob, TEXT],
       blob: [blob, Buffer.alloc(0), 'text bytes', 5n],
@@ -237,7 +254,7 @@ async function textProtocolLines(url: string, table: TableSpec): Promise<string>
   });
 }
 
-test('PostgreSQL in SQL_ASCII: a value whose bytes are not UTF-8 fails the backup with the server\'s error, never reaches an archive', async () => {
+test("PostgreSQL in SQL_ASCII: a value whose bytes are not UTF-8 fails the backup with the server's error, never reaches an archive", async () => {
   // SQL_ASCII stores whatever bytes it is given. The snapshot reads UTF-8 (pg asks for it),
   // and the server refuses to send such a value as UTF-8: the lines copy-to-ndjson.ts
   // writes byte for byte are always UTF-8.

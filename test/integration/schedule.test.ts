@@ -106,7 +106,14 @@ test('settings start with nightly defaults, and every wrong value is a Validatio
   }
   assert.deepEqual(await settingsOf(server), settings, 'a refused update changes nothing');
 
-  const weekly = await update(server, { frequency: 'WEEKLY', dayOfWeek: 1, timeOfDay: '04:30', timeZone: 'Asia/Tokyo', keep: 3, includeMedia: true });
+  const weekly = await update(server, {
+    frequency: 'WEEKLY',
+    dayOfWeek: 1,
+    timeOfDay: '04:30',
+    timeZone: 'Asia/Tokyo',
+    keep: 3,
+    includeMedia: true,
+  });
   assert.equal(weekly.__typename, 'UpdateBackupSettingsPayload');
   if (weekly.__typename !== 'UpdateBackupSettingsPayload') return;
   assert.equal(weekly.settings.frequency, 'WEEKLY');
@@ -165,12 +172,19 @@ test('an every-second schedule takes scheduled backups at once; retention keeps 
   const keep = 2;
   const result = await update(server, { frequency: 'CUSTOM', cron: EVERY_SECOND, keep });
   assert.equal(result.__typename, 'UpdateBackupSettingsPayload', JSON.stringify(result));
-  await waitFor('four successful scheduled runs', async () => scheduledRuns(server).filter((run) => run.status === 'SUCCEEDED').length >= 4);
+  await waitFor(
+    'four successful scheduled runs',
+    async () => scheduledRuns(server).filter((run) => run.status === 'SUCCEEDED').length >= 4,
+  );
   await stopSchedule(server);
 
   const runs = scheduledRuns(server);
   const succeeded = runs.filter((run) => run.status === 'SUCCEEDED');
-  assert.deepEqual(runs.filter((run) => run.status === 'FAILED'), [], 'no scheduled run failed');
+  assert.deepEqual(
+    runs.filter((run) => run.status === 'FAILED'),
+    [],
+    'no scheduled run failed',
+  );
   // Runs that found the previous one still going were skipped and said so.
   for (const run of runs.filter((r) => r.status === 'SKIPPED')) assert.match(run.error ?? '', /still running/);
 
@@ -179,11 +193,17 @@ test('an every-second schedule takes scheduled backups at once; retention keeps 
   assert.equal(scheduled.length, keep, 'retention trimmed the scheduled backups to keep');
   assert.deepEqual(
     scheduled.map((b) => b.fileName).sort(),
-    succeeded.slice(-keep).map((run) => run.fileName).sort(),
+    succeeded
+      .slice(-keep)
+      .map((run) => run.fileName)
+      .sort(),
     'the newest scheduled backups are the ones kept',
   );
   assert.deepEqual(
-    backups.filter((b) => b.kind === 'MANUAL').map((b) => b.id).sort(),
+    backups
+      .filter((b) => b.kind === 'MANUAL')
+      .map((b) => b.id)
+      .sort(),
     manual.map((b) => b.id).sort(),
     'manual backups never expire',
   );
@@ -257,8 +277,16 @@ test('a backup folder made read-only mid-schedule records a failure, keeps older
   const after = (await backupsOf(server)).map((b) => b.fileName);
   for (const name of before) assert.ok(after.includes(name), `${name} is still there`);
   assert.ok(after.includes(recovered.fileName!), 'the run after the failure wrote its archive');
-  assert.deepEqual((await readdir(folder)).filter((name) => name.startsWith('.')), [], 'no temporary file is left in the backup folder');
-  assert.deepEqual((await readdir(server.app.config.scratchDir)).filter((name) => name.startsWith('backup-')), [], 'no staging folder is left');
+  assert.deepEqual(
+    (await readdir(folder)).filter((name) => name.startsWith('.')),
+    [],
+    'no temporary file is left in the backup folder',
+  );
+  assert.deepEqual(
+    (await readdir(server.app.config.scratchDir)).filter((name) => name.startsWith('backup-')),
+    [],
+    'no staging folder is left',
+  );
   const failed = scheduledRuns(server).filter((run) => run.status === 'FAILED');
   assert.ok(failed.length >= 1);
 });
@@ -309,7 +337,9 @@ test('scheduled times that fall during a restore or a manual backup are skipped 
     await untilBeforeNextSlot(attempt);
     await createBackup(server, { includeMedia: true, note: 'while the schedule runs' });
     const db = new Database(controlDb, { readonly: true });
-    const run = db.prepare(`SELECT "startedAt", "finishedAt" FROM "BackupRun" WHERE "trigger" = 'api' ORDER BY "startedAt" DESC LIMIT 1`).get() as {
+    const run = db
+      .prepare(`SELECT "startedAt", "finishedAt" FROM "BackupRun" WHERE "trigger" = 'api' ORDER BY "startedAt" DESC LIMIT 1`)
+      .get() as {
       startedAt: string;
       finishedAt: string;
     };
@@ -324,10 +354,16 @@ test('scheduled times that fall during a restore or a manual backup are skipped 
     assert.equal(run.status, 'SKIPPED', JSON.stringify(run));
     assert.match(run.error ?? '', /restore|still running/);
   }
-  assert.ok(during.some((run) => /restore/.test(run.error ?? '')), 'the reason names the restore');
+  assert.ok(
+    during.some((run) => /restore/.test(run.error ?? '')),
+    'the reason names the restore',
+  );
 
   const duringManual = scheduledRuns(server).filter(inside);
-  assert.ok(duringManual.length > 0, `scheduled times fell during a manual backup: ${JSON.stringify({ manualWindows, runs: scheduledRuns(server) })}`);
+  assert.ok(
+    duringManual.length > 0,
+    `scheduled times fell during a manual backup: ${JSON.stringify({ manualWindows, runs: scheduledRuns(server) })}`,
+  );
   for (const run of duringManual) {
     assert.equal(run.status, 'SKIPPED', JSON.stringify(run));
     assert.match(run.error ?? '', /manual backup was running/);
@@ -340,7 +376,9 @@ test('a run missed while the server was down runs once soon after start-up, not 
   await first.stop();
   // The server "was down" for three days: the settings date from before three due times.
   const control = new Database(path.join(first.dataDir, 'control.db'));
-  control.prepare(`UPDATE "BackupSettings" SET "updatedAt" = ?`).run(new Date(Date.now() - 3 * 24 * 60 * 60 * 1000).toISOString().replace('Z', '+00:00'));
+  control
+    .prepare(`UPDATE "BackupSettings" SET "updatedAt" = ?`)
+    .run(new Date(Date.now() - 3 * 24 * 60 * 60 * 1000).toISOString().replace('Z', '+00:00'));
   control.close();
 
   const server = await start({ dataDir: first.dataDir });

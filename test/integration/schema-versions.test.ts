@@ -96,8 +96,10 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
       const { refused } = await restoreAndWatch(v1, newer.fileName);
       assert.equal(refused?.__typename, 'NewerSchemaError');
       const after = await createBackup(v1, { includeMedia: true });
-      assert.deepEqual(after.tables.map((t) => t.sha256), before.tables.map((t) => t.sha256));
+      assert.deepEqual(
+        after.tables.map((t) => t.sha256),
+        before.tables.map((t) => t.sha256),
+      );
     });
   });
 }
-

@@ -61,17 +61,32 @@ test('SQLite snapshots write rows in key byte order across pages, whatever order
     const snapshot = await openSqliteSnapshot(file, { pageRows: PAGE_ROWS });
     const rowsOf = async (name: string) => {
       let text = '';
-      await snapshot.readTableText(target.schema.tables.find((table) => table.name === name)!, async (page) => void (text += page));
-      return text.trimEnd().split('\n').map((line) => JSON.parse(line) as string[]);
+      await snapshot.readTableText(
+        target.schema.tables.find((table) => table.name === name)!,
+        async (page) => void (text += page),
+      );
+      return text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as string[]);
     };
     try {
       // Fewer rows than a page: read in one query that no key range bounds.
-      assert.deepEqual((await rowsOf('notes')).map(([id]) => id), [...notes].sort(byteOrder));
+      assert.deepEqual(
+        (await rowsOf('notes')).map(([id]) => id),
+        [...notes].sort(byteOrder),
+      );
       const tagRows = await rowsOf('tags');
-      assert.deepEqual(tagRows.map(([slug]) => slug), [...tags].sort(byteOrder));
+      assert.deepEqual(
+        tagRows.map(([slug]) => slug),
+        [...tags].sort(byteOrder),
+      );
       const pairRows = await rowsOf('_NoteToTag');
       const expected = [...pairs].sort(([a1, b1], [a2, b2]) => byteOrder(a1, a2) || byteOrder(b1, b2));
-      assert.deepEqual(pairRows, expected.map(([a, b]) => [a, b]));
+      assert.deepEqual(
+        pairRows,
+        expected.map(([a, b]) => [a, b]),
+      );
     } finally {
       await snapshot.close();
     }

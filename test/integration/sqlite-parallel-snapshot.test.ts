@@ -67,7 +67,10 @@ test('two SQLite readers see one snapshot while another thread commits', async (
     });
     const table = (name: string) => target.schema.tables.find((spec) => spec.name === name)!;
 
-    writer = new Worker(WRITER, { eval: true, workerData: { file, stop, betterSqlite3: import.meta.resolve('better-sqlite3').replace('file://', '') } });
+    writer = new Worker(WRITER, {
+      eval: true,
+      workerData: { file, stop, betterSqlite3: import.meta.resolve('better-sqlite3').replace('file://', '') },
+    });
     const writerDone = new Promise((resolve, reject) => writer!.once('exit', resolve).once('error', reject));
     let entriesSeen = 0;
     for (let round = 0; round < SNAPSHOTS; round++) {
@@ -76,7 +79,8 @@ test('two SQLite readers see one snapshot while another thread commits', async (
         assert.equal(snapshot.readers, 2, 'the worker reader joined the snapshot');
         const [accountRows, entryRows] = await Promise.all([rowsOf(snapshot, table('Account')), rowsOf(snapshot, table('Entry'))]);
         const sums = new Map<number, number>();
-        for (const [, accountId, amount] of entryRows as [number, number, number][]) sums.set(accountId, (sums.get(accountId) ?? 0) + amount);
+        for (const [, accountId, amount] of entryRows as [number, number, number][])
+          sums.set(accountId, (sums.get(accountId) ?? 0) + amount);
         for (const [id, , balance] of accountRows as [number, string, number][]) {
           assert.equal(balance, sums.get(id) ?? 0, `round ${round}: account ${id} balances against its entries`);
         }

@@ -55,6 +55,9 @@ test('a damaged archive is refused and nothing is stored', async () => {
 test('a file over UPLOAD_MAX_BYTES is refused and nothing is stored', async () => {
   const before = await readdir(server.app.config.backupDir);
   const { status, body } = await upload(Buffer.alloc(300 * 1024, 7), 'big.tar.gz');
-  assert.ok(status >= 400 || body.data?.uploadBackup.__typename === 'ValidationError', `refused: ${status} ${JSON.stringify(body).slice(0, 200)}`);
+  assert.ok(
+    status >= 400 || body.data?.uploadBackup.__typename === 'ValidationError',
+    `refused: ${status} ${JSON.stringify(body).slice(0, 200)}`,
+  );
   assert.deepEqual(await readdir(server.app.config.backupDir), before);
 });

@@ -41,7 +41,11 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
         assert.equal(table.hashMatches, true, table.name);
       }
       const after = await createBackup(server, { includeMedia: true });
-      assert.deepEqual(after.tables.map((t) => t.sha256), backup.tables.map((t) => t.sha256), 'the target is as it was');
+      assert.deepEqual(
+        after.tables.map((t) => t.sha256),
+        backup.tables.map((t) => t.sha256),
+        'the target is as it was',
+      );
       assert.deepEqual(await readdir(server.app.config.scratchDir), [], 'the scratch database is gone');
       if (provider === 'postgresql') assert.deepEqual(await scratchDatabases(), scratchBefore, 'the scratch database is dropped');
     });

@@ -142,13 +142,10 @@ test('a bit flipped anywhere in the header is damage, never a wrong passphrase',
   for (let at = 0; at < headerLength; at++) {
     const file = Buffer.from(sealed);
     file[at]! ^= 0x01;
-    await assert.rejects(
-      (async () => unlockEnvelope(await readEnvelopeHeader(Readable.from([file])), PASSPHRASE))(),
-      (error: unknown) => {
-        assert.ok(error instanceof InvalidArchiveError, `header byte ${at}: ${String(error)}`);
-        return true;
-      },
-    );
+    await assert.rejects((async () => unlockEnvelope(await readEnvelopeHeader(Readable.from([file])), PASSPHRASE))(), (error: unknown) => {
+      assert.ok(error instanceof InvalidArchiveError, `header byte ${at}: ${String(error)}`);
+      return true;
+    });
   }
 });
 
@@ -199,7 +196,9 @@ test('chunks spliced from another file under the same passphrase are refused', a
 });
 
 test('metadata edited with a recomputed checksum opens with the passphrase but fails the first chunk', async () => {
-  const edited = rewriteHeader(sealed, (json) => json.replace('"schemaVersion":"20261101000000_init"', '"schemaVersion":"20261101000000_xxxx"'));
+  const edited = rewriteHeader(sealed, (json) =>
+    json.replace('"schemaVersion":"20261101000000_init"', '"schemaVersion":"20261101000000_xxxx"'),
+  );
   const header = await readEnvelopeHeader(Readable.from([edited]));
   assert.equal(header.metadata.schemaVersion, '20261101000000_xxxx', 'the listing would show the edit');
   const unlocked = await unlockEnvelope(header, PASSPHRASE);
@@ -233,7 +232,10 @@ test('a header asking for an absurd KDF cost or sizes is refused before any work
 function withChecksum(file: Buffer, change: (header: Buffer) => void): Buffer {
   const header = Buffer.from(file.subarray(0, headerLength));
   change(header);
-  createHash('sha256').update(header.subarray(0, headerLength - 32)).digest().copy(header, headerLength - 32);
+  createHash('sha256')
+    .update(header.subarray(0, headerLength - 32))
+    .digest()
+    .copy(header, headerLength - 32);
   return Buffer.concat([header, file.subarray(headerLength)]);
 }
 

@@ -48,7 +48,10 @@ test('plain lines take the fast path and give the general path’s COPY text', (
     '["Sci-Fi 🎬 Señor",42,1.5,true,"2026-04-26T03:00:00.000Z","9223372036854775807","12.500","{}",null,"MOVIE",null]',
     '[null,null,null,null,null,null,null,null,null,null,null]',
     '["",-7,-0.25,false,"0001-01-01T00:00:00.000Z","-1","0","[]",null,"SHOW",null]',
-    '["tab-free, comma, ] [ and {\\"} are not here",0,0,true,"2026-04-26T03:00:00.123456Z","0","1e5","1",null,"A",null]'.replace('{\\"}', '{}'),
+    '["tab-free, comma, ] [ and {\\"} are not here",0,0,true,"2026-04-26T03:00:00.123456Z","0","1e5","1",null,"A",null]'.replace(
+      '{\\"}',
+      '{}',
+    ),
     '["x",2147483647,123456789.125,false,"9999-12-31T23:59:59.999Z","1","NaN","null",null,"B",null]',
     '["y",1,"NaN",true,"2026-01-01T00:00:00.000Z","2","3","true",null,"C",null]',
   ];
@@ -56,7 +59,10 @@ test('plain lines take the fast path and give the general path’s COPY text', (
   assert.equal(fast.generalLines, 0);
   assert.equal(fast.bytes.toString('utf8'), generalPath(COLUMNS, lines), 'byte for byte');
   // Digits JavaScript would not write: the same double, so copied as they are.
-  const unusual = ['["s",1,0.10,true,null,null,null,null,null,null,null]', '["s",1,123456789012345678901.5,true,null,null,null,null,null,null,null]'];
+  const unusual = [
+    '["s",1,0.10,true,null,null,null,null,null,null,null]',
+    '["s",1,123456789012345678901.5,true,null,null,null,null,null,null,null]',
+  ];
   assert.equal(assertSameAsGeneral(COLUMNS, unusual).generalLines, 0);
 });
 
@@ -71,7 +77,10 @@ test('escapes JSON shares with COPY, and lists of plain elements, stay on the fa
   const lists = ['[[1,-2,null],[0.5,7],[true,false,null]]', '[[],[],[]]', '[null,null,null]'];
   assert.equal(assertSameAsGeneral(COLUMNS, cases).generalLines, 0);
   assert.equal(assertSameAsGeneral(numberLists, lists).generalLines, 0);
-  assert.equal(ndjsonToCopyLines(COLUMNS, Buffer.from(cases.map((line) => line + '\n').join(''))).bytes.toString('utf8'), generalPath(COLUMNS, cases));
+  assert.equal(
+    ndjsonToCopyLines(COLUMNS, Buffer.from(cases.map((line) => line + '\n').join(''))).bytes.toString('utf8'),
+    generalPath(COLUMNS, cases),
+  );
 });
 
 test('every line the fast path cannot copy as it is takes the general path', () => {
@@ -108,19 +117,35 @@ test('every line the fast path cannot copy as it is takes the general path', () 
 test('random rows agree byte for byte', () => {
   const alphabet = ['a', 'Z', ' ', ',', '[', ']', '"', '\\', '\t', '\n', '\r', '\u0001', '\b', '/', 'é', '€', '🎬', '\\N', '{"'];
   let seed = 12345;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const text = () => Array.from({ length: Math.floor(random() * 6) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
-  const columns = [column('s', 'String'), column('i', 'Int'), column('f', 'Float'), column('b', 'Boolean'), column('t', 'String'), column('l', 'String', true), column('n', 'Float', true)];
+  const columns = [
+    column('s', 'String'),
+    column('i', 'Int'),
+    column('f', 'Float'),
+    column('b', 'Boolean'),
+    column('t', 'String'),
+    column('l', 'String', true),
+    column('n', 'Float', true),
+  ];
   const lines: string[] = [];
   for (let n = 0; n < 20_000; n++) {
     const row: EncodedValue[] = [
       random() < 0.1 ? null : text(),
       random() < 0.1 ? null : Math.floor((random() - 0.5) * 2 ** 32),
-      random() < 0.1 ? null : random() < 0.5 ? (random() - 0.5) * 10 ** Math.floor(random() * 40 - 20) : Math.round(random() * 100) / 4 - 10,
+      random() < 0.1
+        ? null
+        : random() < 0.5
+          ? (random() - 0.5) * 10 ** Math.floor(random() * 40 - 20)
+          : Math.round(random() * 100) / 4 - 10,
       random() < 0.1 ? null : random() < 0.5,
       random() < 0.5 ? `plain ${n}` : text(),
-      random() < 0.1 ? null : Array.from({ length: Math.floor(random() * 4) }, () => (random() < 0.2 ? null : random() < 0.7 ? `tag ${n % 7}` : text())),
-      random() < 0.1 ? null : Array.from({ length: Math.floor(random() * 4) }, () => (random() < 0.2 ? null : Math.round(random() * 1000) / 8 - 50)),
+      random() < 0.1
+        ? null
+        : Array.from({ length: Math.floor(random() * 4) }, () => (random() < 0.2 ? null : random() < 0.7 ? `tag ${n % 7}` : text())),
+      random() < 0.1
+        ? null
+        : Array.from({ length: Math.floor(random() * 4) }, () => (random() < 0.2 ? null : Math.round(random() * 1000) / 8 - 50)),
     ];
     lines.push(JSON.stringify(row));
   }

@@ -2,12 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backupFileName, parseBackupFileName } from '../../src/archive/archive-name.ts';
-import {
-  canonicalDateTime,
-  encodePostgresValue,
-  encodeSqliteValue,
-  numberToPlainDecimal,
-} from '../../src/ndjson/value-encoder.ts';
+import { canonicalDateTime, encodePostgresValue, encodeSqliteValue, numberToPlainDecimal } from '../../src/ndjson/value-encoder.ts';
 import type { ColumnSpec } from '../../src/target/target-schema.ts';
 
 const column = (type: ColumnSpec['type'], list = false): ColumnSpec => ({ name: 'c', type, list, nullable: true, nativeType: null });

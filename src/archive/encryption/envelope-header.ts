@@ -127,7 +127,8 @@ export function headerLength(head: Buffer): number | null {
   if (head.length >= MAGIC.length && !isEnvelope(head)) throw new InvalidArchiveError('not an encrypted backup (wrong magic bytes)');
   if (head.length < FIXED_BYTES) return null;
   const metadataLength = head.readUInt32BE(FIXED_BYTES - 4);
-  if (metadataLength > MAX_METADATA_BYTES) throw new InvalidArchiveError(`the header declares ${metadataLength} bytes of metadata, more than ${MAX_METADATA_BYTES}`);
+  if (metadataLength > MAX_METADATA_BYTES)
+    throw new InvalidArchiveError(`the header declares ${metadataLength} bytes of metadata, more than ${MAX_METADATA_BYTES}`);
   return FIXED_BYTES + metadataLength + HMAC_BYTES + 32;
 }
 
@@ -158,7 +159,15 @@ export function parseEnvelopeHeader(bytes: Buffer): EnvelopeHeader {
   } catch {
     throw new InvalidArchiveError('the encrypted archive header holds invalid metadata');
   }
-  return { bytes: Buffer.from(bytes), kdf, chunkSize, salt, noncePrefix, metadata, keyCheck: Buffer.from(bytes.subarray(metadataEnd, checksumAt)) };
+  return {
+    bytes: Buffer.from(bytes),
+    kdf,
+    chunkSize,
+    salt,
+    noncePrefix,
+    metadata,
+    keyCheck: Buffer.from(bytes.subarray(metadataEnd, checksumAt)),
+  };
 }
 
 /**

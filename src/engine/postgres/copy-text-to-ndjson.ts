@@ -3,7 +3,25 @@
 // JSON holds a string; the rest take the general encoder (test/integration/row-json.test.ts).
 import type { ColumnSpec } from '../../target/target-schema.ts';
 import { COPY_DATA, HEADER_BYTES } from './copy-out-pages.ts';
-import { BACKSLASH, CLOSE, COLON, DOT, LETTER_F, LETTER_T, MINUS, NEWLINE, NINE, OPEN, PLUS, QUOTE, SPACE, TAB, ZERO, grownBuffer, literalEnd } from './copy-bytes.ts';
+import {
+  BACKSLASH,
+  CLOSE,
+  COLON,
+  DOT,
+  LETTER_F,
+  LETTER_T,
+  MINUS,
+  NEWLINE,
+  NINE,
+  OPEN,
+  PLUS,
+  QUOTE,
+  SPACE,
+  TAB,
+  ZERO,
+  grownBuffer,
+  literalEnd,
+} from './copy-bytes.ts';
 import { quoteIdentifier as q } from '../../prisma/sql.ts';
 import { encodePostgresValue } from '../../ndjson/value-encoder.ts';
 
@@ -16,7 +34,6 @@ const QUOTED_NUMBER = 4; // BigInt, Decimal: a JSON string of the digits
 const TIMESTAMP = 5; // a UTC timestamp with at most milliseconds
 const TEXT_LIST = 6; // String[], Enum[]: PostgreSQL's own JSON array, when it has no escape
 const GENERAL = 7; // everything else, value by value in JavaScript
-
 
 /**
  * COPY's escapes that mean the same in JSON, after a backslash: `\\`, n, t, r, b, f. Only a
@@ -32,8 +49,23 @@ const SHARED_ESCAPES = new Set([BACKSLASH, 0x6e, 0x74, 0x72, 0x62, 0x66]);
  * and the rest keep the cast: the text the general path knows.
  */
 const SAME_AS_TEXT = new Set([
-  'Text', 'VarChar', 'Uuid', 'Integer', 'SmallInt', 'BigInt', 'DoublePrecision', 'Real', 'Decimal',
-  'Boolean', 'Timestamp', 'Timestamptz', 'Date', 'Time', 'Timetz', 'Json', 'JsonB',
+  'Text',
+  'VarChar',
+  'Uuid',
+  'Integer',
+  'SmallInt',
+  'BigInt',
+  'DoublePrecision',
+  'Real',
+  'Decimal',
+  'Boolean',
+  'Timestamp',
+  'Timestamptz',
+  'Date',
+  'Time',
+  'Timetz',
+  'Json',
+  'JsonB',
 ]);
 
 /**
@@ -95,7 +127,8 @@ export function copyDataToNdjson(columns: ColumnSpec[], messages: Buffer): Ndjso
       o += out.write(json, o);
       i = end;
     }
-    if (messages[i] !== NEWLINE || i + 1 !== rowEnd) throw new Error(`a COPY line has more fields than the table's ${columns.length} columns`);
+    if (messages[i] !== NEWLINE || i + 1 !== rowEnd)
+      throw new Error(`a COPY line has more fields than the table's ${columns.length} columns`);
     i++;
     out[o++] = CLOSE;
     out[o++] = NEWLINE;
@@ -269,12 +302,29 @@ function copyRange(lines: Buffer, at: number, end: number, out: Buffer, o: numbe
  * (docs/PERFORMANCE.md, "Measurements behind the code").
  */
 function timestamp(lines: Buffer, at: number, out: Buffer, o: number): number {
-  if (lines[at + 4] !== MINUS || lines[at + 7] !== MINUS || lines[at + 10] !== SPACE || lines[at + 13] !== COLON || lines[at + 16] !== COLON) return -1;
   if (
-    !isDigit(lines[at]!) || !isDigit(lines[at + 1]!) || !isDigit(lines[at + 2]!) || !isDigit(lines[at + 3]!) ||
-    !isDigit(lines[at + 5]!) || !isDigit(lines[at + 6]!) || !isDigit(lines[at + 8]!) || !isDigit(lines[at + 9]!) ||
-    !isDigit(lines[at + 11]!) || !isDigit(lines[at + 12]!) || !isDigit(lines[at + 14]!) || !isDigit(lines[at + 15]!) ||
-    !isDigit(lines[at + 17]!) || !isDigit(lines[at + 18]!)
+    lines[at + 4] !== MINUS ||
+    lines[at + 7] !== MINUS ||
+    lines[at + 10] !== SPACE ||
+    lines[at + 13] !== COLON ||
+    lines[at + 16] !== COLON
+  )
+    return -1;
+  if (
+    !isDigit(lines[at]!) ||
+    !isDigit(lines[at + 1]!) ||
+    !isDigit(lines[at + 2]!) ||
+    !isDigit(lines[at + 3]!) ||
+    !isDigit(lines[at + 5]!) ||
+    !isDigit(lines[at + 6]!) ||
+    !isDigit(lines[at + 8]!) ||
+    !isDigit(lines[at + 9]!) ||
+    !isDigit(lines[at + 11]!) ||
+    !isDigit(lines[at + 12]!) ||
+    !isDigit(lines[at + 14]!) ||
+    !isDigit(lines[at + 15]!) ||
+    !isDigit(lines[at + 17]!) ||
+    !isDigit(lines[at + 18]!)
   ) {
     return -1;
   }

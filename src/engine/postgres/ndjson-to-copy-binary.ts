@@ -2,11 +2,32 @@
 // parsing text: binary halves its share of a load (docs/PERFORMANCE.md, "Measurements behind the code").
 // One cohesive encoder, over 400 lines: all its field writers share one output buffer and cursor.
 import { isUtf8 } from 'node:buffer';
-import { BACKSLASH, CAPITAL_E, CAPITAL_T, CAPITAL_Z, CLOSE, COLON, COMMA, DOT, LETTER_E, MINUS, NEWLINE, NINE, OPEN, PLUS, QUOTE, ZERO, grownBuffer, isNullAt, literalEnd } from './copy-bytes.ts';
+import {
+  BACKSLASH,
+  CAPITAL_E,
+  CAPITAL_T,
+  CAPITAL_Z,
+  CLOSE,
+  COLON,
+  COMMA,
+  DOT,
+  LETTER_E,
+  MINUS,
+  NEWLINE,
+  NINE,
+  OPEN,
+  PLUS,
+  QUOTE,
+  ZERO,
+  grownBuffer,
+  isNullAt,
+  literalEnd,
+} from './copy-bytes.ts';
 import { daysInMonth } from '../../ndjson/value-encoder.ts';
 
 /** How a column's values are written, by the column's type in the database. */
-export type BinaryKind = 'bool' | 'int2' | 'int4' | 'int8' | 'float8' | 'numeric' | 'text' | 'jsonb' | 'bytea' | 'timestamp' | 'date' | 'uuid';
+export type BinaryKind =
+  'bool' | 'int2' | 'int4' | 'int8' | 'float8' | 'numeric' | 'text' | 'jsonb' | 'bytea' | 'timestamp' | 'date' | 'uuid';
 
 export interface BinaryField {
   kind: BinaryKind;
@@ -23,7 +44,6 @@ export interface CopyBinary {
   bytes: Buffer;
   rows: number;
 }
-
 
 /** Seconds in a day, and days from 1970-01-01 to PostgreSQL's epoch, 2000-01-01. */
 const DAY_SECONDS = 86_400;
@@ -454,7 +474,8 @@ function numericInto(lines: Buffer, at: number): number {
   const groups: number[] = [];
   let k = integerStart - (integerGroups * 4 - integerDigits);
   for (let g = 0; g < integerGroups; g++, k += 4) groups.push(digitGroup(lines, k, integerStart, integerStart + integerDigits));
-  for (k = fractionStart; k < fractionStart + fractionDigits; k += 4) groups.push(digitGroup(lines, k, fractionStart, fractionStart + fractionDigits));
+  for (k = fractionStart; k < fractionStart + fractionDigits; k += 4)
+    groups.push(digitGroup(lines, k, fractionStart, fractionStart + fractionDigits));
   let weight = integerGroups - 1;
   let first = 0;
   while (first < groups.length && groups[first] === 0) {
@@ -504,7 +525,6 @@ function uuidInto(lines: Buffer, at: number): number {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 
 function writeInt16(value: number) {
   out[o++] = value >> 8;

@@ -4,7 +4,28 @@
 import { isUtf8 } from 'node:buffer';
 import { createRequire } from 'node:module';
 import type { ColumnSpec } from '../../target/target-schema.ts';
-import { BACKSLASH, CLOSE, CLOSE_BRACE, COMMA, DOT, LETTER_N, LETTER_R, LETTER_T, MINUS, NEWLINE, NINE, OPEN, OPEN_BRACE, QUOTE, SLASH, TAB, ZERO, grownBuffer, isNullAt, literalEnd } from './copy-bytes.ts';
+import {
+  BACKSLASH,
+  CLOSE,
+  CLOSE_BRACE,
+  COMMA,
+  DOT,
+  LETTER_N,
+  LETTER_R,
+  LETTER_T,
+  MINUS,
+  NEWLINE,
+  NINE,
+  OPEN,
+  OPEN_BRACE,
+  QUOTE,
+  SLASH,
+  TAB,
+  ZERO,
+  grownBuffer,
+  isNullAt,
+  literalEnd,
+} from './copy-bytes.ts';
 import type { EncodedValue } from '../../ndjson/value-encoder.ts';
 import { decodeForPostgres } from '../../ndjson/value-decoder.ts';
 
@@ -45,7 +66,6 @@ const TEXT_ONLY = 0; // strings, true, false, null: as the general path passes t
 const NUMBERS_TOO = 1; // also plain numbers, whose value PostgreSQL reads exactly as JavaScript does
 const LIST = 2; // a list of plain elements, rewritten as an array literal
 const NULL_ONLY = 3; // bytes: their COPY text differs from their JSON
-
 
 /** A decimal longer than this takes the general path (no overflow, no surprises). */
 const MAX_NUMBER_CHARS = 40;
@@ -169,7 +189,6 @@ function stringInto(lines: Buffer, at: number, out: Buffer, o: number): number {
   outEnd = o;
   return i + 1;
 }
-
 
 /**
  * The JSON list at `at` as the array literal pg writes for it (`{"a",NULL,"42"}`: every

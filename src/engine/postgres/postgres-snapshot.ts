@@ -57,7 +57,12 @@ export async function openPostgresSnapshot(location: DatabaseLocation & { provid
     try {
       const byteOrdered = await byteOrderedColumns(session, from, table.key);
       const order = table.key
-        .map((key) => orderExpression(table.columns.find((c) => c.name === key)!, byteOrdered.has(key)))
+        .map((key) =>
+          orderExpression(
+            table.columns.find((c) => c.name === key)!,
+            byteOrdered.has(key),
+          ),
+        )
         .join(', ');
       const select = table.columns.map(postgresTextExpression).join(', ');
       // Ordered by the table's own columns: unqualified, ORDER BY "id" would mean the text

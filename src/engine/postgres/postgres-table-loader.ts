@@ -11,7 +11,10 @@ import { PostgresSession, type CopyIn, type SqlRunner } from './postgres-session
 import { quoteIdentifier as q, sqlQuery } from '../../prisma/sql.ts';
 import type { TableLoader } from '../database/table-loader.ts';
 
-export async function openPostgresLoader(location: DatabaseLocation & { provider: 'postgresql' }, tables: TableSpec[]): Promise<TableLoader> {
+export async function openPostgresLoader(
+  location: DatabaseLocation & { provider: 'postgresql' },
+  tables: TableSpec[],
+): Promise<TableLoader> {
   return postgresLoader(await PostgresSession.open(location), location.schema, tables);
 }
 
@@ -39,8 +42,15 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
     // The server's own maintenance_work_mem for the index builds: raising it made them
     // slower (docs/PERFORMANCE.md, "Measurements behind the code").
     await session.executeRaw(sqlQuery('BEGIN'));
-    await lockAll(session, tables.map((spec) => table(spec.name)));
-    keys = await setAsideKeys(session, schema, tables.map((spec) => spec.name));
+    await lockAll(
+      session,
+      tables.map((spec) => table(spec.name)),
+    );
+    keys = await setAsideKeys(
+      session,
+      schema,
+      tables.map((spec) => spec.name),
+    );
     binary = await binaryLayouts(session, schema, tables);
   } catch (error) {
     await end('ROLLBACK');
@@ -79,7 +89,12 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
       // rollback drops them whole. The foreign-key checks that follow then read it without
       // visibility work, which makes them faster (docs/PERFORMANCE.md, "Measurements behind the code").
       // Partitioned tables cannot be loaded frozen.
-      for (const name of await plainTables(session, schema, tables.map((spec) => spec.name))) emptied.add(name);
+      for (const name of await plainTables(
+        session,
+        schema,
+        tables.map((spec) => spec.name),
+      ))
+        emptied.add(name);
     },
     async insert(spec, rows) {
       let text = '';
@@ -120,7 +135,10 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
 /** Those of the named tables that are plain tables (not partitioned, not views). */
 async function plainTables(tx: SqlRunner, schema: string, names: string[]): Promise<string[]> {
   const found = await tx.queryRaw(
-    sqlQuery(`SELECT relname FROM pg_class WHERE relnamespace = to_regnamespace($1) AND relkind = 'r' AND relname = ANY($2)`, [schema, names]),
+    sqlQuery(`SELECT relname FROM pg_class WHERE relnamespace = to_regnamespace($1) AND relkind = 'r' AND relname = ANY($2)`, [
+      schema,
+      names,
+    ]),
   );
   return found.rows.map(([name]) => String(name));
 }
@@ -146,7 +164,8 @@ async function lockAll(tx: SqlRunner, tables: string[]): Promise<void> {
       await tx.executeRaw(sqlQuery('ROLLBACK TO SAVEPOINT restore_lock'));
       const text = `${(error as Error).message} ${JSON.stringify((error as { cause?: unknown }).cause ?? '')}`;
       if (!/55P03|could not obtain lock/.test(text)) throw error;
-      if (Date.now() > deadline) throw new Error(`the target's tables stayed busy for ${LOCK_TIMEOUT_MS / 1000} s; try again`, { cause: error });
+      if (Date.now() > deadline)
+        throw new Error(`the target's tables stayed busy for ${LOCK_TIMEOUT_MS / 1000} s; try again`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** attempt, 200)));
     }
   }
@@ -162,10 +181,7 @@ async function moveSequences(tx: SqlRunner, schema: string, tables: TableSpec[])
       const sequence = found.rows[0]?.[0];
       if (!sequence) continue;
       await tx.queryRaw(
-        sqlQuery(
-          `SELECT setval($1, COALESCE((SELECT max(${q(column.name)}) FROM ${qualified}), 0) + 1, false)`,
-          [String(sequence)],
-        ),
+        sqlQuery(`SELECT setval($1, COALESCE((SELECT max(${q(column.name)}) FROM ${qualified}), 0) + 1, false)`, [String(sequence)]),
       );
     }
   }

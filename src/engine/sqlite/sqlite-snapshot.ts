@@ -43,7 +43,9 @@ export interface SqliteSnapshotOptions {
 }
 
 export async function openSqliteSnapshot(filePath: string, options: SqliteSnapshotOptions): Promise<Snapshot> {
-  const worker = wantsSecondReader(filePath, options.parallelFromBytes) ? await WorkerReader.start({ filePath, pageRows: options.pageRows }).catch(() => null) : null;
+  const worker = wantsSecondReader(filePath, options.parallelFromBytes)
+    ? await WorkerReader.start({ filePath, pageRows: options.pageRows }).catch(() => null)
+    : null;
   const lock = worker ? await holdWriteLock(filePath) : null;
   let db: Database.Database | null = null;
   let joined = false;
@@ -61,7 +63,12 @@ export async function openSqliteSnapshot(filePath: string, options: SqliteSnapsh
     if (worker && !joined) await worker.close();
     const pinned = db;
     migrations = await readAppliedMigrations({
-      queryRaw: async (query) => ({ rows: pinned.prepare(query.sql).raw(true).all(...(query.args as unknown[])) as unknown[][] }),
+      queryRaw: async (query) => ({
+        rows: pinned
+          .prepare(query.sql)
+          .raw(true)
+          .all(...(query.args as unknown[])) as unknown[][],
+      }),
     });
   } catch (error) {
     if (db) closeReadConnection(db);
@@ -101,7 +108,10 @@ export async function openSqliteSnapshot(filePath: string, options: SqliteSnapsh
  */
 function estimatedValues(db: Database.Database, table: TableSpec): number {
   try {
-    const span = db.prepare(`SELECT max(rowid) - min(rowid) + 1 FROM ${q(table.name)}`).pluck().get() as bigint | null;
+    const span = db
+      .prepare(`SELECT max(rowid) - min(rowid) + 1 FROM ${q(table.name)}`)
+      .pluck()
+      .get() as bigint | null;
     return Number(span ?? 0) * table.columns.length;
   } catch {
     return 0;

@@ -34,11 +34,13 @@ export async function openSqliteLoader(filePath: string): Promise<TableLoader> {
   return {
     async clear(tables) {
       const names = new Set(tables.map((table) => table.name));
-      setAside = (db.prepare(`SELECT name, tbl_name AS "table", sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL`).all() as {
-        name: string;
-        table: string;
-        sql: string;
-      }[]).filter((index) => names.has(index.table));
+      setAside = (
+        db.prepare(`SELECT name, tbl_name AS "table", sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL`).all() as {
+          name: string;
+          table: string;
+          sql: string;
+        }[]
+      ).filter((index) => names.has(index.table));
       for (const index of setAside) db.prepare(`DROP INDEX ${q(index.name)}`).run();
       for (const table of tables) db.prepare(`DELETE FROM ${q(table.name)}`).run();
     },

@@ -79,18 +79,17 @@ function* pagesOf(db: Database.Database, table: TableSpec, pageRows: number): Ge
     // share of the whole read (docs/PERFORMANCE.md, "Measurements behind the code").
     const lines = (where: string) =>
       db
-        .prepare(`SELECT ${utf8 ? `CAST(${page} AS BLOB)` : page}, count(*) FROM (SELECT ${line} AS line FROM ${from} ${where} ORDER BY ${keys})`)
+        .prepare(
+          `SELECT ${utf8 ? `CAST(${page} AS BLOB)` : page}, count(*) FROM (SELECT ${line} AS line FROM ${from} ${where} ORDER BY ${keys})`,
+        )
         .raw(true);
     const bounded = { first: lines(`WHERE (${keys}) <= (${slots})`), next: lines(`${after} AND (${keys}) <= (${slots})`) };
     const open = { first: lines(''), next: lines(after) };
     return (last: unknown[] | null, end: unknown[] | undefined) =>
-      (end
-        ? last
-          ? bounded.next.get(...last, ...end)
-          : bounded.first.get(...end)
-        : last
-          ? open.next.get(...last)
-          : open.first.get()) as [Buffer | string | null, bigint];
+      (end ? (last ? bounded.next.get(...last, ...end) : bounded.first.get(...end)) : last ? open.next.get(...last) : open.first.get()) as [
+        Buffer | string | null,
+        bigint,
+      ];
   };
   const textOnly = textAffinityColumns(db, table);
   const careful = pageQueries(sqliteLineExpression(table.columns));

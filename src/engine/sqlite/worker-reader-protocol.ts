@@ -20,4 +20,3 @@ export interface ReaderOptions {
 /** The begin answer's slot in shared memory: 0 until answered, then one of these. */
 export const BEGUN = 1;
 export const BEGIN_FAILED = 2;
-

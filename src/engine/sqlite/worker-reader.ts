@@ -70,7 +70,9 @@ export class WorkerReader {
     return this.exchange({ type: 'read', table }, (reply, done, fail) => {
       if (reply.type === 'page') {
         const bytes = Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength);
-        handed = handed.then(() => onPage(bytes, reply.rows)).then(() => this.worker.postMessage({ type: 'taken' } satisfies ReaderRequest));
+        handed = handed
+          .then(() => onPage(bytes, reply.rows))
+          .then(() => this.worker.postMessage({ type: 'taken' } satisfies ReaderRequest));
         handed.catch(fail);
       } else if (reply.type === 'end') {
         handed.then(done, fail);
@@ -97,7 +99,12 @@ export class WorkerReader {
         outcome();
       };
       const pending: Pending = {
-        handle: (reply) => handle(reply, () => settle(resolve), (error) => settle(() => reject(error))),
+        handle: (reply) =>
+          handle(
+            reply,
+            () => settle(resolve),
+            (error) => settle(() => reject(error)),
+          ),
         fail: (error) => settle(() => reject(error)),
       };
       this.pending = pending;

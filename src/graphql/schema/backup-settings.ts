@@ -31,7 +31,9 @@ const BackupSettingsRef = builder.objectRef<BackupSettings>('BackupSettings').im
     dayOfWeek: t.exposeInt('dayOfWeek', { description: 'For WEEKLY: 0 = Sunday to 6 = Saturday.' }),
     dayOfMonth: t.exposeInt('dayOfMonth', { description: 'For MONTHLY: 1 to 28.' }),
     timeZone: t.exposeString('timeZone', { description: "IANA time zone; the server's unless set." }),
-    keep: t.exposeInt('keep', { description: 'How many scheduled backups are kept; manual, uploaded and pre-restore backups never expire.' }),
+    keep: t.exposeInt('keep', {
+      description: 'How many scheduled backups are kept; manual, uploaded and pre-restore backups never expire.',
+    }),
     includeMedia: t.exposeBoolean('includeMedia', { description: 'Whether scheduled backups include the media tables.' }),
     backupDir: t.exposeString('backupDir'),
     backupDirFixed: t.exposeBoolean('backupDirFixed', { description: 'BACKUP_DIR is set: it wins and backupDir cannot be changed here.' }),
@@ -56,8 +58,14 @@ const BackupSettingsInput = builder.inputType('BackupSettingsInput', {
     timeZone: t.string({ required: false, description: '"" goes back to the server\'s time zone.' }),
     keep: t.int({ required: false }),
     includeMedia: t.boolean({ required: false }),
-    backupDir: t.string({ required: false, description: 'An absolute path; "" goes back to the default. Refused while BACKUP_DIR is set.' }),
-    passphrase: t.string({ required: false, description: 'Write-only: scheduled backups are encrypted with it (at least 8 characters); "" clears it.' }),
+    backupDir: t.string({
+      required: false,
+      description: 'An absolute path; "" goes back to the default. Refused while BACKUP_DIR is set.',
+    }),
+    passphrase: t.string({
+      required: false,
+      description: 'Write-only: scheduled backups are encrypted with it (at least 8 characters); "" clears it.',
+    }),
   }),
 });
 

@@ -14,16 +14,14 @@ import { paginate } from '../pagination.ts';
 import { downloadPath, type Backup } from '../../modules/backups/catalog.ts';
 import { BackupKindEnum } from './backup-kind.ts';
 
-const TableSummary = builder
-  .objectRef<{ name: string; rows: number; media: boolean; sha256: string }>('BackupTable')
-  .implement({
-    fields: (t) => ({
-      name: t.exposeString('name'),
-      rows: t.expose('rows', { type: 'SafeInt' }),
-      media: t.exposeBoolean('media', { description: 'Whether the table holds media data (`@backup(media)`).' }),
-      sha256: t.exposeString('sha256'),
-    }),
-  });
+const TableSummary = builder.objectRef<{ name: string; rows: number; media: boolean; sha256: string }>('BackupTable').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    rows: t.expose('rows', { type: 'SafeInt' }),
+    media: t.exposeBoolean('media', { description: 'Whether the table holds media data (`@backup(media)`).' }),
+    sha256: t.exposeString('sha256'),
+  }),
+});
 
 const FileSummary = builder.objectRef<{ path: string; size: number; sha256: string }>('BackupFile').implement({
   fields: (t) => ({
@@ -53,12 +51,20 @@ export const BackupRef = builder.objectRef<Backup>('Backup').implement({
     appVersion: t.string({ nullable: true, resolve: (b) => b.summary?.appVersion ?? null }),
     schemaVersion: t.string({ nullable: true, resolve: (b) => b.summary?.schemaVersion ?? null }),
     provider: t.string({ nullable: true, resolve: (b) => b.summary?.provider ?? null }),
-    note: t.string({ nullable: true, description: 'Null for an encrypted backup: the note is inside the ciphertext.', resolve: (b) => b.manifest?.note ?? null }),
+    note: t.string({
+      nullable: true,
+      description: 'Null for an encrypted backup: the note is inside the ciphertext.',
+      resolve: (b) => b.manifest?.note ?? null,
+    }),
     sha256: t.string({
       description: 'SHA-256 of the whole archive file.',
       resolve: (b, _args, ctx) => ctx.services.backups.sha256(b),
     }),
-    tables: t.field({ type: [TableSummary], description: 'Empty for an encrypted backup until it is opened (see verifyBackup).', resolve: (b) => b.manifest?.tables ?? [] }),
+    tables: t.field({
+      type: [TableSummary],
+      description: 'Empty for an encrypted backup until it is opened (see verifyBackup).',
+      resolve: (b) => b.manifest?.tables ?? [],
+    }),
     files: t.field({ type: [FileSummary], description: 'Empty for an encrypted backup.', resolve: (b) => b.manifest?.files ?? [] }),
     downloadUrl: t.string({ resolve: (b) => downloadPath(b.id) }),
     restorable: t.field({ type: Restorability, resolve: (b, _args, ctx) => ctx.services.backups.restorability(b) }),
@@ -93,7 +99,8 @@ const CreateBackupInput = builder.inputType('CreateBackupInput', {
     includeMedia: t.boolean({ required: false, description: 'Also back up the `@backup(media)` tables. Default false.' }),
     passphrase: t.string({
       required: false,
-      description: 'Encrypt the archive with this passphrase (at least 8 characters); it is needed to restore. Without it, the saved passphrase is not used: manual backups are encrypted only when asked.',
+      description:
+        'Encrypt the archive with this passphrase (at least 8 characters); it is needed to restore. Without it, the saved passphrase is not used: manual backups are encrypted only when asked.',
     }),
     note: t.string({ required: false, description: 'A note kept in the manifest, up to 500 characters.' }),
   }),
@@ -145,7 +152,8 @@ const UploadBackupInput = builder.inputType('UploadBackupInput', {
     file: t.field({ type: 'File', required: true }),
     passphrase: t.string({
       required: false,
-      description: 'For an encrypted archive: with it, everything inside is checked before the archive is stored; without it, only its header, and the restore checks the rest.',
+      description:
+        'For an encrypted archive: with it, everything inside is checked before the archive is stored; without it, only its header, and the restore checks the rest.',
     }),
   }),
 });
@@ -159,7 +167,10 @@ builder.mutationField('uploadBackup', (t) =>
     type: UploadBackupPayload,
     description: 'Stores an archive sent as a GraphQL multipart request, as kind UPLOADED, once every check has passed.',
     args: { input: t.arg({ type: UploadBackupInput, required: true }) },
-    errors: { types: [ValidationError, InvalidArchiveError, WrongPassphraseError, BackupFailedError], union: { name: 'UploadBackupResult' } },
+    errors: {
+      types: [ValidationError, InvalidArchiveError, WrongPassphraseError, BackupFailedError],
+      union: { name: 'UploadBackupResult' },
+    },
     resolve: async (_root, { input }, ctx) => ({ backup: await ctx.services.backups.upload(input.file, input.passphrase) }),
   }),
 );

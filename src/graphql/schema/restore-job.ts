@@ -86,7 +86,8 @@ builder.mutationField('restoreBackup', (t) =>
 builder.subscriptionField('restoreProgress', (t) =>
   t.field({
     type: RestoreProgressRef,
-    description: "The job's current state, then an event at each phase and table and at least every second while rows are written; the last has status SUCCEEDED or FAILED.",
+    description:
+      "The job's current state, then an event at each phase and table and at least every second while rows are written; the last has status SUCCEEDED or FAILED.",
     args: { jobId: t.arg.id({ required: true }) },
     subscribe: async (_root, args, ctx) => {
       const events = await ctx.services.restores.watch(String(args.jobId));

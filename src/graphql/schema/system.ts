@@ -19,6 +19,4 @@ const SystemInfoRef = builder.objectRef<SystemInfo>('SystemInfo').implement({
   }),
 });
 
-builder.queryField('system', (t) =>
-  t.field({ type: SystemInfoRef, resolve: (_root, _args, ctx) => ctx.services.system.info() }),
-);
+builder.queryField('system', (t) => t.field({ type: SystemInfoRef, resolve: (_root, _args, ctx) => ctx.services.system.info() }));

@@ -35,7 +35,8 @@ const VerifyBackupPayload = builder.objectRef<{ report: VerifyReport }>('VerifyB
 builder.mutationField('verifyBackup', (t) =>
   t.field({
     type: VerifyBackupPayload,
-    description: 'Checks every hash, then restores into a scratch database and compares each table with the manifest. The target is not touched.',
+    description:
+      'Checks every hash, then restores into a scratch database and compares each table with the manifest. The target is not touched.',
     args: { input: t.arg({ type: VerifyBackupInput, required: true }) },
     errors: {
       types: [NotFoundError, ValidationError, WrongPassphraseError, InvalidArchiveError],

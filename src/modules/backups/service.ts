@@ -182,12 +182,18 @@ export class BackupService {
    */
   async upload(file: UploadedFile, passphrase?: string | null): Promise<Backup> {
     if (file.size > this.deps.uploadMaxBytes) {
-      throw new ValidationError('file', `the file is ${file.size} bytes; uploads are limited to ${this.deps.uploadMaxBytes} (UPLOAD_MAX_BYTES)`);
+      throw new ValidationError(
+        'file',
+        `the file is ${file.size} bytes; uploads are limited to ${this.deps.uploadMaxBytes} (UPLOAD_MAX_BYTES)`,
+      );
     }
     const staging = path.join(this.deps.scratchDir, `upload-${randomUUID()}`);
     await mkdir(this.deps.scratchDir, { recursive: true });
     try {
-      await pipeline(Readable.from(file.stream() as unknown as AsyncIterable<Uint8Array>), createWriteStream(staging, { flags: 'wx', mode: 0o600 }));
+      await pipeline(
+        Readable.from(file.stream() as unknown as AsyncIterable<Uint8Array>),
+        createWriteStream(staging, { flags: 'wx', mode: 0o600 }),
+      );
       const content = await this.checkUpload(staging, file.size, passphrase ?? null);
       return await this.queue.run(async () => {
         const { fileName } = await this.freeName('uploaded', content.envelope !== undefined);
@@ -221,7 +227,11 @@ export class BackupService {
    * A plain upload passes the full check. An encrypted one has its header checked, and
    * with its passphrase, everything inside too; without it, the restore checks it later.
    */
-  private async checkUpload(staging: string, size: number, passphrase: string | null): Promise<{ manifest?: Manifest; envelope?: EnvelopeHeader }> {
+  private async checkUpload(
+    staging: string,
+    size: number,
+    passphrase: string | null,
+  ): Promise<{ manifest?: Manifest; envelope?: EnvelopeHeader }> {
     const rejected = (error: unknown) => {
       throw error instanceof ArchiveRejectedError ? new InvalidArchiveError(error.message) : error;
     };

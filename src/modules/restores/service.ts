@@ -43,7 +43,11 @@ export class RestoreService {
   async recoverInterrupted(): Promise<void> {
     await this.deps.control.restoreJob.updateMany({
       where: { status: { in: ['PENDING', 'RUNNING'] } },
-      data: { status: 'FAILED', error: 'interrupted: the server stopped during the restore; the data was left as it was', finishedAt: new Date() },
+      data: {
+        status: 'FAILED',
+        error: 'interrupted: the server stopped during the restore; the data was left as it was',
+        finishedAt: new Date(),
+      },
     });
   }
 
@@ -70,7 +74,9 @@ export class RestoreService {
       error: null,
     };
     this.deps.gate.acquire(job.id);
-    await this.deps.control.restoreJob.create({ data: { id: job.id, backupId: job.backupId, status: job.status, createdAt: job.createdAt } });
+    await this.deps.control.restoreJob.create({
+      data: { id: job.id, backupId: job.backupId, status: job.status, createdAt: job.createdAt },
+    });
     // run() publishes the QUEUED state before its first await, so watchers find it at once.
     void this.run(job, backup, access, safetyPassphrase).finally(() => this.deps.gate.release(job.id));
     return { ...job };
@@ -129,7 +135,15 @@ export class RestoreService {
       tablesTotal: m?.tables.length ?? 0,
       rowsTotal: m?.tables.reduce((sum, t) => sum + t.rows, 0) ?? 0,
     });
-    const progress: RestoreProgress = { job, phase: 'QUEUED', table: null, tablesDone: 0, ...totals(backup.manifest), rowsDone: 0, message: null };
+    const progress: RestoreProgress = {
+      job,
+      phase: 'QUEUED',
+      table: null,
+      tablesDone: 0,
+      ...totals(backup.manifest),
+      rowsDone: 0,
+      message: null,
+    };
     this.publish(progress);
     const update = async (change: Partial<RestoreProgress>) => {
       Object.assign(progress, change);
@@ -139,7 +153,10 @@ export class RestoreService {
     try {
       job.status = 'RUNNING';
       job.startedAt = new Date();
-      await this.deps.control.restoreJob.update({ where: { id: job.id }, data: { status: 'RUNNING', startedAt: job.startedAt, phase: 'VERIFYING' } });
+      await this.deps.control.restoreJob.update({
+        where: { id: job.id },
+        data: { status: 'RUNNING', startedAt: job.startedAt, phase: 'VERIFYING' },
+      });
       const target = this.deps.target;
       const current = (m: Manifest) => m.schemaVersion === (target.knownMigrations.at(-1) ?? null);
       await update({ phase: 'VERIFYING', message: 'reading the manifest' });
@@ -182,23 +199,25 @@ export class RestoreService {
           tables,
           source,
           onRows: (table, rows) => {
-          const changedTable = progress.table !== table;
-          doneByTable.set(table, rows);
-          const rowsDone = [...doneByTable.values()].reduce((sum, n) => sum + n, 0);
-          const tablesDone = manifest.tables.filter((t) => (doneByTable.get(t.name) ?? -1) >= t.rows).length;
-          Object.assign(progress, { table, rowsDone, tablesDone });
-          if (changedTable || Date.now() - lastPublished >= PROGRESS_INTERVAL_MS) {
-            lastPublished = Date.now();
-            this.publish(progress);
-          }
-        },
-      });
+            const changedTable = progress.table !== table;
+            doneByTable.set(table, rows);
+            const rowsDone = [...doneByTable.values()].reduce((sum, n) => sum + n, 0);
+            const tablesDone = manifest.tables.filter((t) => (doneByTable.get(t.name) ?? -1) >= t.rows).length;
+            Object.assign(progress, { table, rowsDone, tablesDone });
+            if (changedTable || Date.now() - lastPublished >= PROGRESS_INTERVAL_MS) {
+              lastPublished = Date.now();
+              this.publish(progress);
+            }
+          },
+        });
       if (current(manifest)) {
         // Files are written beside their destinations as the pass reaches them, moved into place only after the commit.
         const files = fileStager(manifest, target.files);
         stagedFiles = files;
         await update({ phase: 'RESTORING', message: 'loading every table, checking every hash' });
-        await replace(checkedArchiveSource({ manifest, targetTables: tables, openArchive, compressedBytes: backup.sizeBytes, onFile: files.stage })).catch(rejected);
+        await replace(
+          checkedArchiveSource({ manifest, targetTables: tables, openArchive, compressedBytes: backup.sizeBytes, onFile: files.stage }),
+        ).catch(rejected);
       } else {
         await update({ phase: 'RESTORING', message: 'staging the target files' });
         stagedFiles = await stageFileRestore(manifest, access.open(), target.files);
@@ -218,7 +237,10 @@ export class RestoreService {
       await update({ phase: 'FINISHING', table: null, tablesDone: tablesTotal, rowsDone: rowsTotal, message: 'committed' });
       job.status = 'SUCCEEDED';
       job.finishedAt = new Date();
-      await this.deps.control.restoreJob.update({ where: { id: job.id }, data: { status: 'SUCCEEDED', finishedAt: job.finishedAt, phase: 'DONE' } });
+      await this.deps.control.restoreJob.update({
+        where: { id: job.id },
+        data: { status: 'SUCCEEDED', finishedAt: job.finishedAt, phase: 'DONE' },
+      });
       await update({ phase: 'DONE', message: `restored ${backup.fileName}` });
     } catch (error) {
       await stagedFiles?.discard();

@@ -191,7 +191,12 @@ export class Scheduler {
       // Read now, not when the job was made: the latest keep, media choice and passphrase apply.
       const settings = await this.deps.settings.get();
       const passphrase = await this.deps.settings.passphrase();
-      const backup = await this.deps.backups.create({ kind: 'scheduled', includeMedia: settings.includeMedia, passphrase, trigger: 'schedule' });
+      const backup = await this.deps.backups.create({
+        kind: 'scheduled',
+        includeMedia: settings.includeMedia,
+        passphrase,
+        trigger: 'schedule',
+      });
       let note: string | null = null;
       try {
         await applyRetention(this.deps.backups, settings.keep);

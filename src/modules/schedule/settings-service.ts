@@ -109,14 +109,16 @@ export class SettingsService {
     const next: Schedule = { ...current };
 
     if (input.frequency != null) {
-      if (!FREQUENCIES.includes(input.frequency)) throw new ValidationError('frequency', `frequency must be one of ${FREQUENCIES.join(', ')}`);
+      if (!FREQUENCIES.includes(input.frequency))
+        throw new ValidationError('frequency', `frequency must be one of ${FREQUENCIES.join(', ')}`);
       next.frequency = data.frequency = input.frequency;
     }
     if (input.cron != null) {
       next.cron = data.cron = input.cron.trim() || null;
     }
     if (input.timeOfDay != null) {
-      if (!TIME_OF_DAY.test(input.timeOfDay)) throw new ValidationError('timeOfDay', 'timeOfDay must be "HH:mm" on a 24-hour clock, e.g. "03:00"');
+      if (!TIME_OF_DAY.test(input.timeOfDay))
+        throw new ValidationError('timeOfDay', 'timeOfDay must be "HH:mm" on a 24-hour clock, e.g. "03:00"');
       next.timeOfDay = data.timeOfDay = input.timeOfDay;
     }
     if (input.dayOfWeek != null) {
@@ -133,7 +135,8 @@ export class SettingsService {
     }
     if (input.timeZone != null) {
       const zone = input.timeZone.trim();
-      if (zone && !isTimeZone(zone)) throw new ValidationError('timeZone', `${JSON.stringify(zone)} is not an IANA time zone (e.g. "Europe/Berlin")`);
+      if (zone && !isTimeZone(zone))
+        throw new ValidationError('timeZone', `${JSON.stringify(zone)} is not an IANA time zone (e.g. "Europe/Berlin")`);
       data.timeZone = zone || null;
       next.timeZone = zone || serverTimeZone();
     }
@@ -201,7 +204,8 @@ export class SettingsService {
     const trimmed = requested.trim();
     const folder = trimmed ? path.resolve(trimmed) : this.deps.defaultBackupDir;
     if (this.deps.backupDirFixed) {
-      if (folder !== current.backupDir) throw new ValidationError('backupDir', `the backup folder is fixed by BACKUP_DIR (${current.backupDir})`);
+      if (folder !== current.backupDir)
+        throw new ValidationError('backupDir', `the backup folder is fixed by BACKUP_DIR (${current.backupDir})`);
       return folder;
     }
     if (trimmed && !path.isAbsolute(trimmed)) throw new ValidationError('backupDir', 'backupDir must be an absolute path');
@@ -209,7 +213,10 @@ export class SettingsService {
       await mkdir(folder, { recursive: true });
       await access(folder, constants.W_OK);
     } catch (error) {
-      throw new ValidationError('backupDir', `${folder} is not a writable folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new ValidationError(
+        'backupDir',
+        `${folder} is not a writable folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
     return folder;
   }

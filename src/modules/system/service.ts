@@ -16,9 +16,7 @@ export interface SystemInfo {
 }
 
 export class SystemService {
-  constructor(
-    private readonly deps: { target: Target; store: BackupStore; appVersion: string; controlProvider: string },
-  ) {}
+  constructor(private readonly deps: { target: Target; store: BackupStore; appVersion: string; controlProvider: string }) {}
 
   async info(): Promise<SystemInfo> {
     const applied = await listAppliedMigrations(this.deps.target.location);
