@@ -14,6 +14,7 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
+      'no-duplicate-imports': ['error', { allowSeparateTypeImports: true }],
       // An initialiser that every branch overwrites still says what the variable holds.
       'no-useless-assignment': 'off',
     },

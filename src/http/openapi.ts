@@ -91,7 +91,13 @@ export const openApiDocument = {
       get: {
         summary: 'Download the archive',
         parameters: [idParameter],
-        responses: { 200: { description: 'The archive', content: { 'application/gzip': {} } }, 404: errorResponse('No such backup') },
+        responses: {
+          200: {
+            description: 'The archive as stored: a tar.gz, or an encrypted .tar.gz.enc',
+            content: { 'application/gzip': {}, 'application/octet-stream': {} },
+          },
+          404: errorResponse('No such backup'),
+        },
       },
     },
     '/healthz': {

@@ -21,27 +21,23 @@ export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
 builder.objectType(AppError, {
   name: 'BaseError',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof AppError,
 });
 
 builder.objectType(NotFoundError, {
   name: 'NotFoundError',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof NotFoundError,
   fields: (t) => ({ resource: t.exposeString('resource'), id: t.exposeID('id') }),
 });
 
 builder.objectType(ValidationError, {
   name: 'ValidationError',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof ValidationError,
   fields: (t) => ({ field: t.exposeString('field', { description: 'The input field that is wrong.' }) }),
 });
 
 builder.objectType(InsufficientSpaceError, {
   name: 'InsufficientSpaceError',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof InsufficientSpaceError,
   fields: (t) => ({
     requiredBytes: t.expose('requiredBytes', { type: 'SafeInt' }),
     availableBytes: t.expose('availableBytes', { type: 'SafeInt' }),
@@ -51,21 +47,18 @@ builder.objectType(InsufficientSpaceError, {
 builder.objectType(InvalidArchiveError, {
   name: 'InvalidArchiveError',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof InvalidArchiveError,
 });
 
 builder.objectType(BackupFailedError, {
   name: 'BackupFailedError',
   description: 'The backup could not be taken (a missing target file, an unreachable database); nothing was written.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof BackupFailedError,
 });
 
 builder.objectType(NewerSchemaError, {
   name: 'NewerSchemaError',
   description: 'The backup comes from a newer version of the app than this target: upgrade the app first.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof NewerSchemaError,
   fields: (t) => ({
     backupSchemaVersion: t.exposeString('backupSchemaVersion', { nullable: true }),
     unknownMigrations: t.exposeStringList('unknownMigrations'),
@@ -76,12 +69,10 @@ builder.objectType(WrongPassphraseError, {
   name: 'WrongPassphraseError',
   description: 'The passphrase does not open this encrypted backup. Nothing was read or changed.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof WrongPassphraseError,
 });
 
 builder.objectType(RestoreInProgressError, {
   name: 'RestoreInProgressError',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof RestoreInProgressError,
   fields: (t) => ({ jobId: t.exposeID('jobId') }),
 });

@@ -2,10 +2,9 @@
 // GraphQL or HTTP. One backup runs at a time; every attempt is recorded in the control database.
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, open as openFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { open as openFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ArchiveSealer, metadataMismatch, passphraseProblem, unlockArchive } from '../../archive/encryption/encrypted-archive.ts';

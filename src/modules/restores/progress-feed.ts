@@ -1,7 +1,7 @@
 // A restore's progress as one stream for a subscriber: the current state first, then each
 // event from the event bus until the job ends. A job running on another instance is also
 // checked in the database now and then, so a missed last event cannot leave a watcher waiting.
-import type { RestoreProgress } from './restore-progress.ts';
+import { isFinal, type RestoreProgress } from './restore-progress.ts';
 
 /** How often the database is asked whether a job watched from another instance has ended. */
 export const END_POLL_MS = 1000;
@@ -50,8 +50,4 @@ export async function followProgress(source: ProgressSource): Promise<AsyncGener
       await iterator.return?.();
     }
   })();
-}
-
-export function isFinal(progress: RestoreProgress): boolean {
-  return progress.job.status === 'SUCCEEDED' || progress.job.status === 'FAILED';
 }

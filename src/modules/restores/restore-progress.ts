@@ -30,3 +30,8 @@ export interface RestoreProgress {
 /** The topics restores publish on: in process, or through Redis to every instance. */
 export type RestoreTopics = { restoreProgress: [jobId: string, progress: RestoreProgress] };
 export type RestoreEvents = PubSub<RestoreTopics>;
+
+/** Whether the job has ended: the last event a subscriber gets. */
+export function isFinal(progress: RestoreProgress): boolean {
+  return progress.job.status === 'SUCCEEDED' || progress.job.status === 'FAILED';
+}

@@ -16,7 +16,7 @@ import type { Manifest } from '../../archive/manifest.ts';
 import { passphraseProblem } from '../../archive/encryption/encrypted-archive.ts';
 import type { RestoreGate } from '../restore-gate.ts';
 import { followProgress } from './progress-feed.ts';
-import type { RestoreEvents, RestoreJob, RestoreProgress, RestoreStatus } from './restore-progress.ts';
+import { isFinal, type RestoreEvents, type RestoreJob, type RestoreProgress, type RestoreStatus } from './restore-progress.ts';
 
 /** Rows are reported at least this often while they are written. */
 const PROGRESS_INTERVAL_MS = 250;
@@ -253,8 +253,4 @@ export class RestoreService {
       await update({ phase: 'DONE', message: job.error });
     }
   }
-}
-
-function isFinal(progress: RestoreProgress): boolean {
-  return progress.job.status === 'SUCCEEDED' || progress.job.status === 'FAILED';
 }
