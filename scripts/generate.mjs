@@ -1,8 +1,6 @@
-// `npm install` runs this: it generates the control plane's Prisma clients and, when the
-// dev tools are installed, the typed GraphQL documents the tests use.
-//
-// `prisma generate` needs no engine binary but checks that one exists before it starts,
-// so we point it at the running node executable (see the shared PRISMA-OFFLINE notes).
+// Run by `npm install`: the control plane's Prisma clients and, with the dev tools, the typed
+// GraphQL documents. `prisma generate` checks that an engine binary exists, so it is pointed at
+// node itself (see the shared PRISMA-OFFLINE notes).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,8 +1,6 @@
-// Writes a new Prisma migration for a schema through the WebAssembly engine (the CLI's
-// `migrate dev` needs a native binary that cannot be downloaded here).
-// Usage: tsx scripts/make-migration.ts <schema.prisma> <name> [--from <previous schema.prisma>]
-// Without --from the migration creates the schema from an empty database; with it, the
-// migration takes the previous schema (e.g. `git show HEAD:path > old.prisma`) to the new one.
+// Writes a Prisma migration through the WebAssembly engine (`migrate dev` needs a native binary).
+// Usage: tsx scripts/make-migration.ts <schema.prisma> <name> [--from <previous schema.prisma>];
+// without --from it creates the schema from empty, with it it goes from the old schema to the new.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,8 +1,6 @@
-// A backup reads PostgreSQL's COPY straight off the socket (copy-out-pages.ts): every row
-// must arrive once, in order, in pages of whole CopyData messages; what the server sends
-// between rows (notices) must stay out of them; an error partway must fail the read
-// rather than end it early; the connection must serve the next statement after; and a
-// backup that fails partway through a table must still close its snapshot.
+// COPY read off the socket (copy-out-pages.ts): every row once, in order, in whole CopyData
+// messages; notices kept out; an error partway fails the read; the connection serves the next
+// statement; a backup failing mid-table still closes its snapshot.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { openPostgresSnapshot } from '../../src/engine/postgres/postgres-snapshot.ts';

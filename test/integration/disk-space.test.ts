@@ -1,8 +1,6 @@
-// A backup folder on a small filesystem of its own (a tmpfs, so the disk really is full):
-// a backup that cannot fit is refused up front when the last one says it will not, and a
-// disk that fills up in the middle of a write fails the backup or the upload without
-// leaving a partial file or touching the backups already there. Mounting needs root, as
-// CI runs here.
+// A backup folder on a small tmpfs (the disk really is full; mounting needs root): a backup that
+// cannot fit is refused up front, and a disk that fills mid-write fails the backup or upload
+// with no partial file left and the backups already there untouched.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';

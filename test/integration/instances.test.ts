@@ -1,7 +1,6 @@
-// Two instances of the control plane, as users run them when they outgrow one: two separate
-// processes on one PostgreSQL control database, one backup folder and one target, with Redis
-// between them. Each scheduled run happens on exactly one instance, never two at once, and
-// a restore's progress reaches subscribers on the instance that did not start it.
+// Two processes on one PostgreSQL control database, backup folder and target, with Redis
+// between them: each scheduled run happens on exactly one instance, and a restore's progress
+// reaches subscribers on the instance that did not start it.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';

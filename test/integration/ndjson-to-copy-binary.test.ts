@@ -1,8 +1,6 @@
-// The restore's binary COPY must store exactly what the text COPY stores, value for value,
-// for every column type it writes; every value it is not sure of must send the batch to
-// the text path; and a restore must load a table right when it switches format midway.
-// The text path (copy-lines.ts) is the reference: both load the same archive lines into
-// twin tables of a real PostgreSQL, and the tables are compared as the server prints them.
+// Binary COPY stores exactly what text COPY (ndjson-to-copy-text.ts, the reference) stores, for
+// every type it writes; a value it is unsure of sends the batch to text; a table that switches
+// format midway still loads right. Twin tables of a real PostgreSQL are compared.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {

@@ -1,7 +1,6 @@
-// README.md's examples, run the way a reader runs them, top to bottom against a real server:
-// every ```graphql operation (subscriptions over graphql-ws), and every ```sh block that curls
-// the server, in bash. `$id` is the id the last createBackup answered, `$jobId` the last
-// restoreBackup's job: where the README tells the reader to take them from.
+// README.md's examples run as a reader runs them, top to bottom, against a real server: every
+// ```graphql operation and every ```sh block that curls it. `$id` is the last createBackup's id,
+// `$jobId` the last restoreBackup's job, as the README says.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';

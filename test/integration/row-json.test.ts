@@ -1,8 +1,6 @@
-// The snapshots write the archive's row lines on fast paths: SQLite with `json_array`
-// (sqlite-row-json.ts), PostgreSQL's COPY text rewritten byte by byte (copy-to-ndjson.ts).
-// Those lines must be byte for byte what the general encoder in JavaScript makes of the
-// rows the Prisma adapter (SQLite) or the text protocol (PostgreSQL) returns: for ordinary values, for every odd storage class a hand-edited
-// SQLite file can hold, and for thousands of random doubles.
+// The snapshots' fast row lines (SQLite's json_array in sqlite-row-json.ts, PostgreSQL's COPY
+// text rewritten in copy-text-to-ndjson.ts) are byte for byte what the general encoder makes:
+// ordinary values, every odd storage class a hand-edited SQLite file holds, random doubles.
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -256,7 +254,7 @@ async function textProtocolLines(url: string, table: TableSpec): Promise<string>
 
 test("PostgreSQL in SQL_ASCII: a value whose bytes are not UTF-8 fails the backup with the server's error, never reaches an archive", async () => {
   // SQL_ASCII stores whatever bytes it is given. The snapshot reads UTF-8 (pg asks for it),
-  // and the server refuses to send such a value as UTF-8: the lines copy-to-ndjson.ts
+  // and the server refuses to send such a value as UTF-8: the lines copy-text-to-ndjson.ts
   // writes byte for byte are always UTF-8.
   const database = await createScratchDatabase('bcp_ascii', `ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`);
   try {

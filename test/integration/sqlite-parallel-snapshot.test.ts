@@ -1,8 +1,6 @@
-// A SQLite snapshot with two readers (the second in a worker thread) is still one snapshot:
-// while another thread keeps moving money between accounts, the accounts read by one
-// reader always balance against the entries read by the other, and both readers are
-// used. Each open races the writer again, so a gap between the two readers' starts would
-// show up as an account that does not add up.
+// A SQLite snapshot with two readers is one snapshot: while another thread moves money between
+// accounts, what one reader reads balances against the other's. Each open races the writer, so
+// a gap between the readers' starts shows as an account that does not add up.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';

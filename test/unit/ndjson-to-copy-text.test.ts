@@ -1,9 +1,6 @@
-// The restore's fast path into PostgreSQL's COPY must hand the database exactly the values
-// the general path (parse each line, convert each value) does, for every line, and must
-// take the fast path for the plain lines that make up nearly all of a real archive. The
-// text is the same byte for byte, except a Float written other than the way JavaScript
-// writes it (`0.10`): the fast path keeps its digits, which PostgreSQL reads to the same
-// double, as both round correctly.
+// The restore's fast path into COPY text hands PostgreSQL exactly the values the general path
+// does, and takes the fast path for plain lines. Same bytes, except a Float not written as
+// JavaScript writes it (`0.10`): the fast path keeps its digits, which read to the same double.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { copyLineOf, ndjsonToCopyLines } from '../../src/engine/postgres/ndjson-to-copy-text.ts';
