@@ -3,7 +3,9 @@ import { z } from 'zod';
 
 export const FORMAT_VERSION = 1;
 export const MANIFEST_ENTRY = 'manifest.json';
-export const ROW_ENCODING = 'ndjson-v1';
+/** The row encoding written now; `ndjson-v1` archives (no stored values, rows in key order) are read too. */
+export const ROW_ENCODING = 'ndjson-v2';
+export const ROW_ENCODINGS = ['ndjson-v1', 'ndjson-v2'] as const;
 
 export const BACKUP_KINDS = ['scheduled', 'manual', 'pre-restore', 'uploaded'] as const;
 export type BackupKind = (typeof BACKUP_KINDS)[number];
@@ -18,6 +20,16 @@ const columnSchema = z.object({
   nativeType: z.string().nullable(),
 });
 
+/** A sequence that numbers a table's rows, as the source database left it. */
+const sequenceSchema = z.object({
+  /** The column it numbers (PostgreSQL); null for SQLite's AUTOINCREMENT counter. */
+  column: z.string().nullable(),
+  /** The last value handed out (PostgreSQL's `last_value`, SQLite's `seq`). */
+  value: z.string().regex(/^-?\d+$/),
+  /** Whether `value` itself was handed out (PostgreSQL's `is_called`; always true for SQLite). */
+  called: z.boolean(),
+});
+
 const tableSchema = z.object({
   name: z.string().min(1),
   model: z.string().nullable(),
@@ -28,6 +40,8 @@ const tableSchema = z.object({
   sha256,
   key: z.array(z.string()),
   columns: z.array(columnSchema),
+  /** Absent in archives written before sequences were kept, and for a table without one. */
+  sequences: z.array(sequenceSchema).optional(),
 });
 
 const fileSchema = z.object({
@@ -56,7 +70,7 @@ export const manifestSchema = z.object({
   provider: z.enum(['sqlite', 'postgresql']),
   schemaVersion: z.string().nullable(),
   migrations: z.array(z.string()),
-  encoding: z.string(),
+  encoding: z.enum(ROW_ENCODINGS, { error: (issue) => `rows in ${JSON.stringify(issue.input)}, an encoding this version cannot read` }),
   tables: z.array(tableSchema),
   excludedTables: z.array(z.string()),
   fileRoots: z.array(fileRootSchema),
@@ -66,4 +80,5 @@ export const manifestSchema = z.object({
 export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestTable = z.infer<typeof tableSchema>;
 export type ManifestFile = z.infer<typeof fileSchema>;
+export type ManifestSequence = z.infer<typeof sequenceSchema>;
 export type ManifestFileRoot = z.infer<typeof fileRootSchema>;

@@ -101,8 +101,15 @@ async function stageTables(request: BackupRequest, tables: TableSpec[], staging:
     const sizes = await snapshot.sizes(tables);
     const largestFirst = [...tables].sort((a, b) => (sizes.get(b.name) ?? 0) - (sizes.get(a.name) ?? 0));
     const staged = await mapConcurrently(largestFirst, snapshot.readers, (table) => stageTable(snapshot, table, staging, request.onTable));
+    // Read after the rows, as pg_dump does: a PostgreSQL sequence is outside the snapshot, and
+    // read last it is at least as far on as any id the rows hold.
+    const sequences = await snapshot.sequences(tables);
     // The archive keeps the schema's order, whatever order the tables were read in.
-    return { tables: tables.map((table) => staged[largestFirst.indexOf(table)]!), migrations };
+    const inSchemaOrder = tables.map((table) => staged[largestFirst.indexOf(table)]!);
+    return {
+      tables: inSchemaOrder.map((table) => (sequences.has(table.name) ? { ...table, sequences: sequences.get(table.name) } : table)),
+      migrations,
+    };
   } finally {
     await snapshot.close();
   }

@@ -2,11 +2,11 @@
 // it is read, or a scratch database holding an older backup brought forward by migrations.
 import type { Readable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
-import type { DatabaseLocation } from '../prisma/database-url.ts';
+import type { DatabaseLocation, Provider } from '../prisma/database-url.ts';
 import type { TableSpec } from '../target/target-schema.ts';
 import { readArchiveLines, readArchiveRows, rowBatches, wholeLines } from '../ndjson/archive-rows.ts';
 import { ArchiveRejectedError, readCheckedArchive } from '../archive/archive-check.ts';
-import type { Manifest } from '../archive/manifest.ts';
+import type { Manifest, ManifestSequence } from '../archive/manifest.ts';
 import { readTableRows, type Snapshot } from './database/snapshot.ts';
 import { openTableLoader } from './providers.ts';
 import type { EncodedValue } from '../ndjson/value-encoder.ts';
@@ -24,6 +24,8 @@ export interface RowSink {
    * unparsed; absent when the loader needs parsed rows.
    */
   lines?: (table: TableSpec, lines: Buffer) => Promise<void>;
+  /** The source's sequences, from a database of the given kind: set exactly when it is the target's kind. */
+  sequences(provider: Provider, byTable: Map<string, ManifestSequence[]> | undefined): void;
 }
 /** Feeds every row of the restored data to the sink, table by table. */
 export type RowSource = (sink: RowSink) => Promise<void>;
@@ -40,6 +42,7 @@ export async function replaceData(request: ReplaceRequest): Promise<void> {
   const loader = await openTableLoader(request.location, request.tables);
   try {
     await loader.clear(request.tables);
+    let sequences: Map<string, ManifestSequence[]> | undefined;
     const done = new Map<string, number>();
     const count = (table: TableSpec, rows: number) => {
       const total = (done.get(table.name) ?? 0) + rows;
@@ -52,8 +55,11 @@ export async function replaceData(request: ReplaceRequest): Promise<void> {
         count(table, rows.length);
       },
       lines: loader.insertLines ? async (table, lines) => count(table, await loader.insertLines!(table, lines)) : undefined,
+      sequences(provider, byTable) {
+        if (provider === request.location.provider) sequences = byTable;
+      },
     });
-    await loader.commit(request.tables);
+    await loader.commit(request.tables, sequences);
   } catch (error) {
     await loader.rollback().catch(() => {});
     throw error;
@@ -64,6 +70,7 @@ export async function replaceData(request: ReplaceRequest): Promise<void> {
 export function archiveSource(manifest: Manifest, targetTables: TableSpec[], openArchive: () => Readable): RowSource {
   const byPath = tablesByEntryPath(manifest, targetTables);
   return async (sink) => {
+    sink.sequences(manifest.provider, manifestSequences(manifest));
     const { lines } = sink;
     if (lines) {
       for await (const chunk of readArchiveLines(openArchive())) {
@@ -99,6 +106,7 @@ export interface CheckedSourceRequest {
 export function checkedArchiveSource(request: CheckedSourceRequest): RowSource {
   const byPath = tablesByEntryPath(request.manifest, request.targetTables);
   return async (sink) => {
+    sink.sequences(request.manifest.provider, manifestSequences(request.manifest));
     await readCheckedArchive(request.openArchive(), request.compressedBytes, {
       manifest(checked) {
         if (!isDeepStrictEqual(checked, request.manifest))
@@ -121,7 +129,17 @@ export function checkedArchiveSource(request: CheckedSourceRequest): RowSource {
 export function snapshotSource(snapshot: Snapshot, tables: TableSpec[]): RowSource {
   return async (sink) => {
     for (const table of tables) await readTableRows(snapshot, table, (rows) => sink.rows(table, rows));
+    sink.sequences(snapshot.provider, await snapshot.sequences(tables));
   };
+}
+
+/**
+ * The archive's sequences by table (none for a table that had none). An `ndjson-v1` archive
+ * predates them: the loader then moves each sequence past the largest id.
+ */
+function manifestSequences(manifest: Manifest): Map<string, ManifestSequence[]> | undefined {
+  if (manifest.encoding === 'ndjson-v1') return undefined;
+  return new Map(manifest.tables.map((table) => [table.name, table.sequences ?? []]));
 }
 
 /** The archive's own description of its tables: what a scratch database at its version holds. */

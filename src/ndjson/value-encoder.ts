@@ -2,7 +2,26 @@
 // exact JSON value, whichever database it came from.
 import type { ColumnSpec, ScalarType } from '../target/target-schema.ts';
 
-export type EncodedValue = null | string | number | boolean | EncodedValue[];
+export type EncodedValue = null | string | number | boolean | EncodedValue[] | StoredValue;
+
+/**
+ * A SQLite value kept exactly as the database stored it, where that is not the form a
+ * restore writes for its type (docs/FORMAT.md, "Exact values"): `v` is the value as Prisma
+ * reads it, and one of `i` (integer digits), `r` (real), `t` (text) or `b` (blob, base64)
+ * the stored value itself.
+ */
+export interface StoredValue {
+  v: EncodedValue;
+  i?: string;
+  r?: string;
+  t?: string;
+  b?: string;
+}
+
+/** Whether an encoded value carries its stored form. */
+export function isStoredValue(value: EncodedValue): value is StoredValue {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
 
 export class ValueEncodingError extends Error {}
 
@@ -59,9 +78,9 @@ function encodeBoolean(raw: unknown): boolean {
   return Number(raw) !== 0;
 }
 
-/** JSON has no NaN or infinities, so those travel as strings. */
+/** JSON has no NaN, infinities or negative zero (JSON.stringify writes 0), so those travel as strings. */
 function encodeFloat(value: number): number | string {
-  if (Number.isFinite(value)) return Object.is(value, -0) ? 0 : value;
+  if (Number.isFinite(value)) return Object.is(value, -0) ? '-0' : value;
   return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
 }
 

@@ -99,7 +99,8 @@ test('SQLite: every scalar type is encoded exactly', async () => {
         1.7976931348623157e308,
         '1000000000000000000000',
         false,
-        '2023-11-14T22:13:20.123Z',
+        // Stored as an integer, as Prisma 5 and 6 write DateTimes: kept with its stored form.
+        { v: '2023-11-14T22:13:20.123Z', i: '1700000000123' },
         '[]',
         '',
         'CALM',

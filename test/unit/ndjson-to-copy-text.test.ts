@@ -159,3 +159,12 @@ test('invalid UTF-8 and invalid JSON are handled as the general path handles the
   assert.throws(() => ndjsonToCopyLines(columns, Buffer.from('["a" oops]\n')), SyntaxError);
   assert.throws(() => ndjsonToCopyLines(columns, Buffer.from('["no newline"]')), /whole lines/);
 });
+
+test('a SQLite value kept with its stored form goes to PostgreSQL as its value, `v`', () => {
+  const columns = [column('d', 'DateTime'), column('n', 'Int'), column('f', 'Float')];
+  const stored = ['[{"v":"2023-11-14T22:13:20.123Z","i":"1700000000123"},{"v":7,"t":"7"},"-0"]'];
+  const plain = ['["2023-11-14T22:13:20.123Z",7,"-0"]'];
+  const fast = ndjsonToCopyLines(columns, Buffer.from(stored[0] + '\n'));
+  assert.equal(fast.bytes.toString('utf8'), generalPath(columns, plain));
+  assert.equal(fast.bytes.toString('utf8'), '2023-11-14T22:13:20.123Z\t7\t-0\n');
+});

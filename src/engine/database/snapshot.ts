@@ -1,5 +1,6 @@
 // Snapshot: one consistent view of a target database, read table by table in pages so that
 // a table of any size streams through bounded memory. providers.ts opens one (sqlite/, postgres/).
+import type { ManifestSequence } from '../../archive/manifest.ts';
 import type { Provider } from '../../prisma/database-url.ts';
 import type { TableSpec } from '../../target/target-schema.ts';
 import { parseLines } from '../../ndjson/parse-lines.ts';
@@ -20,7 +21,9 @@ export interface Snapshot {
   sizes(tables: TableSpec[]): Promise<Map<string, number>>;
   /** Names of the Prisma migrations applied to the data in this snapshot, oldest first. */
   appliedMigrations(): Promise<string[]>;
-  /** Hands a table's rows to `onPage` as `ndjson-v1` lines in key order, a page at a time, awaiting each (backpressure). */
+  /** The sequences numbering each table's rows, as they stand (SQLite's sqlite_sequence, PostgreSQL's owned sequences). */
+  sequences(tables: TableSpec[]): Promise<Map<string, ManifestSequence[]>>;
+  /** Hands a table's rows to `onPage` as `ndjson-v1` lines in storage order, a page at a time, awaiting each (backpressure). */
   readTableText(table: TableSpec, onPage: (text: string | Buffer, rows: number) => Promise<void>): Promise<void>;
   /** Ends the snapshot's transactions and closes its readers. */
   close(): Promise<void>;

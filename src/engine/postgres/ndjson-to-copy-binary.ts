@@ -269,10 +269,10 @@ function bigIntInto(lines: Buffer, at: number): number {
 }
 
 /**
- * A JSON number, or the strings `NaN`, `Infinity` and `-Infinity`, as a double. Both
+ * A JSON number, or the strings `NaN`, `Infinity`, `-Infinity` and `-0`, as a double. Both
  * JavaScript and PostgreSQL round decimal digits to the nearest double, so they agree.
- * What PostgreSQL would refuse (overflow, underflow to zero) gives up, and so does -0,
- * which the text path writes as 0.
+ * What PostgreSQL would refuse (overflow, underflow to zero) gives up. The number -0 (not
+ * written since `-0` became a string) is 0, as the text path writes it.
  */
 function floatInto(lines: Buffer, at: number): number {
   let value: number;
@@ -283,6 +283,7 @@ function floatInto(lines: Buffer, at: number): number {
     if (text === 'NaN') value = Number.NaN;
     else if (text === 'Infinity') value = Number.POSITIVE_INFINITY;
     else if (text === '-Infinity') value = Number.NEGATIVE_INFINITY;
+    else if (text === '-0') value = -0;
     else return -1;
   } else {
     end = jsonNumberEnd(lines, at);

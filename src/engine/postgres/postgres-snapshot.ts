@@ -1,11 +1,12 @@
 // PostgreSQL's Snapshot: REPEATABLE READ, READ ONLY connections sharing one exported snapshot (as
-// `pg_dump -j` does), each table streamed out by one `COPY (SELECT …) TO STDOUT` in key order,
+// `pg_dump -j` does), each table streamed out by one `COPY (SELECT …) TO STDOUT` in storage order,
 // paged off the socket (copy-out-pages.ts) and turned into archive lines (copy-text-to-ndjson.ts).
 import type { DatabaseLocation } from '../../prisma/database-url.ts';
 import { readAppliedMigrations } from '../../target/applied-migrations.ts';
-import type { ColumnSpec, TableSpec } from '../../target/target-schema.ts';
+import type { TableSpec } from '../../target/target-schema.ts';
 import { copyDataToNdjson, postgresTextExpression } from './copy-text-to-ndjson.ts';
-import { PostgresSession } from './postgres-session.ts';
+import { PostgresSession, type SqlRunner } from './postgres-session.ts';
+import type { ManifestSequence } from '../../archive/manifest.ts';
 import type { Snapshot } from '../database/snapshot.ts';
 import { quoteIdentifier as q, sqlQuery } from '../../prisma/sql.ts';
 
@@ -55,19 +56,10 @@ export async function openPostgresSnapshot(location: DatabaseLocation & { provid
     const from = `${q(location.schema)}.${q(table.name)}`;
     const session = await acquire();
     try {
-      const byteOrdered = await byteOrderedColumns(session, from, table.key);
-      const order = table.key
-        .map((key) =>
-          orderExpression(
-            table.columns.find((c) => c.name === key)!,
-            byteOrdered.has(key),
-          ),
-        )
-        .join(', ');
       const select = table.columns.map(postgresTextExpression).join(', ');
-      // Ordered by the table's own columns: unqualified, ORDER BY "id" would mean the text
-      // item of the same name in the SELECT list, and sort 1, 10, 2.
-      const copy = session.copyOut(`COPY (SELECT ${select} FROM ${from} AS source ORDER BY ${order}) TO STDOUT`, COPY_PAGE_BYTES);
+      // Storage order, as pg_dump reads it: a restore loads the rows back in this order, so
+      // the table's heap (and pg_dump's output) comes back the same.
+      const copy = session.copyOut(`COPY (SELECT ${select} FROM ${from}) TO STDOUT`, COPY_PAGE_BYTES);
       for await (const page of copy) {
         const lines = copyDataToNdjson(table.columns, page as Buffer);
         await onPage(lines.bytes, lines.rows);
@@ -95,6 +87,14 @@ export async function openPostgresSnapshot(location: DatabaseLocation & { provid
       }
     },
     appliedMigrations: async () => migrations,
+    async sequences(tables) {
+      const session = await acquire();
+      try {
+        return await ownedSequences(session, location.schema, tables);
+      } finally {
+        release(session);
+      }
+    },
     readTableText,
     async close() {
       // Joined readers first: the exported snapshot lives as long as the first transaction.
@@ -123,37 +123,33 @@ async function beginRead(session: PostgresSession, snapshotId: string | null): P
   // Timestamps in ISO text whatever the server's or the database's default DateStyle.
   await session.executeRaw(sqlQuery(`SET LOCAL DateStyle = 'ISO, YMD'`));
   await session.executeRaw(sqlQuery(`SET LOCAL extra_float_digits = 3`));
-  // Text keys in a collation other than byte order are sorted by the server: in memory
-  // rather than through temporary files (the default is 4 MB).
-  await session.executeRaw(sqlQuery(`SET LOCAL work_mem = '64MB'`));
+  // A scan that joined another one in progress would start mid-table (pg_dump turns it off too).
+  await session.executeRaw(sqlQuery(`SET LOCAL synchronize_seqscans = off`));
 }
 
 /**
- * Byte order for text keys, as SQLite's BINARY collation, so both providers list rows
- * alike. A column whose collation already sorts that way is ordered as it is, so its
- * primary key index gives the order; `COLLATE "C"` on it would make the server sort
- * the whole table instead (the planner cannot tell that C.UTF-8 and C agree).
+ * The sequences the tables' columns own (serial and identity columns) with their state, as
+ * pg_dump keeps it: `last_value` and `is_called`, so a restore hands out the same next id.
  */
-function orderExpression(column: ColumnSpec, byteOrdered: boolean): string {
-  const textLike = (column.type === 'String' && column.nativeType !== 'Uuid') || column.type === 'Enum';
-  const name = `source.${q(column.name)}`;
-  return textLike && !byteOrdered ? `${name} COLLATE "C"` : name;
-}
-
-/** Collations that compare UTF-8 text byte by byte (code point order). */
-const BYTE_ORDER_LOCALES = ['C', 'POSIX', 'C.UTF-8', 'C.utf8'];
-
-/** Which of these columns already sort in byte order, by their own or the database's collation. */
-async function byteOrderedColumns(session: PostgresSession, table: string, columns: string[]): Promise<Set<string>> {
-  const result = await session.queryRaw(
+export async function ownedSequences(runner: SqlRunner, schema: string, tables: TableSpec[]): Promise<Map<string, ManifestSequence[]>> {
+  const owned = await runner.queryRaw(
     sqlQuery(
-      `SELECT a.attname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
-        WHERE a.attrelid = $1::regclass AND a.attname = ANY($2::text[])
-          AND (c.collname IN ('C', 'POSIX', 'ucs_basic')
-               OR (c.collname = 'default' AND (SELECT datcollate FROM pg_database WHERE datname = current_database()) = ANY($3::text[]))
-               OR (c.collprovider = 'c' AND c.collcollate = ANY($3::text[])))`,
-      [table, columns, BYTE_ORDER_LOCALES],
+      `SELECT t.relname, a.attname, s.oid::regclass::text FROM pg_depend d
+         JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+         JOIN pg_class t ON t.oid = d.refobjid
+         JOIN pg_namespace n ON n.oid = t.relnamespace
+         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+        WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+          AND n.nspname = $1 AND t.relname = ANY($2::text[])
+        ORDER BY t.relname, a.attnum`,
+      [schema, tables.map((table) => table.name)],
     ),
   );
-  return new Set(result.rows.map((row) => String(row[0])));
+  const sequences = new Map<string, ManifestSequence[]>();
+  for (const [table, column, sequence] of owned.rows as [string, string, string][]) {
+    const state = await runner.queryRaw(sqlQuery(`SELECT last_value::text, is_called FROM ${sequence}`));
+    const [value, called] = state.rows[0] as [string, boolean];
+    sequences.set(table, [...(sequences.get(table) ?? []), { column, value, called }]);
+  }
+  return sequences;
 }

@@ -9,6 +9,7 @@ import { binaryLayouts } from './postgres-column-types.ts';
 import { setAsideKeys, type SetAside } from './postgres-constraints.ts';
 import { PostgresSession, type CopyIn, type SqlRunner } from './postgres-session.ts';
 import { quoteIdentifier as q, sqlQuery } from '../../prisma/sql.ts';
+import type { ManifestSequence } from '../../archive/manifest.ts';
 import type { TableLoader } from '../database/table-loader.ts';
 
 export async function openPostgresLoader(
@@ -115,13 +116,13 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
       await (await copyInto(spec, false)).write(converted.bytes);
       return converted.rows;
     },
-    async commit(tables) {
+    async commit(tables, sequences) {
       try {
         await endCopy();
         // Every index is built once and every foreign key checked against all rows at once;
         // a violation fails here and the rollback leaves the old data and keys in place.
         await keys.restore();
-        await moveSequences(session, schema, tables);
+        await setSequences(session, schema, tables, sequences);
       } catch (error) {
         await end('ROLLBACK');
         throw error;
@@ -171,18 +172,28 @@ async function lockAll(tx: SqlRunner, tables: string[]): Promise<void> {
   }
 }
 
-/** Inserting explicit ids does not move a sequence: set each one past the largest id. */
-async function moveSequences(tx: SqlRunner, schema: string, tables: TableSpec[]) {
+/**
+ * Inserting explicit ids does not move a sequence. With the source's sequences (a PostgreSQL
+ * backup) each is set to its `last_value` and `is_called`, as pg_dump does, so ids of rows
+ * deleted before the backup are not handed out again; otherwise each moves past the largest id.
+ * `ALTER SEQUENCE … RESTART` first gives the sequence new storage inside the transaction, so
+ * the `setval` after it is undone by a rollback like everything else (on its own it is not).
+ */
+async function setSequences(tx: SqlRunner, schema: string, tables: TableSpec[], sequences: Map<string, ManifestSequence[]> | undefined) {
   for (const spec of tables) {
+    const qualified = `${q(schema)}.${q(spec.name)}`;
     for (const column of spec.columns) {
       if (column.type !== 'Int' && column.type !== 'BigInt') continue;
-      const qualified = `${q(schema)}.${q(spec.name)}`;
       const found = await tx.queryRaw(sqlQuery('SELECT pg_get_serial_sequence($1, $2)', [qualified, column.name]));
       const sequence = found.rows[0]?.[0];
       if (!sequence) continue;
-      await tx.queryRaw(
-        sqlQuery(`SELECT setval($1, COALESCE((SELECT max(${q(column.name)}) FROM ${qualified}), 0) + 1, false)`, [String(sequence)]),
-      );
+      await tx.executeRaw(sqlQuery(`ALTER SEQUENCE ${String(sequence)} RESTART`));
+      const kept = sequences?.get(spec.name)?.find((entry) => entry.column === column.name);
+      if (kept) await tx.queryRaw(sqlQuery('SELECT setval($1, $2::bigint, $3)', [String(sequence), kept.value, kept.called]));
+      else
+        await tx.queryRaw(
+          sqlQuery(`SELECT setval($1, COALESCE((SELECT max(${q(column.name)}) FROM ${qualified}), 0) + 1, false)`, [String(sequence)]),
+        );
     }
   }
 }

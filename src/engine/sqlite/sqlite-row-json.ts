@@ -4,7 +4,7 @@
 import type { ColumnSpec } from '../../target/target-schema.ts';
 import type { MarkerDecoder } from './row-markers.ts';
 import { quoteIdentifier as q } from '../../prisma/sql.ts';
-import { encodeSqliteValue } from '../../ndjson/value-encoder.ts';
+import { encodeSqliteValue, ValueEncodingError, type EncodedValue } from '../../ndjson/value-encoder.ts';
 
 /** The largest integer a JavaScript number holds exactly, as the adapter decides. */
 const SAFE_INTEGER = '9007199254740991';
@@ -55,20 +55,18 @@ function valueExpression(column: ColumnSpec, index: number, textOnly: boolean): 
     case 'Int':
       return orMarker(`WHEN 'integer' THEN ${safeInteger}`);
     case 'BigInt':
-      // The general path reads BigInts as `CAST(… AS TEXT)`; so does this one.
-      return `CASE typeof(${c}) WHEN 'blob' THEN ${marker} ELSE CAST(${c} AS TEXT) END`;
+      return orMarker(`WHEN 'integer' THEN CAST(${c} AS TEXT)`);
     case 'Boolean':
-      return orMarker(`WHEN 'integer' THEN CASE WHEN ${c} THEN json('true') ELSE json('false') END`);
+      return orMarker(`WHEN 'integer' THEN CASE ${c} WHEN 0 THEN json('false') WHEN 1 THEN json('true') ELSE ${marker} END`);
     case 'Float':
       return orMarker(
-        `WHEN 'real' THEN CASE WHEN ${wholeReal(c)} THEN CAST(${c} AS INTEGER) WHEN ${plainReal(c)} THEN ${c} ELSE ${marker} END ` +
-          `WHEN 'integer' THEN ${safeInteger}`,
+        `WHEN 'real' THEN CASE WHEN ${wholeReal(c)} THEN CAST(${c} AS INTEGER) WHEN ${plainReal(c)} THEN ${c} ELSE ${marker} END`,
       );
     case 'Decimal':
+      // A whole real is a marker: a restore writes whole decimals as integers.
       return orMarker(
-        `WHEN 'text' THEN ${c} WHEN 'integer' THEN CAST(${c} AS TEXT) ` +
-          `WHEN 'real' THEN CASE WHEN ${wholeReal(c)} THEN CAST(CAST(${c} AS INTEGER) AS TEXT) ` +
-          `WHEN ${plainReal(c)} THEN '' || json_quote(${c}) ELSE ${marker} END`,
+        `WHEN 'integer' THEN CAST(${c} AS TEXT) ` +
+          `WHEN 'real' THEN CASE WHEN ${plainReal(c)} AND ${c} <> CAST(${c} AS INTEGER) THEN '' || json_quote(${c}) ELSE ${marker} END`,
       );
     case 'DateTime':
       return orMarker(`WHEN 'text' THEN CASE WHEN ${adapterDateTime(c)} THEN substr(${c}, 1, 23) || 'Z' ELSE ${marker} END`);
@@ -78,7 +76,7 @@ function valueExpression(column: ColumnSpec, index: number, textOnly: boolean): 
 }
 
 /**
- * A text DateTime in the adapter's form naming a real instant, whose canonical form is
+ * A text DateTime in the form a restore writes (`+00:00`) naming a real instant, whose canonical form is
  * then its first 23 characters and `Z`. SQLite's date() reads every field (digits, month
  * 1-12, day 1-31, minutes and seconds below 60, digits in the fraction) and moves an
  * impossible day on (February 30th to March 2nd), so a real date is one that comes back
@@ -87,10 +85,7 @@ function valueExpression(column: ColumnSpec, index: number, textOnly: boolean): 
  * (docs/PERFORMANCE.md, "Measurements behind the code").
  */
 function adapterDateTime(c: string): string {
-  return (
-    `(${c} GLOB '${ISO_MILLIS_SHAPE}+00:00' OR ${c} GLOB '${ISO_MILLIS_SHAPE}Z') ` +
-    `AND date(${c}) = substr(${c}, 1, 10) AND substr(${c}, 12, 2) < '24'`
-  );
+  return `${c} GLOB '${ISO_MILLIS_SHAPE}+00:00' ` + `AND date(${c}) = substr(${c}, 1, 10) AND substr(${c}, 12, 2) < '24'`;
 }
 
 /** A whole double JavaScript prints without exponent or fraction (and -0 as 0). */
@@ -129,9 +124,74 @@ function markerExpression(c: string, index: number): string {
  * 2^53 as text, a DateTime column's numbers as ISO text, fractions in an Int column
  * truncated), then the general encoding; so both paths agree on every odd value too.
  */
-export const decodeSqliteMarker: MarkerDecoder = (column, text, storageClass) => {
-  return encodeSqliteValue(column, adapterValue(column, text, storageClass));
-};
+export const decodeSqliteMarker: MarkerDecoder = (column, text, storageClass) => encodeStoredSqliteValue(column, storageClass, text);
+
+/**
+ * A stored SQLite value's encoding: as Prisma reads it, plain where the value is held the
+ * way a restore writes its type (value-decoder.ts), and with its stored form otherwise
+ * (docs/FORMAT.md, "Exact values"), so a restore puts back the same storage class and text.
+ * `text` is an integer's digits, a real's JSON text, a blob's hex or the text itself.
+ */
+export function encodeStoredSqliteValue(column: ColumnSpec, storageClass: string | undefined, text: string): EncodedValue {
+  if (storageClass === 'null') return null;
+  let value: EncodedValue;
+  try {
+    value = encodeSqliteValue(column, adapterValue(column, text, storageClass));
+  } catch (error) {
+    // A value Prisma could not read (a DateTime column holding 'soon') is still kept as stored.
+    if (!(error instanceof ValueEncodingError)) throw error;
+    value = null;
+  }
+  if (column.list || isRestoredForm(column, storageClass ?? 'text', text, value)) return value;
+  switch (storageClass) {
+    case 'integer':
+      return { v: value, i: text };
+    case 'real':
+      return { v: value, r: realText(Number(text)) };
+    case 'blob':
+      return { v: value, b: Buffer.from(text, 'hex').toString('base64') };
+    default:
+      return { v: value, t: text };
+  }
+}
+
+/** A double's shortest round-trip text, `-0` kept. */
+function realText(value: number): string {
+  return Object.is(value, -0) ? '-0' : String(value);
+}
+
+/** The largest integer SQLite stores: a whole real beyond it stays a real. */
+const INT64_MAX = 2 ** 63;
+
+/** The stored form a restore writes for each type (value-decoder.ts's decodeForSqlite). */
+function isRestoredForm(column: ColumnSpec, storageClass: string, text: string, value: EncodedValue): boolean {
+  switch (column.type) {
+    case 'String':
+    case 'Enum':
+    case 'Json':
+      return storageClass === 'text';
+    case 'Int':
+      return storageClass === 'integer' && typeof value === 'number' && Number.isSafeInteger(value);
+    case 'BigInt':
+      return storageClass === 'integer';
+    case 'Float':
+      return storageClass === 'real';
+    case 'Decimal': {
+      if (storageClass === 'integer') return true;
+      const real = Number(text);
+      return storageClass === 'real' && !(Number.isInteger(real) && Math.abs(real) < INT64_MAX);
+    }
+    case 'Boolean':
+      return storageClass === 'integer' && (text === '0' || text === '1');
+    case 'DateTime':
+      return storageClass === 'text' && RESTORED_DATE_TIME.test(text) && value === `${text.slice(0, 23)}Z`;
+    case 'Bytes':
+      return storageClass === 'blob';
+  }
+}
+
+/** How a restore writes a DateTime: the adapter's ISO form with milliseconds and `+00:00`. */
+const RESTORED_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$/;
 
 function adapterValue(column: ColumnSpec, text: string, storageClass: string | undefined): unknown {
   switch (storageClass) {

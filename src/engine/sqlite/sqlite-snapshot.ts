@@ -7,6 +7,7 @@ import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import type { TableSpec } from '../../target/target-schema.ts';
 import { openSqliteFile } from '../../prisma/sqlite-file.ts';
+import type { ManifestSequence } from '../../archive/manifest.ts';
 import type { Snapshot } from '../database/snapshot.ts';
 import { quoteIdentifier as q } from '../../prisma/sql.ts';
 import { readAppliedMigrations } from '../../target/applied-migrations.ts';
@@ -86,6 +87,7 @@ export async function openSqliteSnapshot(filePath: string, options: SqliteSnapsh
     readers: readers.length,
     sizes: async (tables) => new Map(tables.map((table) => [table.name, estimatedValues(first, table)])),
     appliedMigrations: async () => migrations,
+    sequences: async (tables) => autoincrementCounters(first, tables),
     async readTableText(table, onPage) {
       const reader = idle.pop() ?? (await new Promise<Reader>((resolve) => waiting.push(resolve)));
       try {
@@ -168,4 +170,19 @@ async function holdWriteLock(filePath: string): Promise<{ release(): void } | nu
       db.close();
     },
   };
+}
+
+/** Each AUTOINCREMENT table's counter in sqlite_sequence: the largest id it ever handed out. */
+function autoincrementCounters(db: Database.Database, tables: TableSpec[]): Map<string, ManifestSequence[]> {
+  const counters = new Map<string, ManifestSequence[]>();
+  const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'`).get();
+  if (!exists) return counters;
+  const names = new Set(tables.map((table) => table.name));
+  for (const [name, seq] of db.prepare('SELECT name, CAST(seq AS TEXT) FROM sqlite_sequence ORDER BY rowid').raw(true).all() as [
+    string,
+    string,
+  ][]) {
+    if (names.has(name)) counters.set(name, [{ column: null, value: seq, called: true }]);
+  }
+  return counters;
 }

@@ -4,6 +4,8 @@
 import type Database from 'better-sqlite3';
 import { openSqliteFile } from '../../prisma/sqlite-file.ts';
 import { quoteIdentifier as q } from '../../prisma/sql.ts';
+import type { ManifestSequence } from '../../archive/manifest.ts';
+import type { TableSpec } from '../../target/target-schema.ts';
 import type { TableLoader } from '../database/table-loader.ts';
 import { decodeForSqlite } from '../../ndjson/value-decoder.ts';
 
@@ -60,8 +62,9 @@ export async function openSqliteLoader(filePath: string): Promise<TableLoader> {
         insert.run(values);
       }
     },
-    async commit() {
+    async commit(tables, sequences) {
       for (const index of setAside) db.exec(index.sql);
+      if (sequences) setCounters(db, tables, sequences);
       const violations = db.prepare('PRAGMA foreign_key_check').raw().all() as unknown[][];
       if (violations.length > 0) {
         const [table, rowid, parent] = violations[0]!;
@@ -76,4 +79,22 @@ export async function openSqliteLoader(filePath: string): Promise<TableLoader> {
       end('ROLLBACK');
     },
   };
+}
+
+/**
+ * Puts each table's AUTOINCREMENT counter back as the source left it, so ids its deleted rows
+ * held are not handed out again: updated in place (sqlite_sequence keeps its row order, as
+ * `.dump` lists it), added, or removed where the source had none. Without sequences SQLite
+ * moves the counters past the loaded ids by itself.
+ */
+function setCounters(db: Database.Database, tables: TableSpec[], sequences: Map<string, ManifestSequence[]>): void {
+  if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'`).get()) return;
+  const update = db.prepare('UPDATE sqlite_sequence SET seq = ? WHERE name = ?');
+  const insert = db.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)');
+  const remove = db.prepare('DELETE FROM sqlite_sequence WHERE name = ?');
+  for (const table of tables) {
+    const counter = sequences.get(table.name)?.[0];
+    if (!counter) remove.run(table.name);
+    else if (update.run(BigInt(counter.value), table.name).changes === 0) insert.run(table.name, BigInt(counter.value));
+  }
 }

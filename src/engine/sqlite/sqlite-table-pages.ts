@@ -1,4 +1,4 @@
-// A SQLite snapshot's read connections and the pages they read: each table in key order a
+// A SQLite snapshot's read connections and the pages they read: each table in storage order a
 // page at a time, SQLite writing the page's lines itself (sqlite-row-json.ts) and
 // joining them, so a page costs JavaScript one buffer.
 import { isUtf8 } from 'node:buffer';
@@ -57,16 +57,18 @@ export function* tablePages(db: Database.Database, table: TableSpec, pageRows: n
 }
 
 /**
- * A table's lines, newline-terminated, `pageRows` rows per page, in key order. Each page
+ * A table's lines, newline-terminated, `pageRows` rows per page, in storage order (rowid, as
+ * `sqlite3 .dump` lists them, so a restore puts them back in the same order). Each page
  * is bounded by keys: the key `pageRows` rows on (an index-only step) closes it and the
  * next page starts after it, so every page costs the same however deep in the table.
  * SQLite hands the page over as a blob of its UTF-8 text: one copy into a Buffer, where a
  * string would be copied into JavaScript's heap and then encoded again for zlib.
  */
 function* pagesOf(db: Database.Database, table: TableSpec, pageRows: number): Generator<TablePage> {
-  const keys = table.key.map(q).join(', ');
+  const order = storageOrder(db, table);
+  const keys = order.map(q).join(', ');
   const from = q(table.name);
-  const slots = table.key.map(() => '?').join(', ');
+  const slots = order.map(() => '?').join(', ');
   // A blob of text in a UTF-16 database would be UTF-16: such a file's pages come as text.
   const utf8 = db.pragma('encoding', { simple: true }) === 'UTF-8';
   const page = `group_concat(line, char(10)) || char(10)`;
@@ -121,4 +123,17 @@ function* pagesOf(db: Database.Database, table: TableSpec, pageRows: number): Ge
 function textAffinityColumns(db: Database.Database, table: TableSpec): Set<string> {
   const declared = db.prepare(`SELECT name, type FROM pragma_table_info(?)`).raw(true).all(table.name) as [string, string][];
   return new Set(declared.filter(([, type]) => hasTextAffinity(type)).map(([name]) => name));
+}
+
+/**
+ * The columns that give a table's storage order: its rowid, under a name no column of its own
+ * shadows, or a WITHOUT ROWID table's primary key.
+ */
+function storageOrder(db: Database.Database, table: TableSpec): string[] {
+  const withoutRowid = db.prepare('SELECT wr FROM pragma_table_list WHERE name = ?').pluck().get(table.name);
+  if (withoutRowid === 1 || withoutRowid === 1n) return table.key;
+  const taken = new Set(table.columns.map((column) => column.name.toLowerCase()));
+  const alias = ['rowid', '_rowid_', 'oid'].find((name) => !taken.has(name));
+  if (!alias) throw new Error(`table ${table.name} has columns named rowid, _rowid_ and oid: its rows cannot be read in storage order`);
+  return [alias];
 }
