@@ -18,7 +18,7 @@ import { RestoreGate } from './modules/restore-gate.ts';
 import { RestoreService } from './modules/restores/service.ts';
 import type { RestoreTopics } from './modules/restores/restore-progress.ts';
 import { SystemService } from './modules/system/service.ts';
-import { prepareStartup } from './startup.ts';
+import { listenFailure, prepareStartup } from './startup.ts';
 import { SwitchableFolderStore } from './storage/switchable-store.ts';
 import { loadSecretKey } from './control/secret-box.ts';
 import { openEventBus } from './events/event-bus.ts';
@@ -26,6 +26,8 @@ import { SettingsService } from './modules/schedule/settings-service.ts';
 import { Scheduler } from './modules/schedule/scheduler.ts';
 import { listAppliedMigrations } from './target/applied-migrations.ts';
 import { APP_VERSION } from './core/version.ts';
+import { logUnexpectedError } from './core/error-log.ts';
+import { maskUnexpectedError } from './graphql/unexpected-error.ts';
 
 /** Yoga's enveloped execute/subscribe, passed through graphql-ws as the root value. */
 interface EnvelopedRoot {
@@ -107,14 +109,20 @@ export async function buildApp(config: Config): Promise<App> {
     // Multipart uploads are parsed in memory: cap them before they are read, not after.
     fetchAPI: createFetch({ formDataLimits: { fileSize: config.uploadMaxBytes, files: 1, fieldSize: 1024 * 1024 } }),
     landingPage: false,
+    // Unexpected errors are logged by maskUnexpectedError, with the id the client is given.
     logging: false,
+    maskedErrors: { maskError: (error) => maskUnexpectedError(error) },
   });
 
   const server = createServer((req, res) => {
     void route(req, res).catch((error: unknown) => {
-      console.error('request failed:', error);
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { type: 'InternalError', message: 'unexpected error' } }));
+      // The path alone: a query string may carry what the log should not keep.
+      const errorId = logUnexpectedError(`${req.method} ${new URL(req.url ?? '/', 'http://localhost').pathname}`, error);
+      // A download that fails halfway can only be cut short: its status went out with the first bytes.
+      if (res.headersSent) return void res.destroy();
+      const message = `Unexpected error (id ${errorId}): see the server log.`;
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { type: 'InternalError', message, errorId } }));
     });
   });
 
@@ -133,31 +141,41 @@ export async function buildApp(config: Config): Promise<App> {
     return yoga(req, res);
   }
 
-  const sockets = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  // Upgrades are handed over here rather than the server given to ws, so that a port that
+  // cannot be listened on is reported once, by start(), and not by graphql-ws too.
+  const sockets = new WebSocketServer({ noServer: true, path: yoga.graphqlEndpoint });
+  server.on('upgrade', (req, socket, head) => sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req)));
   // Websocket operations go through Yoga's envelope: the same context, plugins and limits as HTTP.
   const wsServer = useServer(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params,
-        });
-        const args = {
-          schema,
-          operationName: params.operationName,
-          document: parse(params.query),
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
+        try {
+          const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+            ...ctx,
+            req: ctx.extra.request,
+            socket: ctx.extra.socket,
+            params,
+          });
+          const args = {
+            schema,
+            operationName: params.operationName,
+            document: parse(params.query),
+            variableValues: params.variables,
+            contextValue: await contextFactory(),
+            rootValue: { execute, subscribe },
+          };
+          const errors = validate(args.schema, args.document);
+          if (errors.length) return errors;
+          return args;
+        } catch (error) {
+          // A syntax error is the client's; anything else is masked, not sent as the socket's close reason.
+          return [maskUnexpectedError(error)];
+        }
       },
+      // A subscription's stream that throws reaches graphql-ws, not Yoga's masking.
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => maskUnexpectedError(error)),
     },
     sockets,
   );
@@ -167,7 +185,7 @@ export async function buildApp(config: Config): Promise<App> {
     config,
     start: () =>
       new Promise<string>((resolve, reject) => {
-        server.once('error', reject);
+        server.once('error', (error) => reject(listenFailure(error, config.host, config.port)));
         server.listen(config.port, config.host, () => {
           const { port } = server.address() as AddressInfo;
           const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -2,16 +2,24 @@
 // migrations, and the bundled example's first run. Any wrong setting becomes a ConfigError
 // naming its variable, which main.ts prints as one line.
 import { access, constants, cp, mkdir, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { ConfigError, EXAMPLE_APP_DIR, type Config } from './core/config.ts';
 import { openControlDatabase, type ControlDatabase } from './control/control-db.ts';
 import { connectAdapter } from './prisma/adapters.ts';
+import { SchemaEngineError } from './prisma/schema-engine.ts';
+import { missingColumns } from './target/missing-columns.ts';
 import { loadTarget, migrateTarget, type Target } from './target/target.ts';
 
 /** Items in the library the example gets on its first start: enough to look real. */
 export const EXAMPLE_SEED_ITEMS = 200;
 
+/** Missing tables and columns named in the one line, before "and N more". */
+const MISSING_SHOWN = 5;
+
 export async function prepareStartup(config: Config): Promise<{ control: ControlDatabase; target: Target }> {
+  // The port first: a taken one stops start-up before anything is created or migrated.
+  await probePort(config.host, config.port);
   await writableFolder('DATA_DIR', config.dataDir);
   await writableFolder('BACKUP_DIR', config.backupDir);
   // Staging from a backup that was interrupted is useless now.
@@ -36,9 +44,12 @@ async function prepareTarget(config: Config): Promise<Target> {
   await stat(targetConfig.schemaPath).catch(() => {
     throw new ConfigError('TARGET_SCHEMA', `${targetConfig.schemaPath} does not exist`);
   });
-  await stat(targetConfig.migrationsDir).catch(() => {
-    throw new ConfigError('TARGET_MIGRATIONS', `${targetConfig.migrationsDir} does not exist`);
-  });
+  // Without TARGET_MIGRATIONS, no folder beside the schema is an app without migrations (`prisma db push`).
+  if (targetConfig.migrationsDirFixed) {
+    await stat(targetConfig.migrationsDir).catch(() => {
+      throw new ConfigError('TARGET_MIGRATIONS', `${targetConfig.migrationsDir} does not exist`);
+    });
+  }
   const location = targetConfig.location;
   if (location.provider === 'sqlite') {
     if (targetConfig.isExample) await mkdir(path.dirname(location.filePath), { recursive: true });
@@ -49,13 +60,52 @@ async function prepareTarget(config: Config): Promise<Target> {
       });
   }
   const target = await loadTarget(targetConfig).catch((error: unknown) => {
-    throw new ConfigError('TARGET_SCHEMA', `cannot be read: ${firstLine(error)}`);
+    throw new ConfigError('TARGET_SCHEMA', `cannot be read: ${schemaProblem(error)}`);
   });
   await migrateTarget(target).catch((error: unknown) => {
+    if (error instanceof SchemaEngineError && error.migration) {
+      throw new ConfigError('TARGET_MIGRATIONS', `cannot be applied: ${error.message}`);
+    }
     throw new ConfigError('TARGET_DATABASE_URL', `cannot be migrated: ${firstLine(error)}`);
   });
+  await checkTablesExist(target);
   if (targetConfig.isExample) await prepareExampleDatabase(config);
   return target;
+}
+
+/** With its migrations applied, the database must have every table and column the schema maps. */
+async function checkTablesExist(target: Target): Promise<void> {
+  const missing = await missingColumns(target.location, target.schema.tables).catch((error: unknown) => {
+    throw new ConfigError('TARGET_DATABASE_URL', `cannot be read: ${firstLine(error)}`);
+  });
+  if (missing.length === 0) return;
+  const more = missing.length > MISSING_SHOWN ? ` and ${missing.length - MISSING_SHOWN} more` : '';
+  throw new ConfigError(
+    'TARGET_SCHEMA',
+    `does not match the database, which has no pending migrations: missing ${missing.slice(0, MISSING_SHOWN).join(', ')}${more}`,
+  );
+}
+
+/** Listens on the port and lets it go again, so a port that cannot be used is a ConfigError now. */
+async function probePort(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (error) => reject(listenFailure(error, host, port)));
+    probe.listen(port, host, resolve);
+  });
+  await new Promise((resolve) => probe.close(resolve));
+}
+
+/** A listen error as the setting to change, when it is one. */
+export function listenFailure(error: Error, host: string, port: number): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new ConfigError('PORT', `${port} is already in use on ${host}`);
+  if (code === 'EACCES') return new ConfigError('PORT', `${port} may not be listened on by this user on ${host}`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new ConfigError('HOST', `${host} is not an address of this machine (${code})`);
+  }
+  return error;
 }
 
 async function prepareExampleFiles(config: Config): Promise<void> {
@@ -89,6 +139,13 @@ async function writableFolder(variable: string, folder: string): Promise<void> {
   } catch (error) {
     throw new ConfigError(variable, `${folder} is not a writable folder (${(error as NodeJS.ErrnoException).code ?? firstLine(error)})`);
   }
+}
+
+/** Prisma's parser gives the message, then the place (`-->  schema.prisma:3`): both, on one line. */
+function schemaProblem(error: unknown): string {
+  const place = /-->\s*(\S+:\d+)/.exec(error instanceof Error ? error.message : String(error))?.[1];
+  const message = firstLine(error).replace(/^error: /, '');
+  return place ? `${message} (${place})` : message;
 }
 
 function firstLine(error: unknown): string {

@@ -58,6 +58,9 @@ const fileRootSchema = z.object({
   type: z.enum(['file', 'directory']),
 });
 
+/** The schema's tables as one fingerprint (docs/FORMAT.md): how an app without migrations is matched. */
+export const dataModelSchema = z.object({ fingerprint: sha256 });
+
 export const manifestSchema = z.object({
   formatVersion: z.number().int().positive(),
   generator: z.string().optional(),
@@ -70,6 +73,8 @@ export const manifestSchema = z.object({
   provider: z.enum(['sqlite', 'postgresql']),
   schemaVersion: z.string().nullable(),
   migrations: z.array(z.string()),
+  /** Absent in archives written before it was kept. */
+  dataModel: dataModelSchema.optional(),
   encoding: z.enum(ROW_ENCODINGS, { error: (issue) => `rows in ${JSON.stringify(issue.input)}, an encoding this version cannot read` }),
   tables: z.array(tableSchema),
   excludedTables: z.array(z.string()),

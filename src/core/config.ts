@@ -12,6 +12,8 @@ export interface TargetConfig {
   location: DatabaseLocation;
   schemaPath: string;
   migrationsDir: string;
+  /** TARGET_MIGRATIONS was set: a folder that is not there is a wrong value, not an app without migrations. */
+  migrationsDirFixed?: boolean;
   files: string[];
   name: string;
   /** The bundled example app: its files are created and its database seeded on first start. */
@@ -99,7 +101,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     backupDirFixed: value('BACKUP_DIR') !== undefined,
     scratchDir: path.join(dataDir, 'tmp'),
     controlDatabase,
-    target: { location: targetLocation, schemaPath, migrationsDir, files, name, isExample },
+    target: {
+      location: targetLocation,
+      schemaPath,
+      migrationsDir,
+      migrationsDirFixed: value('TARGET_MIGRATIONS') !== undefined,
+      files,
+      name,
+      isExample,
+    },
   };
 }
 

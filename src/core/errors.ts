@@ -44,9 +44,26 @@ export class NewerSchemaError extends AppError {
   constructor(
     readonly backupSchemaVersion: string | null,
     readonly unknownMigrations: string[],
+    message = `the backup was made with a newer schema (${backupSchemaVersion}); this target does not know migration ${unknownMigrations.at(-1)}: upgrade the app first`,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The same refusal for an app without migrations (`prisma db push`): its backups carry no
+ * schema version, so the backup's data model must be the target's, as there is nothing
+ * to bring it forward with. Clients see it as a NewerSchemaError.
+ */
+export class DataModelMismatchError extends NewerSchemaError {
+  constructor(
+    backupSchemaVersion: string | null,
+    readonly differences: string[],
   ) {
     super(
-      `the backup was made with a newer schema (${backupSchemaVersion}); this target does not know migration ${unknownMigrations.at(-1)}: upgrade the app first`,
+      backupSchemaVersion,
+      [],
+      `the backup's data model differs from this target's, which has no migrations to bring it forward: ${differences.join('; ')}`,
     );
   }
 }

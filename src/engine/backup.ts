@@ -8,6 +8,7 @@ import type { EnvelopeHeader } from '../archive/encryption/envelope-header.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 import type { BackupStore, WrittenArchive } from '../storage/backup-store.ts';
 import type { TableSpec, TargetSchema } from '../target/target-schema.ts';
+import { dataModelFingerprint } from '../target/data-model.ts';
 import { assembleTarGz, GZIP_LEVEL, type AssembledEntry } from '../archive/tar-gz-assembler.ts';
 import { FORMAT_VERSION, MANIFEST_ENTRY, ROW_ENCODING, type BackupKind, type Manifest, type ManifestTable } from '../archive/manifest.ts';
 import { openSnapshot } from './providers.ts';
@@ -67,6 +68,7 @@ export async function writeBackup(request: BackupRequest): Promise<BackupResult>
       provider: request.target.schema.provider,
       schemaVersion: migrations.at(-1) ?? null,
       migrations,
+      dataModel: { fingerprint: dataModelFingerprint(request.target.schema.tables) },
       encoding: ROW_ENCODING,
       tables: tables.map(({ stagedPath: _, ...table }) => table),
       excludedTables: excluded,

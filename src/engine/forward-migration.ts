@@ -2,9 +2,10 @@
 // it (verifyBackup), or to bring an older backup forward, where the target's newer
 // migrations then run there, so the data is migrated exactly as the live app's was.
 import type { Readable } from 'node:stream';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { createAdapterFactory } from '../prisma/adapters.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
-import { applyMigrations } from '../prisma/schema-engine.ts';
+import { applyMigrations, diffScript } from '../prisma/schema-engine.ts';
 import type { SchemaFile } from '../prisma/schema-files.ts';
 import type { TableSpec } from '../target/target-schema.ts';
 import type { Manifest } from '../archive/manifest.ts';
@@ -15,7 +16,8 @@ import { openSnapshot } from './providers.ts';
 export interface ScratchRestoreRequest {
   manifest: Manifest;
   openArchive: () => Readable;
-  target: { location: DatabaseLocation; schemaFiles: SchemaFile[]; migrationsDir: string };
+  /** `migrationsDir` null: an app without migrations, whose scratch database is made from the schema. */
+  target: { location: DatabaseLocation; schemaFiles: SchemaFile[]; migrationsDir: string | null };
   scratchDir: string;
 }
 
@@ -34,17 +36,33 @@ export async function withBackupInScratch<T>(request: ScratchRestoreRequest, use
   const { manifest, target } = request;
   const scratch = await createScratchDatabase(target.location, request.scratchDir);
   const handle = createAdapterFactory(scratch.location);
+  const { migrationsDir } = target;
   try {
-    await applyMigrations(target.schemaFiles, target.migrationsDir, handle.factory, { only: manifest.migrations });
+    if (migrationsDir === null) await pushSchema(target.schemaFiles, handle.factory);
+    else await applyMigrations(target.schemaFiles, migrationsDir, handle.factory, { only: manifest.migrations });
     const archived = manifestTables(manifest);
     await replaceData({ location: scratch.location, tables: archived, source: archiveSource(manifest, archived, request.openArchive) });
     return await use({
       location: scratch.location,
-      migrateForward: async () => void (await applyMigrations(target.schemaFiles, target.migrationsDir, handle.factory)),
+      migrateForward: async () => {
+        // Without migrations there is no newer version to go to: the scratch has the schema already.
+        if (migrationsDir !== null) await applyMigrations(target.schemaFiles, migrationsDir, handle.factory);
+      },
     });
   } finally {
     await handle.close();
     await scratch.drop();
+  }
+}
+
+/** Creates the schema's tables in an empty database, as `prisma db push` would. */
+async function pushSchema(schemaFiles: SchemaFile[], factory: SqlMigrationAwareDriverAdapterFactory): Promise<void> {
+  const script = await diffScript(null, schemaFiles, factory);
+  const adapter = await factory.connect();
+  try {
+    await adapter.executeScript(script);
+  } finally {
+    await adapter.dispose();
   }
 }
 

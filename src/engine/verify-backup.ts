@@ -31,7 +31,7 @@ export interface VerifyRequest {
   /** A reason the checked manifest does not belong to this backup (an encrypted archive's header disagrees). */
   manifestProblem?: (manifest: Manifest) => string | null;
   compressedBytes: number;
-  target: { location: DatabaseLocation; schemaFiles: SchemaFile[]; migrationsDir: string };
+  target: { location: DatabaseLocation; schemaFiles: SchemaFile[]; migrationsDir: string | null };
   scratchDir: string;
 }
 

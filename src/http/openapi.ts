@@ -21,7 +21,16 @@ const backupSchema = {
 
 const errorSchema = {
   type: 'object',
-  properties: { error: { type: 'object', properties: { type: { type: 'string' }, message: { type: 'string' } } } },
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        type: { type: 'string' },
+        message: { type: 'string' },
+        errorId: { type: 'string', description: 'An unexpected error (500) only: finds its line in the server log.' },
+      },
+    },
+  },
 };
 
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'The backup id (its file name).' };

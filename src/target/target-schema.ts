@@ -37,17 +37,27 @@ export const MEDIA_ANNOTATION = /@backup\(\s*media\s*\)/;
 
 const SCALARS = new Set(['String', 'Int', 'BigInt', 'Float', 'Decimal', 'Boolean', 'DateTime', 'Json', 'Bytes']);
 
-export function buildTargetSchema(datamodel: Datamodel, provider: Provider): TargetSchema {
-  const byName = new Map(datamodel.models.map((model) => [model.name, model]));
+/**
+ * `views` names the schema's `view` blocks, which the datamodel lists as models: they hold
+ * no rows of their own, so they are left out. Models in named database schemas
+ * (`@@schema`) are refused: tables are addressed by name alone.
+ */
+export function buildTargetSchema(datamodel: Datamodel, provider: Provider, views: string[] = []): TargetSchema {
+  const inSchema = datamodel.models.find((model) => model.schema);
+  if (inSchema) {
+    throw new Error(`model ${inSchema.name} is in database schema "${inSchema.schema}": @@schema (multiSchema) is not supported`);
+  }
+  const models = datamodel.models.filter((model) => !views.includes(model.name));
+  const byName = new Map(models.map((model) => [model.name, model]));
   const tableName = (model: DmmfModel) => model.dbName ?? model.name;
   const isMedia = (model: DmmfModel) => MEDIA_ANNOTATION.test(model.documentation ?? '');
 
-  const tables: TableSpec[] = datamodel.models.map((model) => {
+  const tables: TableSpec[] = models.map((model) => {
     const scalarFields = model.fields.filter((field) => field.kind === 'scalar' || field.kind === 'enum');
     const columns = scalarFields.map(toColumn);
     const columnOf = (fieldName: string) => columnName(model.fields.find((f) => f.name === fieldName)!);
     const references = model.fields
-      .filter((field) => field.kind === 'object' && (field.relationFromFields?.length ?? 0) > 0)
+      .filter((field) => field.kind === 'object' && (field.relationFromFields?.length ?? 0) > 0 && byName.has(field.type))
       .map((field) => tableName(byName.get(field.type)!));
     return {
       name: tableName(model),
@@ -59,7 +69,7 @@ export function buildTargetSchema(datamodel: Datamodel, provider: Provider): Tar
     };
   });
 
-  for (const join of implicitManyToMany(datamodel.models)) {
+  for (const join of implicitManyToMany(models)) {
     const [a, b] = join.models.map((name) => byName.get(name)!);
     tables.push({
       name: `_${join.relationName}`,

@@ -1,9 +1,11 @@
 // The application being backed up: its database, its Prisma schema and migrations, its files.
+import { stat } from 'node:fs/promises';
 import type { TargetConfig } from '../core/config.ts';
 import { createAdapterFactory } from '../prisma/adapters.ts';
 import { listMigrationNames } from '../prisma/migrations-folder.ts';
 import { applyMigrations } from '../prisma/schema-engine.ts';
 import { readSchemaFiles, type SchemaFile } from '../prisma/schema-files.ts';
+import { viewNames } from '../prisma/schema-text.ts';
 import { parseDatamodel } from './dmmf.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 import { buildTargetSchema, type TargetSchema } from './target-schema.ts';
@@ -18,13 +20,22 @@ export interface Target {
   schemaFiles: SchemaFile[];
   /** Migration names in the target's migrations folder: the schema versions it knows. */
   knownMigrations: string[];
-  migrationsDir: string;
+  /**
+   * The migrations folder; null for an app without migrations (no folder, or an empty
+   * one: `prisma db push`), whose backups are matched by their data model instead.
+   */
+  migrationsDir: string | null;
 }
 
 export async function loadTarget(config: TargetConfig): Promise<Target> {
   const schemaFiles = await readSchemaFiles(config.schemaPath);
-  const schema: TargetSchema = buildTargetSchema(await parseDatamodel(schemaFiles), config.location.provider);
-  const knownMigrations = await listMigrationNames(config.migrationsDir);
+  const views = schemaFiles.flatMap((file) => viewNames(file.content));
+  const schema: TargetSchema = buildTargetSchema(await parseDatamodel(schemaFiles), config.location.provider, views);
+  const hasFolder = await stat(config.migrationsDir).then(
+    () => true,
+    () => false,
+  );
+  const knownMigrations = hasFolder ? await listMigrationNames(config.migrationsDir) : [];
   return {
     location: config.location,
     schema,
@@ -32,12 +43,13 @@ export async function loadTarget(config: TargetConfig): Promise<Target> {
     name: config.name,
     schemaFiles,
     knownMigrations,
-    migrationsDir: config.migrationsDir,
+    migrationsDir: knownMigrations.length > 0 ? config.migrationsDir : null,
   };
 }
 
-/** Applies the target's pending migrations, as `prisma migrate deploy` would. */
+/** Applies the target's pending migrations, as `prisma migrate deploy` would; none without a migrations folder. */
 export async function migrateTarget(target: Target): Promise<string[]> {
+  if (target.migrationsDir === null) return [];
   const handle = createAdapterFactory(target.location);
   try {
     return await applyMigrations(target.schemaFiles, target.migrationsDir, handle.factory);

@@ -5,6 +5,7 @@ import type { Manifest } from '../manifest.ts';
 import { createDecryptStream, createEncryptStream } from './chunk-cipher.ts';
 import {
   prepareEnvelope,
+  publicMetadataSchema,
   readEnvelopeHeader,
   sealEnvelope,
   unlockEnvelope,
@@ -36,6 +37,7 @@ export function publicMetadataOf(manifest: Manifest): PublicMetadata {
     provider: manifest.provider,
     schemaVersion: manifest.schemaVersion,
     migrations: manifest.migrations,
+    ...(manifest.dataModel && { dataModel: manifest.dataModel }),
   };
 }
 
@@ -83,7 +85,7 @@ export async function unlockArchive(read: () => Readable, passphrase: string): P
  */
 export function metadataMismatch(metadata: PublicMetadata, manifest: Manifest): string | null {
   const inside = publicMetadataOf(manifest);
-  for (const field of Object.keys(inside) as (keyof PublicMetadata)[]) {
+  for (const field of Object.keys(publicMetadataSchema.shape) as (keyof PublicMetadata)[]) {
     if (JSON.stringify(inside[field]) !== JSON.stringify(metadata[field])) {
       return `the encrypted archive's header says ${field} is ${JSON.stringify(metadata[field])}, its manifest says ${JSON.stringify(inside[field])}`;
     }

@@ -5,7 +5,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { InvalidArchiveError, WrongPassphraseError } from '../../core/errors.ts';
-import { BACKUP_KINDS } from '../manifest.ts';
+import { BACKUP_KINDS, dataModelSchema } from '../manifest.ts';
 import { DEFAULT_SCRYPT, derivePassphraseKey, scryptParamsProblem, type ScryptParams } from './kdf.ts';
 
 export const MAGIC = Buffer.from('BCPCRYPT', 'ascii');
@@ -36,6 +36,7 @@ export const publicMetadataSchema = z.object({
   provider: z.enum(['sqlite', 'postgresql']),
   schemaVersion: z.string().max(500).nullable(),
   migrations: z.array(z.string().max(500)).max(100_000),
+  dataModel: dataModelSchema.optional(),
 });
 export type PublicMetadata = z.infer<typeof publicMetadataSchema>;
 

@@ -57,7 +57,8 @@ builder.objectType(BackupFailedError, {
 
 builder.objectType(NewerSchemaError, {
   name: 'NewerSchemaError',
-  description: 'The backup comes from a newer version of the app than this target: upgrade the app first.',
+  description:
+    "The backup comes from a newer version of the app than this target: upgrade the app first. For an app without migrations (`prisma db push`): the backup's data model is not the app's, as the message lists.",
   interfaces: [ErrorInterface],
   fields: (t) => ({
     backupSchemaVersion: t.exposeString('backupSchemaVersion', { nullable: true }),

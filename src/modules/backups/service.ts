@@ -8,17 +8,26 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ArchiveSealer, metadataMismatch, passphraseProblem, unlockArchive } from '../../archive/encryption/encrypted-archive.ts';
-import { isEnvelope, readEnvelopeHeader, type EnvelopeHeader } from '../../archive/encryption/envelope-header.ts';
+import { isEnvelope, readEnvelopeHeader, type EnvelopeHeader, type PublicMetadata } from '../../archive/encryption/envelope-header.ts';
 import { ArchiveRejectedError, checkArchive } from '../../archive/archive-check.ts';
 import { verifyBackup, type VerifyReport } from '../../engine/verify-backup.ts';
 import { backupFileName } from '../../archive/archive-name.ts';
 import { writeBackup } from '../../engine/backup.ts';
 import type { BackupKind, Manifest } from '../../archive/manifest.ts';
 import { TargetFileMissingError } from '../../engine/stage-target-files.ts';
-import { BackupFailedError, InsufficientSpaceError, InvalidArchiveError, NotFoundError, ValidationError } from '../../core/errors.ts';
+import {
+  BackupFailedError,
+  DataModelMismatchError,
+  InsufficientSpaceError,
+  InvalidArchiveError,
+  NewerSchemaError,
+  NotFoundError,
+  ValidationError,
+} from '../../core/errors.ts';
 import type { ControlClient } from '../../control/control-db.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import type { Target } from '../../target/target.ts';
+import { dataModelDifferences, dataModelFingerprint } from '../../target/data-model.ts';
 import { environmentFailure } from '../../util/environment-failure.ts';
 import { SerialQueue } from '../../util/serial-queue.ts';
 import type { RestoreGate } from '../restore-gate.ts';
@@ -73,6 +82,7 @@ export interface BackupServiceDeps {
 
 export class BackupService {
   private readonly queue = new SerialQueue();
+  private targetFingerprint: string | undefined;
 
   constructor(private readonly deps: BackupServiceDeps) {}
 
@@ -104,12 +114,42 @@ export class BackupService {
     return migrations.filter((name) => !known.has(name));
   }
 
-  /** Whether this target can take the backup back: readable, and no migration it does not know. */
+  /**
+   * Why this target cannot take a backup, as the error its restore gives; null when it can.
+   * A target with migrations goes by them; one without (`prisma db push`) by the data model,
+   * in full when the manifest is at hand, by its fingerprint alone when it is encrypted.
+   */
+  schemaRefusal(content: PublicMetadata, manifest: Manifest | null): NewerSchemaError | null {
+    const { target } = this.deps;
+    if (target.migrationsDir !== null) {
+      const unknown = this.unknownMigrations(content.migrations);
+      return unknown.length > 0 ? new NewerSchemaError(content.schemaVersion, unknown) : null;
+    }
+    this.targetFingerprint ??= dataModelFingerprint(target.schema.tables);
+    const recorded = content.dataModel?.fingerprint;
+    if (recorded === this.targetFingerprint) return null;
+    if (!manifest) {
+      return recorded ? new DataModelMismatchError(content.schemaVersion, ['its tables are listed inside the encrypted archive']) : null;
+    }
+    const differences = dataModelDifferences(manifest.tables, manifest.excludedTables, target.schema.tables);
+    if (differences.length === 0 && recorded) {
+      // Every table it holds matches: what differs is in the tables it knows by name only.
+      const leftOut = manifest.excludedTables.join(', ');
+      differences.push(leftOut ? `the tables it leaves out differ (${leftOut})` : `its data model fingerprint is ${recorded}`);
+    }
+    return differences.length > 0 ? new DataModelMismatchError(content.schemaVersion, differences) : null;
+  }
+
+  /** Whether this target can take the backup back: readable, and a schema it knows. */
   restorability(backup: Backup): Restorability {
     if (!backup.summary) return { ok: false, reason: backup.problem ?? 'the manifest cannot be read' };
-    const unknown = this.unknownMigrations(backup.summary.migrations);
-    if (unknown.length > 0) {
-      return { ok: false, reason: `the backup has a newer schema: migration ${unknown.at(-1)} is unknown to this target` };
+    const refusal = this.schemaRefusal(backup.summary, backup.manifest);
+    if (refusal instanceof DataModelMismatchError) return { ok: false, reason: refusal.message };
+    if (refusal) {
+      return {
+        ok: false,
+        reason: `the backup has a newer schema: migration ${refusal.unknownMigrations.at(-1)} is unknown to this target`,
+      };
     }
     return { ok: true, reason: null };
   }

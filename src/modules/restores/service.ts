@@ -7,12 +7,14 @@ import { fileStager, stageFileRestore, type StagedFileRestore } from '../../engi
 import { withMigratedBackup } from '../../engine/forward-migration.ts';
 import { checkedArchiveSource, replaceData, type RowSource } from '../../engine/restore.ts';
 import type { ControlClient } from '../../control/control-db.ts';
-import { InvalidArchiveError, NewerSchemaError } from '../../core/errors.ts';
+import { InvalidArchiveError } from '../../core/errors.ts';
+import { recordFailure } from '../../core/error-log.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import type { Target } from '../../target/target.ts';
 import type { Backup } from '../backups/catalog.ts';
 import type { ArchiveAccess, BackupService } from '../backups/service.ts';
 import type { Manifest } from '../../archive/manifest.ts';
+import type { PublicMetadata } from '../../archive/encryption/envelope-header.ts';
 import { passphraseProblem } from '../../archive/encryption/encrypted-archive.ts';
 import type { RestoreGate } from '../restore-gate.ts';
 import { followProgress } from './progress-feed.ts';
@@ -56,7 +58,7 @@ export class RestoreService {
     this.deps.gate.assertFree();
     const backup = await this.deps.backups.require(input.backupId);
     if (!backup.summary) throw new InvalidArchiveError(backup.problem ?? 'the archive cannot be read');
-    this.refuseNewer(backup.summary);
+    this.refuseSchema(backup.summary, backup.manifest);
     // An encrypted backup's passphrase is checked here, so a wrong one fails the request itself.
     const access = await this.deps.backups.access(backup, input.passphrase);
     // The safety backup holds the same secrets: it is encrypted whenever the user encrypts,
@@ -123,10 +125,10 @@ export class RestoreService {
     this.deps.events.publish('restoreProgress', progress.job.id, event);
   }
 
-  /** A backup that carries migrations this target does not know comes from a newer app. */
-  private refuseNewer(content: { migrations: string[]; schemaVersion: string | null }): void {
-    const unknown = this.deps.backups.unknownMigrations(content.migrations);
-    if (unknown.length) throw new NewerSchemaError(content.schemaVersion, unknown);
+  /** A backup with migrations this target does not know, or (without migrations) another data model. */
+  private refuseSchema(content: PublicMetadata, manifest: Manifest | null): void {
+    const refusal = this.deps.backups.schemaRefusal(content, manifest);
+    if (refusal) throw refusal;
   }
 
   private async run(job: RestoreJob, backup: Backup, access: ArchiveAccess, safetyPassphrase: string | null): Promise<void> {
@@ -158,7 +160,8 @@ export class RestoreService {
         data: { status: 'RUNNING', startedAt: job.startedAt, phase: 'VERIFYING' },
       });
       const target = this.deps.target;
-      const current = (m: Manifest) => m.schemaVersion === (target.knownMigrations.at(-1) ?? null);
+      // Without migrations, the data model already matched: there is nothing to migrate.
+      const current = (m: Manifest) => target.migrationsDir === null || m.schemaVersion === (target.knownMigrations.at(-1) ?? null);
       await update({ phase: 'VERIFYING', message: 'reading the manifest' });
       const rejected = (error: unknown) => {
         throw error instanceof ArchiveRejectedError || error instanceof ManifestReadError ? new InvalidArchiveError(error.message) : error;
@@ -167,7 +170,7 @@ export class RestoreService {
       const mismatch = access.manifestProblem(manifest);
       if (mismatch) throw new InvalidArchiveError(mismatch);
       // What the archive says, not what the listing read earlier, decides from here on.
-      this.refuseNewer(manifest);
+      this.refuseSchema(manifest, manifest);
       // An older backup is checked in full before anything else: it is loaded into a
       // scratch database and migrated there. A current one is checked as it is loaded,
       // in one pass, inside the restore's transaction.
@@ -246,7 +249,8 @@ export class RestoreService {
       await stagedFiles?.discard();
       job.status = 'FAILED';
       job.finishedAt = new Date();
-      job.error = (error as Error).message;
+      // Logged too: a user's mistake in one line, anything else with its causes, stack and an id.
+      job.error = recordFailure(`restore job ${job.id}`, error);
       await this.deps.control.restoreJob
         .update({ where: { id: job.id }, data: { status: 'FAILED', finishedAt: job.finishedAt, error: job.error } })
         .catch(() => {});

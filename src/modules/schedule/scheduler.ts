@@ -6,6 +6,7 @@ import os from 'node:os';
 import { Cron } from 'croner';
 import type { ControlClient } from '../../control/control-db.ts';
 import { RestoreInProgressError } from '../../core/errors.ts';
+import { logUnexpectedError, recordFailure } from '../../core/error-log.ts';
 import type { BackupService } from '../backups/service.ts';
 import type { RestoreGate } from '../restore-gate.ts';
 import type { BackupSettings, SettingsService } from './settings-service.ts';
@@ -145,7 +146,7 @@ export class Scheduler {
         this.active = null;
       }
     } catch (error) {
-      this.log(`scheduled backup due at ${slot.toISOString()}: ${(error as Error).message}`);
+      logUnexpectedError(`scheduler: the scheduled backup due at ${slot.toISOString()}`, error);
     }
   }
 
@@ -201,14 +202,13 @@ export class Scheduler {
       try {
         await applyRetention(this.deps.backups, settings.keep);
       } catch (error) {
-        note = `the backup succeeded, but older scheduled backups could not be deleted: ${(error as Error).message}`;
-        this.log(note);
+        const problem = recordFailure('scheduler: deleting older scheduled backups', error);
+        note = `the backup succeeded, but older scheduled backups could not be deleted: ${problem}`;
       }
       await this.finish(slot, 'SUCCEEDED', note, backup.fileName);
     } catch (error) {
       if (error instanceof RestoreInProgressError) return this.finish(slot, 'SKIPPED', `skipped: ${error.message}`);
-      this.log(`scheduled backup due at ${slot.toISOString()} failed: ${(error as Error).message}`);
-      await this.finish(slot, 'FAILED', (error as Error).message);
+      await this.finish(slot, 'FAILED', recordFailure(`scheduler: the scheduled backup due at ${slot.toISOString()}`, error));
     } finally {
       clearInterval(heartbeat);
     }
