@@ -1,7 +1,6 @@
 // Start-up failures are one line naming the cause, exit code 78 and nothing changed: a taken
 // port, a schema that cannot be read or does not match the database, a migration that fails.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -10,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PROJECT_ROOT } from '../../src/core/config.ts';
 import { LEDGER_DIR, ledgerTarget } from '../helpers/ledger.ts';
+import { startProcess, type Exited } from '../helpers/start-process.ts';
 
 let tmp: string;
 let ledger: Awaited<ReturnType<typeof ledgerTarget>>;
@@ -24,20 +24,8 @@ after(async () => {
   await rm(ledger.dataDir, { recursive: true, force: true });
 });
 
-/** Runs `npm start`'s entry point against the ledger, with `env` on top; resolves when it exits. */
-function start(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/main.ts')], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, PORT: '0', ...ledger.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout.on('data', (chunk: Buffer) => {
-    // A server that started is a failed expectation: stop it so the test ends.
-    if (chunk.toString().includes('listening on')) child.kill('SIGTERM');
-  });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+function start(env: Record<string, string>): Promise<Exited> {
+  return startProcess({ PORT: '0', ...ledger.env, ...env });
 }
 
 /** Exit code 78 and one line, `configuration error: VARIABLE …`, matching `pattern`. */

@@ -1,12 +1,11 @@
 // A wrong setting stops start-up with one line naming the variable, never a stack trace.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { PROJECT_ROOT } from '../../src/core/config.ts';
 import { LEDGER_DIR, ledgerTarget } from '../helpers/ledger.ts';
+import { startProcess, type Exited } from '../helpers/start-process.ts';
 
 let dataDir: string;
 let ledger: Awaited<ReturnType<typeof ledgerTarget>>;
@@ -21,19 +20,8 @@ after(async () => {
   await rm(ledger.dataDir, { recursive: true, force: true });
 });
 
-function start(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/main.ts')], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', ...ledger.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout.on('data', (chunk: Buffer) => {
-    // A server that started is a failed expectation: stop it so the test ends.
-    if (chunk.toString().includes('listening on')) child.kill('SIGTERM');
-  });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+function start(env: Record<string, string>): Promise<Exited> {
+  return startProcess({ DATA_DIR: dataDir, PORT: '0', ...ledger.env, ...env });
 }
 
 const cases: [string, Record<string, string>][] = [
