@@ -13,6 +13,7 @@ import { PROJECT_ROOT } from '../../src/core/config.ts';
 import { parseDatabaseUrl } from '../../src/prisma/database-url.ts';
 import { RestoreBackupDocument, RestoreJobDocument } from '../generated/graphql.ts';
 import { createBackup } from '../helpers/scenarios.ts';
+import { pgDump, sqliteDump, withoutMigrationHistory } from '../helpers/dumps.ts';
 import { withPg } from '../helpers/postgres.ts';
 import { startServer, waitFor, type TestServer } from '../helpers/server.ts';
 
@@ -46,32 +47,6 @@ function targetFile(server: TestServer): string {
   const location = parseDatabaseUrl(server.targetUrl);
   if (location.provider !== 'sqlite') throw new Error('not a SQLite target');
   return location.filePath;
-}
-
-function sqliteDump(file: string): string {
-  return execFileSync('sqlite3', [file, '.dump'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-}
-
-function pgDump(url: string): string {
-  const { pathname, hostname, port, username } = new URL(url);
-  const dump = execFileSync(
-    'pg_dump',
-    ['-h', hostname, '-p', port || '5432', '-U', username || 'postgres', '--no-owner', pathname.slice(1)],
-    {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  // pg_dump 15.14 and later fence the script with a random key each run.
-  return dump.replace(/^\\(un)?restrict \S+$/gm, '');
-}
-
-/** A dump without the lines that differ between two databases migrated apart (their migration history). */
-function withoutMigrationHistory(dump: string): string {
-  return dump
-    .split('\n')
-    .filter((line) => !line.startsWith('INSERT INTO _prisma_migrations'))
-    .join('\n');
 }
 
 /** Text keys in an order unlike their byte order, so storage order and key order differ. */

@@ -13,6 +13,7 @@ import { parseDatabaseUrl } from '../../src/prisma/database-url.ts';
 import { diffScript } from '../../src/prisma/schema-engine.ts';
 import { readSchemaFiles } from '../../src/prisma/schema-files.ts';
 import { GetBackupDocument, RestoreBackupDocument, RestoreJobDocument, VerifyBackupDocument } from '../generated/graphql.ts';
+import { dumpOf } from '../helpers/dumps.ts';
 import { extractWithTar } from '../helpers/inspect.ts';
 import { createScratchDatabase, withPg } from '../helpers/postgres.ts';
 import { archivePath, createBackup } from '../helpers/scenarios.ts';
@@ -53,9 +54,10 @@ async function restore(server: TestServer, backupId: string) {
   return { refused: null, job };
 }
 
-/** A full backup, the rows changed, the backup restored: the rows are back. */
+/** A full backup, the rows changed, the backup restored: the rows are back, and the database dumps as before. */
 async function roundTrip(server: TestServer, change: string[], query: string) {
   const before = await sql(server, query);
+  const dump = dumpOf(server.targetUrl);
   const backup = await createBackup(server, { includeMedia: true });
   assert.equal(backup.restorable.ok, true, backup.restorable.reason ?? '');
   for (const statement of change) await sql(server, statement);
@@ -64,6 +66,7 @@ async function roundTrip(server: TestServer, change: string[], query: string) {
   assert.equal(refused, null, JSON.stringify(refused));
   assert.equal(job?.status, 'SUCCEEDED', job?.error ?? '');
   assert.deepEqual(await sql(server, query), before);
+  assert.equal(dumpOf(server.targetUrl), dump, 'the same dump, byte for byte');
   return { backup, manifest: extractWithTar(archivePath(server, backup.fileName)).manifest };
 }
 
