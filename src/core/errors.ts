@@ -51,20 +51,18 @@ export class NewerSchemaError extends AppError {
 }
 
 /**
- * The same refusal for an app without migrations (`prisma db push`): its backups carry no
- * schema version, so the backup's data model must be the target's, as there is nothing
- * to bring it forward with. Clients see it as a NewerSchemaError.
+ * The same refusal where migrations cannot bring the backup forward: an app without
+ * migrations (`prisma db push`), a backup from the other kind of database, or one at the
+ * target's own version whose tables disagree with the schema. The backup's data model must
+ * then be the target's; `why` says which case it is. Clients see it as a NewerSchemaError.
  */
 export class DataModelMismatchError extends NewerSchemaError {
   constructor(
     backupSchemaVersion: string | null,
     readonly differences: string[],
+    why = 'which has no migrations to bring it forward',
   ) {
-    super(
-      backupSchemaVersion,
-      [],
-      `the backup's data model differs from this target's, which has no migrations to bring it forward: ${differences.join('; ')}`,
-    );
+    super(backupSchemaVersion, [], `the backup's data model differs from this target's, ${why}: ${differences.join('; ')}`);
   }
 }
 

@@ -16,8 +16,11 @@ import { openSnapshot } from './providers.ts';
 export interface ScratchRestoreRequest {
   manifest: Manifest;
   openArchive: () => Readable;
-  /** `migrationsDir` null: an app without migrations, whose scratch database is made from the schema. */
-  target: { location: DatabaseLocation; schemaFiles: SchemaFile[]; migrationsDir: string | null };
+  /**
+   * `migrationsDir` null: an app without migrations, whose scratch database is made from the
+   * schema. `tables`: the schema's, which a backup from the other kind of database fills.
+   */
+  target: { location: DatabaseLocation; schemaFiles: SchemaFile[]; migrationsDir: string | null; tables: TableSpec[] };
   scratchDir: string;
 }
 
@@ -30,18 +33,20 @@ export interface ScratchRestore {
 /**
  * Restores a backup whose archive has been checked (checkArchive) into a scratch database
  * of the target's kind, migrated to the backup's own schema version, runs `use` with it,
- * and drops it afterwards.
+ * and drops it afterwards. A backup from the other kind of database names migrations of the
+ * other provider's folder: the scratch gets the target's whole schema, and the target's tables.
  */
 export async function withBackupInScratch<T>(request: ScratchRestoreRequest, use: (scratch: ScratchRestore) => Promise<T>): Promise<T> {
   const { manifest, target } = request;
+  const crossProvider = manifest.provider !== target.location.provider;
   const scratch = await createScratchDatabase(target.location, request.scratchDir);
   const handle = createAdapterFactory(scratch.location);
   const { migrationsDir } = target;
   try {
     if (migrationsDir === null) await pushSchema(target.schemaFiles, handle.factory);
-    else await applyMigrations(target.schemaFiles, migrationsDir, handle.factory, { only: manifest.migrations });
-    const archived = manifestTables(manifest);
-    await replaceData({ location: scratch.location, tables: archived, source: archiveSource(manifest, archived, request.openArchive) });
+    else await applyMigrations(target.schemaFiles, migrationsDir, handle.factory, crossProvider ? {} : { only: manifest.migrations });
+    const tables = crossProvider ? target.tables : manifestTables(manifest);
+    await replaceData({ location: scratch.location, tables, source: archiveSource(manifest, tables, request.openArchive) });
     return await use({
       location: scratch.location,
       migrateForward: async () => {
@@ -66,12 +71,8 @@ async function pushSchema(schemaFiles: SchemaFile[], factory: SqlMigrationAwareD
   }
 }
 
-export interface ForwardRequest extends ScratchRestoreRequest {
-  target: ScratchRestoreRequest['target'] & { tables: TableSpec[] };
-}
-
 /** Runs `use` with the backup's rows, migrated to the target's version, as a row source. */
-export async function withMigratedBackup<T>(request: ForwardRequest, use: (source: RowSource) => Promise<T>): Promise<T> {
+export async function withMigratedBackup<T>(request: ScratchRestoreRequest, use: (source: RowSource) => Promise<T>): Promise<T> {
   return withBackupInScratch(request, async (scratch) => {
     await scratch.migrateForward();
     const snapshot = await openSnapshot(scratch.location);

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import type { DatabaseLocation, Provider } from '../prisma/database-url.ts';
 import type { TableSpec } from '../target/target-schema.ts';
+import { loadDifferences } from '../target/data-model.ts';
 import { readArchiveLines, readArchiveRows, rowBatches, wholeLines } from '../ndjson/archive-rows.ts';
 import { ArchiveRejectedError, readCheckedArchive } from '../archive/archive-check.ts';
 import type { Manifest, ManifestSequence } from '../archive/manifest.ts';
@@ -155,19 +156,19 @@ export function manifestTables(manifest: Manifest): TableSpec[] {
 }
 
 /**
- * Each archived table, described with the archive's column order, matched to the
- * target's table of the same name; a table or column the target lacks is a mismatch.
+ * Each archived table, as the target's table of the same name with its columns in the
+ * archive's order. The service refused a mismatch before the restore began (restore-refusal.ts);
+ * a table or column with no home here still stops the load rather than lose its values.
  */
-function tablesByEntryPath(manifest: Manifest, targetTables: TableSpec[]): Map<string, TableSpec> {
+export function tablesByEntryPath(manifest: Manifest, targetTables: TableSpec[]): Map<string, TableSpec> {
+  const differences = loadDifferences(manifest.tables, [], targetTables, false);
+  if (differences.length > 0) throw new SchemaMismatchError(`the backup does not fit the target's tables: ${differences.join('; ')}`);
   const byName = new Map(targetTables.map((table) => [table.name, table]));
   const result = new Map<string, TableSpec>();
   for (const archived of manifest.tables) {
-    const target = byName.get(archived.name);
-    if (!target) throw new SchemaMismatchError(`the target has no table ${archived.name}`);
-    const targetColumns = new Set(target.columns.map((c) => c.name));
-    const missing = archived.columns.find((c) => !targetColumns.has(c.name));
-    if (missing) throw new SchemaMismatchError(`the target's table ${archived.name} has no column ${missing.name}`);
-    result.set(archived.path, { ...target, columns: archived.columns });
+    const target = byName.get(archived.name)!;
+    const columns = new Map(target.columns.map((column) => [column.name, column]));
+    result.set(archived.path, { ...target, columns: archived.columns.map((column) => columns.get(column.name)!) });
   }
   return result;
 }

@@ -112,7 +112,7 @@ export function generateMedia(options: GeneratorOptions, count: number, emit: Em
       // Now and then a size past 2^53, which a double would round.
       sizeBytes: n % 1000 === 7 ? 9_007_199_254_740_993n + BigInt(n) : BigInt(random.int(100, 80_000)) * 1_048_576n + BigInt(n),
       rating: n % 11 === 0 ? null : Math.round(random.next() * 100) / 10,
-      genres: provider === 'postgresql' ? genres : genres.join(','),
+      genres: genres.join(','),
       addedAt,
       lastWatchedAt: n % 3 === 0 ? null : new Date(addedAt.getTime() + random.int(1, 400) * DAY),
     });
@@ -127,7 +127,7 @@ export function generateMedia(options: GeneratorOptions, count: number, emit: Em
         kind,
         codec: random.pick(CODECS[kind]),
         bitrate: kind === 'subtitle' ? null : random.int(96, 40_000),
-        ...(provider === 'postgresql' ? { languages: s === 0 ? [] : languages } : { language: s === 0 ? null : languages[0]! }),
+        language: s === 0 ? null : languages[0]!,
         isDefault: s < 2,
       });
     }

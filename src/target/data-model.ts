@@ -1,5 +1,5 @@
 // A schema's tables as one fingerprint, and what differs between two sets of tables: how a
-// backup of an app without migrations is matched with the target it is restored into.
+// backup is matched with the target it is restored into when migrations cannot decide.
 import { createHash } from 'node:crypto';
 import type { ColumnSpec } from './target-schema.ts';
 
@@ -65,10 +65,46 @@ function tableDifferences(archived: TableShape, current: TableShape): string[] {
   return differences;
 }
 
-/** A column's type as a schema writes it: `String?`, `Int[]`, `DateTime @db.Timestamptz`. */
-function describe(column: ColumnSpec): string {
+/**
+ * What keeps a backup's tables from loading into the target's as they are, one phrase each:
+ * a table or column with no home here, another Prisma type or list-ness, or an optional
+ * column whose nulls a required one cannot take (a required one into an optional one is
+ * fine). Native types are not compared: each database has its own. With `sameFields`, the
+ * target's tables and columns the backup lacks count too (tables in `leftOut` aside).
+ */
+export function loadDifferences(backup: TableShape[], leftOut: string[], target: TableShape[], sameFields: boolean): string[] {
+  const differences: string[] = [];
+  const inTarget = new Map(target.map((table) => [table.name, table]));
+  const inBackup = new Set([...backup.map((table) => table.name), ...leftOut]);
+  for (const archived of backup) {
+    const current = inTarget.get(archived.name);
+    if (!current) {
+      differences.push(`table ${archived.name} is only in the backup`);
+      continue;
+    }
+    const currentColumns = new Map(current.columns.map((column) => [column.name, column]));
+    for (const column of archived.columns) {
+      const now = currentColumns.get(column.name);
+      if (!now) differences.push(`column ${archived.name}.${column.name} is only in the backup`);
+      else if (now.type !== column.type || now.list !== column.list || (column.nullable && !now.nullable)) {
+        const [was, is] = [describe(column, false), describe(now, false)];
+        differences.push(`column ${archived.name}.${column.name} is ${was} in the backup, ${is} in this target`);
+      }
+    }
+    if (!sameFields) continue;
+    const archivedNames = new Set(archived.columns.map((column) => column.name));
+    for (const column of current.columns) {
+      if (!archivedNames.has(column.name)) differences.push(`column ${current.name}.${column.name} is only in this target`);
+    }
+  }
+  if (sameFields) for (const table of target) if (!inBackup.has(table.name)) differences.push(`table ${table.name} is only in this target`);
+  return differences;
+}
+
+/** A column's type as a schema writes it: `String?`, `Int[]`, `DateTime @db.Timestamptz` (without it, `native` false). */
+function describe(column: ColumnSpec, native = true): string {
   const suffix = column.list ? '[]' : column.nullable ? '?' : '';
-  return `${column.type}${suffix}${column.nativeType ? ` @db.${column.nativeType}` : ''}`;
+  return `${column.type}${suffix}${native && column.nativeType ? ` @db.${column.nativeType}` : ''}`;
 }
 
 function byName(a: { name: string }, b: { name: string }): number {

@@ -34,7 +34,10 @@ const FileSummary = builder.objectRef<{ path: string; size: number; sha256: stri
 const Restorability = builder.objectRef<{ ok: boolean; reason: string | null }>('Restorability').implement({
   fields: (t) => ({
     ok: t.exposeBoolean('ok'),
-    reason: t.exposeString('reason', { nullable: true, description: 'Why it cannot be restored, when it cannot.' }),
+    reason: t.exposeString('reason', {
+      nullable: true,
+      description: 'Why it cannot be restored, when it cannot; or what only its passphrase lets a restore check.',
+    }),
   }),
 });
 

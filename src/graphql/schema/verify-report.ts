@@ -9,6 +9,11 @@ const TableVerificationRef = builder.objectRef<TableVerification>('TableVerifica
     expectedRows: t.expose('expectedRows', { type: 'SafeInt' }),
     restoredRows: t.expose('restoredRows', { type: 'SafeInt', nullable: true }),
     hashMatches: t.exposeBoolean('hashMatches', { nullable: true }),
+    valuesMatch: t.exposeBoolean('valuesMatch', {
+      nullable: true,
+      description:
+        'For a backup from the other kind of database: whether the restored values are the archived ones, as this target holds them.',
+    }),
   }),
 });
 
@@ -18,6 +23,7 @@ const VerifyReportRef = builder.objectRef<VerifyReport>('VerifyReport').implemen
     problems: t.exposeStringList('problems'),
     restored: t.exposeBoolean('restored', { description: 'Whether the rows were restored into a scratch database, not only hashed.' }),
     tables: t.field({ type: [TableVerificationRef], resolve: (r) => r.tables }),
+    notes: t.exposeStringList('notes', { description: 'How the restored rows were compared, where not by their hashes.' }),
   }),
 });
 

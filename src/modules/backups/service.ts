@@ -11,23 +11,16 @@ import { ArchiveSealer, metadataMismatch, passphraseProblem, unlockArchive } fro
 import { isEnvelope, readEnvelopeHeader, type EnvelopeHeader, type PublicMetadata } from '../../archive/encryption/envelope-header.ts';
 import { ArchiveRejectedError, checkArchive } from '../../archive/archive-check.ts';
 import { verifyBackup, type VerifyReport } from '../../engine/verify-backup.ts';
+import { restoreRefusal, type RefusalTarget } from '../../engine/restore-refusal.ts';
 import { backupFileName } from '../../archive/archive-name.ts';
 import { writeBackup } from '../../engine/backup.ts';
 import type { BackupKind, Manifest } from '../../archive/manifest.ts';
 import { TargetFileMissingError } from '../../engine/stage-target-files.ts';
-import {
-  BackupFailedError,
-  DataModelMismatchError,
-  InsufficientSpaceError,
-  InvalidArchiveError,
-  NewerSchemaError,
-  NotFoundError,
-  ValidationError,
-} from '../../core/errors.ts';
+import { BackupFailedError, InsufficientSpaceError, InvalidArchiveError, NotFoundError, ValidationError } from '../../core/errors.ts';
+import type { NewerSchemaError } from '../../core/errors.ts';
 import type { ControlClient } from '../../control/control-db.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import type { Target } from '../../target/target.ts';
-import { dataModelDifferences, dataModelFingerprint } from '../../target/data-model.ts';
 import { environmentFailure } from '../../util/environment-failure.ts';
 import { SerialQueue } from '../../util/serial-queue.ts';
 import type { RestoreGate } from '../restore-gate.ts';
@@ -82,7 +75,6 @@ export interface BackupServiceDeps {
 
 export class BackupService {
   private readonly queue = new SerialQueue();
-  private targetFingerprint: string | undefined;
 
   constructor(private readonly deps: BackupServiceDeps) {}
 
@@ -108,47 +100,25 @@ export class BackupService {
     return this.deps.catalog.sha256(backup);
   }
 
-  /** The migrations a backup carries that this target does not know: it comes from a newer app. */
-  unknownMigrations(migrations: string[]): string[] {
-    const known = new Set(this.deps.target.knownMigrations);
-    return migrations.filter((name) => !known.has(name));
-  }
-
   /**
-   * Why this target cannot take a backup, as the error its restore gives; null when it can.
-   * A target with migrations goes by them; one without (`prisma db push`) by the data model,
-   * in full when the manifest is at hand, by its fingerprint alone when it is encrypted.
+   * Why this target cannot take a backup, as the error its restore gives; null when it can
+   * (engine/restore-refusal.ts, which verifyBackup runs too). `manifest` null: an encrypted
+   * backup, judged by its public metadata until its passphrase opens it.
    */
   schemaRefusal(content: PublicMetadata, manifest: Manifest | null): NewerSchemaError | null {
-    const { target } = this.deps;
-    if (target.migrationsDir !== null) {
-      const unknown = this.unknownMigrations(content.migrations);
-      return unknown.length > 0 ? new NewerSchemaError(content.schemaVersion, unknown) : null;
-    }
-    this.targetFingerprint ??= dataModelFingerprint(target.schema.tables);
-    const recorded = content.dataModel?.fingerprint;
-    if (recorded === this.targetFingerprint) return null;
-    if (!manifest) {
-      return recorded ? new DataModelMismatchError(content.schemaVersion, ['its tables are listed inside the encrypted archive']) : null;
-    }
-    const differences = dataModelDifferences(manifest.tables, manifest.excludedTables, target.schema.tables);
-    if (differences.length === 0 && recorded) {
-      // Every table it holds matches: what differs is in the tables it knows by name only.
-      const leftOut = manifest.excludedTables.join(', ');
-      differences.push(leftOut ? `the tables it leaves out differ (${leftOut})` : `its data model fingerprint is ${recorded}`);
-    }
-    return differences.length > 0 ? new DataModelMismatchError(content.schemaVersion, differences) : null;
+    return restoreRefusal(content, manifest, this.refusalTarget());
   }
 
-  /** Whether this target can take the backup back: readable, and a schema it knows. */
+  /** Whether this target can take the backup back: readable, and a schema it can hold; the restore's own reason when not. */
   restorability(backup: Backup): Restorability {
     if (!backup.summary) return { ok: false, reason: backup.problem ?? 'the manifest cannot be read' };
     const refusal = this.schemaRefusal(backup.summary, backup.manifest);
-    if (refusal instanceof DataModelMismatchError) return { ok: false, reason: refusal.message };
-    if (refusal) {
+    if (refusal) return { ok: false, reason: refusal.message };
+    const { provider } = this.deps.target.location;
+    if (!backup.manifest && backup.summary.provider !== provider) {
       return {
-        ok: false,
-        reason: `the backup has a newer schema: migration ${refusal.unknownMigrations.at(-1)} is unknown to this target`,
+        ok: true,
+        reason: `the backup is from ${backup.summary.provider}: its tables are compared with this target's once its passphrase opens it`,
       };
     }
     return { ok: true, reason: null };
@@ -210,7 +180,7 @@ export class BackupService {
       openArchive: () => access.open(),
       manifestProblem: (manifest) => access.manifestProblem(manifest),
       compressedBytes: backup.sizeBytes,
-      target: { location: target.location, schemaFiles: target.schemaFiles, migrationsDir: target.migrationsDir },
+      target: { ...this.refusalTarget(), schemaFiles: target.schemaFiles },
       scratchDir: this.deps.scratchDir,
     });
   }
@@ -291,6 +261,11 @@ export class BackupService {
     const backup = await this.require(id);
     if (!(await this.deps.store.delete(backup.fileName))) throw new NotFoundError('backup', id);
     return backup.id;
+  }
+
+  private refusalTarget(): RefusalTarget & Pick<Target, 'location'> {
+    const { location, migrationsDir, knownMigrations, schema } = this.deps.target;
+    return { location, migrationsDir, knownMigrations, tables: schema.tables };
   }
 
   private async finishRun(id: string, data: { status: string; fileName?: string; sizeBytes?: bigint; error?: string }) {

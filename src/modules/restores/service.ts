@@ -125,7 +125,7 @@ export class RestoreService {
     this.deps.events.publish('restoreProgress', progress.job.id, event);
   }
 
-  /** A backup with migrations this target does not know, or (without migrations) another data model. */
+  /** A backup this target cannot hold: unknown migrations, or a data model that differs where migrations cannot decide. */
   private refuseSchema(content: PublicMetadata, manifest: Manifest | null): void {
     const refusal = this.deps.backups.schemaRefusal(content, manifest);
     if (refusal) throw refusal;
@@ -160,8 +160,12 @@ export class RestoreService {
         data: { status: 'RUNNING', startedAt: job.startedAt, phase: 'VERIFYING' },
       });
       const target = this.deps.target;
-      // Without migrations, the data model already matched: there is nothing to migrate.
-      const current = (m: Manifest) => target.migrationsDir === null || m.schemaVersion === (target.knownMigrations.at(-1) ?? null);
+      // Without migrations, or from the other kind of database (whose migrations are not the
+      // target's), the data model already matched: there is nothing to migrate.
+      const current = (m: Manifest) =>
+        target.migrationsDir === null ||
+        m.provider !== target.location.provider ||
+        m.schemaVersion === (target.knownMigrations.at(-1) ?? null);
       await update({ phase: 'VERIFYING', message: 'reading the manifest' });
       const rejected = (error: unknown) => {
         throw error instanceof ArchiveRejectedError || error instanceof ManifestReadError ? new InvalidArchiveError(error.message) : error;
