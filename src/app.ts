@@ -1,7 +1,9 @@
 // Wires configuration, databases, services and the HTTP + websocket server together.
 // `buildApp` does the start-up checks; `start` listens; `stop` closes everything.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useServer } from 'graphql-ws/use/ws';
 import { createFetch } from '@whatwg-node/fetch';
 import { createYoga } from 'graphql-yoga';
@@ -10,7 +12,9 @@ import type { Config } from './core/config.ts';
 import type { ControlDatabase } from './control/control-db.ts';
 import type { Context, Services } from './graphql/context.ts';
 import { schema } from './graphql/schema/index.ts';
+import { useGraphQLLimits } from './graphql/limits.ts';
 import { openApiDocument } from './http/openapi.ts';
+import { corsOriginOf, isAllowedOrigin } from './http/origin.ts';
 import { handleRest } from './http/rest.ts';
 import { BackupCatalog } from './modules/backups/catalog.ts';
 import { BackupService } from './modules/backups/service.ts';
@@ -28,6 +32,13 @@ import { listAppliedMigrations } from './target/applied-migrations.ts';
 import { APP_VERSION } from './core/version.ts';
 import { logUnexpectedError } from './core/error-log.ts';
 import { maskUnexpectedError } from './graphql/unexpected-error.ts';
+
+/** Open websockets per remote address; more are refused at the upgrade (429). */
+export const MAX_SOCKETS_PER_ADDRESS = 50;
+/** Room in a multipart upload for the operations, the map and the boundaries around the file. */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
+/** The header a non-JSON GraphQL request (a multipart upload) must carry: a cross-site form cannot set it. */
+export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
 /** Yoga's enveloped execute/subscribe, passed through graphql-ws as the root value. */
 interface EnvelopedRoot {
@@ -112,6 +123,12 @@ export async function buildApp(config: Config): Promise<App> {
     // Unexpected errors are logged by maskUnexpectedError, with the id the client is given.
     logging: false,
     maskedErrors: { maskError: (error) => maskUnexpectedError(error) },
+    plugins: [useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }), useGraphQLLimits()],
+    // Same-origin pages need no CORS headers; only the CORS_ORIGINS get any.
+    cors: (request) => {
+      const origin = corsOriginOf(request.headers.get('origin'), config.corsOrigins);
+      return origin ? { origin: [origin], credentials: false } : false;
+    },
   });
 
   const server = createServer((req, res) => {
@@ -137,14 +154,36 @@ export async function buildApp(config: Config): Promise<App> {
       res.writeHead(302, { location: '/graphql' });
       return res.end();
     }
-    if (await handleRest(req, res, { backups: services.backups, store })) return;
+    if (await handleRest(req, res, { backups: services.backups, store, corsOrigins: config.corsOrigins })) return;
+    // Everything else is Yoga's: GraphQL over HTTP and GraphiQL.
+    if (!isAllowedOrigin(req.headers.origin, req.headers.host, config.corsOrigins)) {
+      return graphqlRefusal(res, 403, `requests from ${req.headers.origin} are refused (see CORS_ORIGINS)`);
+    }
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (/^multipart\/form-data/i.test(req.headers['content-type'] ?? '') && length > config.uploadMaxBytes + MULTIPART_OVERHEAD_BYTES) {
+      res.setHeader('connection', 'close'); // the body is not read
+      return graphqlRefusal(res, 413, `the upload is ${length} bytes; uploads are limited to ${config.uploadMaxBytes} (UPLOAD_MAX_BYTES)`);
+    }
     return yoga(req, res);
   }
 
   // Upgrades are handed over here rather than the server given to ws, so that a port that
   // cannot be listened on is reported once, by start(), and not by graphql-ws too.
   const sockets = new WebSocketServer({ noServer: true, path: yoga.graphqlEndpoint });
-  server.on('upgrade', (req, socket, head) => sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req)));
+  const socketsByAddress = new Map<string, number>();
+  server.on('upgrade', (req, socket, head) => {
+    if (!isAllowedOrigin(req.headers.origin, req.headers.host, config.corsOrigins)) return refuseUpgrade(socket, 403, 'Forbidden');
+    const address = (socket as Socket).remoteAddress ?? '';
+    const open = socketsByAddress.get(address) ?? 0;
+    if (open >= MAX_SOCKETS_PER_ADDRESS) return refuseUpgrade(socket, 429, 'Too Many Requests');
+    socketsByAddress.set(address, open + 1);
+    socket.once('close', () => {
+      const left = (socketsByAddress.get(address) ?? 1) - 1;
+      if (left > 0) socketsByAddress.set(address, left);
+      else socketsByAddress.delete(address);
+    });
+    sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req));
+  });
   // Websocket operations go through Yoga's envelope: the same context, plugins and limits as HTTP.
   const wsServer = useServer(
     {
@@ -220,6 +259,16 @@ async function health(res: ServerResponse, control: ControlDatabase, config: Con
   const ok = Object.values(checks).every((value) => value === 'ok');
   res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', checks }));
+}
+
+function graphqlRefusal(res: ServerResponse, status: number, message: string): void {
+  const text = JSON.stringify({ errors: [{ message }] });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 function closeServer(server: Server): Promise<void> {

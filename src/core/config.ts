@@ -35,6 +35,8 @@ export interface Config {
   uploadMaxBytes: number;
   /** Redis for pub/sub across instances; null keeps events in process. */
   redisUrl: string | null;
+  /** Browser origins besides the server's own that may call it and read its replies (CORS_ORIGINS). */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -90,12 +92,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
 
   const uploadMaxBytes = parseByteCount('UPLOAD_MAX_BYTES', value('UPLOAD_MAX_BYTES') ?? String(DEFAULT_UPLOAD_MAX_BYTES));
   const redisUrl = value('REDIS_URL') === undefined ? null : parseRedisUrl(value('REDIS_URL')!);
+  const corsOrigins = value('CORS_ORIGINS') === undefined ? [] : parseOrigins('CORS_ORIGINS', value('CORS_ORIGINS')!);
 
   return {
     host,
     port,
     uploadMaxBytes,
     redisUrl,
+    corsOrigins,
     dataDir,
     backupDir,
     backupDirFixed: value('BACKUP_DIR') !== undefined,
@@ -134,6 +138,29 @@ function parseRedisUrl(text: string): string {
     throw new ConfigError('REDIS_URL', `must be a redis:// or rediss:// URL, not "${text}"`);
   }
   return text;
+}
+
+/** Exact origins only (scheme, host, port): a wildcard or a path would let more sites in than meant. */
+function parseOrigins(variable: string, text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((item) => {
+      let url: URL | null = null;
+      try {
+        url = new URL(item);
+      } catch {
+        // reported below
+      }
+      if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== item) {
+        throw new ConfigError(
+          variable,
+          `must be comma-separated origins such as https://admin.example.com (no path, no "*"), not "${item}"`,
+        );
+      }
+      return item;
+    });
 }
 
 function parsePort(text: string): number {

@@ -76,6 +76,8 @@ export const openApiDocument = {
         responses: {
           201: { description: 'The new backup', content: { 'application/json': { schema: backupSchema } } },
           400: errorResponse('Invalid input'),
+          403: errorResponse("A browser request from a foreign origin (neither the server's own nor in CORS_ORIGINS)"),
+          415: errorResponse('The body is not application/json'),
           500: errorResponse('The backup could not be taken'),
           507: errorResponse('Not enough free space'),
         },
@@ -93,7 +95,7 @@ export const openApiDocument = {
       delete: {
         summary: 'Delete a backup',
         parameters: [idParameter],
-        responses: { 200: { description: 'Deleted' }, 404: errorResponse('No such backup') },
+        responses: { 200: { description: 'Deleted' }, 403: errorResponse('A foreign origin'), 404: errorResponse('No such backup') },
       },
     },
     '/api/v1/backups/{id}/download': {
@@ -105,6 +107,7 @@ export const openApiDocument = {
             description: 'The archive as stored: a tar.gz, or an encrypted .tar.gz.enc',
             content: { 'application/gzip': {}, 'application/octet-stream': {} },
           },
+          403: errorResponse('A foreign origin: an archive is not readable cross-site'),
           404: errorResponse('No such backup'),
         },
       },

@@ -12,6 +12,7 @@ import {
 import { downloadPath, type Backup } from '../modules/backups/catalog.ts';
 import type { BackupService } from '../modules/backups/service.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
+import { corsOriginOf, isAllowedOrigin } from './origin.ts';
 
 /** A JSON body larger than this is refused without being read. */
 const MAX_JSON_BODY_BYTES = 64 * 1024;
@@ -19,6 +20,8 @@ const MAX_JSON_BODY_BYTES = 64 * 1024;
 export interface RestDeps {
   backups: BackupService;
   store: BackupStore;
+  /** CORS_ORIGINS: foreign origins that may call the API and read its replies. */
+  corsOrigins: readonly string[];
 }
 
 /** Handles the request and returns true, or returns false when the path is not ours. */
@@ -28,10 +31,36 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
   if (!match) return false;
   const id = match[1] === undefined ? undefined : safeDecode(match[1]);
   const download = Boolean(match[2]);
+  const origin = req.headers.origin;
+  const corsOrigin = corsOriginOf(origin, deps.corsOrigins);
+  if (corsOrigin) {
+    res.setHeader('access-control-allow-origin', corsOrigin);
+    res.setHeader('vary', 'Origin');
+  }
+  // A page on another site must not change anything, nor read an archive: refused before anything runs.
+  const readsMetadata = req.method === 'GET' && !download;
+  if (!readsMetadata && !isAllowedOrigin(origin, req.headers.host, deps.corsOrigins)) {
+    json(res, 403, { error: { type: 'ForeignOrigin', message: `requests from ${origin} are refused (see CORS_ORIGINS)` } });
+    return true;
+  }
+  if (req.method === 'OPTIONS' && corsOrigin) {
+    res.writeHead(204, {
+      'access-control-allow-methods': 'GET, POST, DELETE',
+      'access-control-allow-headers': 'content-type',
+      'access-control-max-age': '600',
+      'content-length': '0',
+    });
+    return (res.end(), true);
+  }
   try {
     if (id === undefined) {
       if (req.method === 'GET') return (json(res, 200, { backups: (await deps.backups.list()).map(describe) }), true);
       if (req.method === 'POST') {
+        // A form or text/plain body is what a cross-site page can send without a preflight.
+        if (!isJsonOrEmpty(req)) {
+          json(res, 415, { error: { type: 'UnsupportedMediaType', message: 'send the request body as application/json' } });
+          return true;
+        }
         const body = await readJson(req);
         const backup = await deps.backups.create({
           kind: 'manual',
@@ -99,6 +128,12 @@ function safeDecode(segment: string): string | null {
   } catch {
     return null;
   }
+}
+
+function isJsonOrEmpty(req: IncomingMessage): boolean {
+  const type = req.headers['content-type'];
+  if (type === undefined) return req.headers['transfer-encoding'] === undefined && Number(req.headers['content-length'] ?? 0) === 0;
+  return /^application\/json\s*(;|$)/i.test(type);
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {

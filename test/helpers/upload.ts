@@ -19,6 +19,6 @@ export async function uploadArchive(
   );
   form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
   form.set('0', new Blob([new Uint8Array(bytes)]), options.clientName ?? 'backup.tar.gz');
-  const response = await fetch(`${serverUrl}/graphql`, { method: 'POST', body: form, headers: { 'graphql-preflight': '1' } });
+  const response = await fetch(`${serverUrl}/graphql`, { method: 'POST', body: form, headers: { 'x-graphql-yoga-csrf': '1' } });
   return { status: response.status, body: (await response.json()) as UploadResponse['body'] };
 }

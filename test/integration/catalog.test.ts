@@ -100,7 +100,11 @@ test('the REST API lists, creates, downloads and deletes', async () => {
   assert.ok(list.backups.some((b) => b.id === backup.id));
   const download = await fetch(`${server.url}${backup.downloadUrl}`);
   assert.equal(Buffer.from(await download.arrayBuffer()).length, backup.sizeBytes);
-  const bad = await fetch(`${server.url}/api/v1/backups`, { method: 'POST', body: '{"includeMedia":"yes"}' });
+  const bad = await fetch(`${server.url}/api/v1/backups`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"includeMedia":"yes"}',
+  });
   assert.equal(bad.status, 400);
   assert.equal(((await bad.json()) as { error: { type: string } }).error.type, 'ValidationError');
   const deleted = await fetch(`${server.url}/api/v1/backups/${encodeURIComponent(backup.id)}`, { method: 'DELETE' });

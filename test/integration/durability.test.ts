@@ -91,7 +91,11 @@ test('a server killed in the middle of a backup leaves no archive, and the next 
   const server = await spawnServer(target.env, target.dataDir);
   try {
     const url = server.url;
-    void fetch(`${url}/api/v1/backups`, { method: 'POST', body: '{"includeMedia":true}' }).catch(() => {});
+    void fetch(`${url}/api/v1/backups`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"includeMedia":true}',
+    }).catch(() => {});
     // Kill it once the archive is being written: the most delicate moment.
     await waitFor(async () => (await readdir(backupDir)).some((name) => name.startsWith('.partial~')), 'the archive write started');
     await server.kill();
