@@ -7,10 +7,12 @@ import {
   DeleteBackupDocument,
   GetBackupDocument,
   ListBackupsDocument,
+  RestoreBackupDocument,
+  RestoreJobDocument,
   SystemDocument,
 } from '../generated/graphql.ts';
 import { countRows, extractWithTar } from './inspect.ts';
-import type { TestServer } from './server.ts';
+import { waitFor, type TestServer } from './server.ts';
 
 export const ARCHIVE_NAME = /^app-backup-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-(scheduled|manual|pre-restore|uploaded)\.tar\.gz$/;
 
@@ -103,4 +105,16 @@ export async function downloadAndDelete(server: TestServer, backupId: string) {
   assert.equal((await server.gql(GetBackupDocument, { id: backupId })).backup, null);
   const again = await server.gql(DeleteBackupDocument, { input: { backupId } });
   assert.equal(again.deleteBackup.__typename, 'NotFoundError');
+}
+
+/** Restores through the API and waits for the job's end: the refusal, or the finished job. */
+export async function restoreAndWait(server: TestServer, backupId: string) {
+  const started = await server.gql(RestoreBackupDocument, { input: { backupId } });
+  if (started.restoreBackup.__typename !== 'RestoreBackupPayload') return { refused: started.restoreBackup, job: null };
+  const { id } = started.restoreBackup.job;
+  const job = await waitFor('the restore to end', async () => {
+    const { restoreJob } = await server.gql(RestoreJobDocument, { id });
+    return restoreJob?.status === 'SUCCEEDED' || restoreJob?.status === 'FAILED' ? restoreJob : null;
+  });
+  return { refused: null, job };
 }

@@ -5,18 +5,12 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Manifest } from '../../src/archive/manifest.ts';
-import {
-  GetBackupDocument,
-  RestoreBackupDocument,
-  RestoreJobDocument,
-  VerifyBackupDocument,
-  type BackupFieldsFragment,
-} from '../generated/graphql.ts';
+import { GetBackupDocument, VerifyBackupDocument, type BackupFieldsFragment } from '../generated/graphql.ts';
 import { editManifest, pack, readEntries, replaceTableRows } from '../helpers/archive-edit.ts';
 import { extractWithTar } from '../helpers/inspect.ts';
 import { withPg } from '../helpers/postgres.ts';
-import { archivePath, createBackup } from '../helpers/scenarios.ts';
-import { startServer, waitFor, type TestServer } from '../helpers/server.ts';
+import { archivePath, createBackup, restoreAndWait } from '../helpers/scenarios.ts';
+import { startServer, type TestServer } from '../helpers/server.ts';
 import { uploadArchive } from '../helpers/upload.ts';
 
 /** Tables numbered by an autoincrement id in the example app. */
@@ -30,17 +24,6 @@ async function sql(server: TestServer, statement: string): Promise<Record<string
   } finally {
     db.close();
   }
-}
-
-async function restore(server: TestServer, backupId: string) {
-  const started = await server.gql(RestoreBackupDocument, { input: { backupId } });
-  if (started.restoreBackup.__typename !== 'RestoreBackupPayload') return { refused: started.restoreBackup, job: null };
-  const { id } = started.restoreBackup.job;
-  const job = await waitFor('the restore to end', async () => {
-    const { restoreJob } = await server.gql(RestoreJobDocument, { id });
-    return restoreJob?.status === 'SUCCEEDED' || restoreJob?.status === 'FAILED' ? restoreJob : null;
-  });
-  return { refused: null, job };
 }
 
 async function verify(server: TestServer, backupId: string) {
@@ -104,7 +87,7 @@ async function moveAndCompare(from: TestServer, to: TestServer, backup: BackupFi
     assert.equal(table.valuesMatch, true, table.name);
   }
 
-  const { job } = await restore(to, backupId);
+  const { job } = await restoreAndWait(to, backupId);
   assert.equal(job?.status, 'SUCCEEDED', job?.error ?? '');
   const moved = await createBackup(to, { includeMedia: true });
   const target = manifestOf(to, moved);
@@ -223,7 +206,7 @@ describe('moving the example app between SQLite and PostgreSQL', () => {
         { ok: report.ok, restored: report.restored, problems: report.problems },
         { ok: false, restored: false, problems: [reason] },
       );
-      const { refused } = await restore(pg, name);
+      const { refused } = await restoreAndWait(pg, name);
       assert.equal(refused?.__typename, 'NewerSchemaError', name);
       assert.equal(refused?.message, reason, name);
     }
@@ -240,7 +223,7 @@ describe('moving the example app between SQLite and PostgreSQL', () => {
     assert.equal(report.ok, false);
     assert.equal(report.restored, true);
     assert.match(report.problems.join(' '), /the restore into a scratch database failed: .*out of range/);
-    const { job } = await restore(pg, 'out-of-range.tar.gz');
+    const { job } = await restoreAndWait(pg, 'out-of-range.tar.gz');
     assert.equal(job?.status, 'FAILED');
     assert.match(job?.error ?? '', /out of range/);
   });

@@ -11,11 +11,10 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { PROJECT_ROOT } from '../../src/core/config.ts';
 import { parseDatabaseUrl } from '../../src/prisma/database-url.ts';
-import { RestoreBackupDocument, RestoreJobDocument } from '../generated/graphql.ts';
-import { createBackup } from '../helpers/scenarios.ts';
+import { createBackup, restoreAndWait } from '../helpers/scenarios.ts';
 import { pgDump, sqliteDump, withoutMigrationHistory } from '../helpers/dumps.ts';
 import { withPg } from '../helpers/postgres.ts';
-import { startServer, waitFor, type TestServer } from '../helpers/server.ts';
+import { startServer, type TestServer } from '../helpers/server.ts';
 
 function fixtureEnv(name: string): Record<string, string> {
   const dir = path.join(PROJECT_ROOT, 'test/fixtures', name);
@@ -31,15 +30,9 @@ async function sqliteServer(fixture: string): Promise<TestServer> {
 }
 
 async function restore(server: TestServer, backupId: string): Promise<void> {
-  const started = await server.gql(RestoreBackupDocument, { input: { backupId } });
-  assert.equal(started.restoreBackup.__typename, 'RestoreBackupPayload', JSON.stringify(started.restoreBackup));
-  if (started.restoreBackup.__typename !== 'RestoreBackupPayload') return;
-  const jobId = started.restoreBackup.job.id;
-  const job = await waitFor('the restore to end', async () => {
-    const { restoreJob } = await server.gql(RestoreJobDocument, { id: jobId });
-    return restoreJob && (restoreJob.status === 'SUCCEEDED' || restoreJob.status === 'FAILED') ? restoreJob : null;
-  });
-  assert.equal(job.status, 'SUCCEEDED', job.error ?? '');
+  const { refused, job } = await restoreAndWait(server, backupId);
+  assert.equal(refused, null, JSON.stringify(refused));
+  assert.equal(job?.status, 'SUCCEEDED', job?.error ?? '');
 }
 
 /** The SQLite file a test server's target URL names. */

@@ -12,12 +12,12 @@ import { createAdapterFactory } from '../../src/prisma/adapters.ts';
 import { parseDatabaseUrl } from '../../src/prisma/database-url.ts';
 import { diffScript } from '../../src/prisma/schema-engine.ts';
 import { readSchemaFiles } from '../../src/prisma/schema-files.ts';
-import { GetBackupDocument, RestoreBackupDocument, RestoreJobDocument, VerifyBackupDocument } from '../generated/graphql.ts';
+import { GetBackupDocument, VerifyBackupDocument } from '../generated/graphql.ts';
 import { dumpOf } from '../helpers/dumps.ts';
 import { extractWithTar } from '../helpers/inspect.ts';
 import { createScratchDatabase, withPg } from '../helpers/postgres.ts';
-import { archivePath, createBackup } from '../helpers/scenarios.ts';
-import { startServer, waitFor, type TestServer } from '../helpers/server.ts';
+import { archivePath, createBackup, restoreAndWait } from '../helpers/scenarios.ts';
+import { startServer, type TestServer } from '../helpers/server.ts';
 
 const FIXTURES = path.join(PROJECT_ROOT, 'test/fixtures');
 
@@ -42,18 +42,6 @@ async function sqliteServer(env: Record<string, string>, prepare?: (file: string
   return startServer({ dataDir, env: { TARGET_DATABASE_URL: `file:${file}`, ...env } });
 }
 
-/** Restores through the API and waits for the job's end. */
-async function restore(server: TestServer, backupId: string) {
-  const started = await server.gql(RestoreBackupDocument, { input: { backupId } });
-  if (started.restoreBackup.__typename !== 'RestoreBackupPayload') return { refused: started.restoreBackup, job: null };
-  const { id } = started.restoreBackup.job;
-  const job = await waitFor('the restore to end', async () => {
-    const { restoreJob } = await server.gql(RestoreJobDocument, { id });
-    return restoreJob?.status === 'SUCCEEDED' || restoreJob?.status === 'FAILED' ? restoreJob : null;
-  });
-  return { refused: null, job };
-}
-
 /** A full backup, the rows changed, the backup restored: the rows are back, and the database dumps as before. */
 async function roundTrip(server: TestServer, change: string[], query: string) {
   const before = await sql(server, query);
@@ -62,7 +50,7 @@ async function roundTrip(server: TestServer, change: string[], query: string) {
   assert.equal(backup.restorable.ok, true, backup.restorable.reason ?? '');
   for (const statement of change) await sql(server, statement);
   assert.notDeepEqual(await sql(server, query), before);
-  const { refused, job } = await restore(server, backup.id);
+  const { refused, job } = await restoreAndWait(server, backup.id);
   assert.equal(refused, null, JSON.stringify(refused));
   assert.equal(job?.status, 'SUCCEEDED', job?.error ?? '');
   assert.deepEqual(await sql(server, query), before);
@@ -171,7 +159,7 @@ test('an app without migrations backs up and restores; after its schema changed,
       "the backup's data model differs from this target's, which has no migrations to bring it forward: column Book.note is only in this target";
     const listed = (await second.gql(GetBackupDocument, { id: backup.id })).backup;
     assert.deepEqual(listed?.restorable, { ok: false, reason });
-    const { refused } = await restore(second, backup.id);
+    const { refused } = await restoreAndWait(second, backup.id);
     assert.equal(refused?.__typename, 'NewerSchemaError');
     assert.equal(refused?.message, reason);
     assert.deepEqual(await sql(second, rows), before, 'nothing changed');
