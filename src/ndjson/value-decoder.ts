@@ -6,6 +6,11 @@ import { isStoredValue, type EncodedValue, type StoredValue } from './value-enco
 /** The largest integer SQLite stores (2^63 - 1), as a double's bound. */
 const INT64_LIMIT = 2 ** 63;
 
+/** Whether a restore writes this decimal as an INTEGER (whole, within 64 bits) rather than a REAL. */
+export function decimalStoredAsInteger(value: number): boolean {
+  return Number.isInteger(value) && Math.abs(value) < INT64_LIMIT;
+}
+
 /**
  * A SQLite parameter in the storage class the archive implies for the type (docs/FORMAT.md,
  * "Exact values"): better-sqlite3 binds a bigint as an integer, a number as a real.
@@ -24,7 +29,7 @@ export function decodeForSqlite(column: ColumnSpec, value: EncodedValue): unknow
     case 'Decimal': {
       // Prisma stores SQLite decimals in NUMERIC columns: whole ones as integers, others as reals.
       const number = Number(value);
-      return /^-?\d+$/.test(String(value)) && Math.abs(number) < INT64_LIMIT ? BigInt(String(value)) : number;
+      return /^-?\d+$/.test(String(value)) && decimalStoredAsInteger(number) ? BigInt(String(value)) : number;
     }
     case 'Boolean':
       return value ? 1n : 0n;

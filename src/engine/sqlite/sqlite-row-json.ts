@@ -4,6 +4,7 @@
 import type { ColumnSpec } from '../../target/target-schema.ts';
 import type { MarkerDecoder } from './row-markers.ts';
 import { quoteIdentifier as q } from '../../prisma/sql.ts';
+import { decimalStoredAsInteger } from '../../ndjson/value-decoder.ts';
 import { encodeSqliteValue, ValueEncodingError, type EncodedValue } from '../../ndjson/value-encoder.ts';
 
 /** The largest integer a JavaScript number holds exactly, as the adapter decides. */
@@ -160,9 +161,6 @@ function realText(value: number): string {
   return Object.is(value, -0) ? '-0' : String(value);
 }
 
-/** The largest integer SQLite stores: a whole real beyond it stays a real. */
-const INT64_MAX = 2 ** 63;
-
 /** The stored form a restore writes for each type (value-decoder.ts's decodeForSqlite). */
 function isRestoredForm(column: ColumnSpec, storageClass: string, text: string, value: EncodedValue): boolean {
   switch (column.type) {
@@ -178,8 +176,7 @@ function isRestoredForm(column: ColumnSpec, storageClass: string, text: string, 
       return storageClass === 'real';
     case 'Decimal': {
       if (storageClass === 'integer') return true;
-      const real = Number(text);
-      return storageClass === 'real' && !(Number.isInteger(real) && Math.abs(real) < INT64_MAX);
+      return storageClass === 'real' && !decimalStoredAsInteger(Number(text));
     }
     case 'Boolean':
       return storageClass === 'integer' && (text === '0' || text === '1');

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import type { TableSpec } from '../../target/target-schema.ts';
-import { openSqliteFile } from '../../prisma/sqlite-file.ts';
+import { hasAutoincrementCounters, openSqliteFile } from '../../prisma/sqlite-file.ts';
 import type { ManifestSequence } from '../../archive/manifest.ts';
 import type { Snapshot } from '../database/snapshot.ts';
 import { quoteIdentifier as q } from '../../prisma/sql.ts';
@@ -175,8 +175,7 @@ async function holdWriteLock(filePath: string): Promise<{ release(): void } | nu
 /** Each AUTOINCREMENT table's counter in sqlite_sequence: the largest id it ever handed out. */
 function autoincrementCounters(db: Database.Database, tables: TableSpec[]): Map<string, ManifestSequence[]> {
   const counters = new Map<string, ManifestSequence[]>();
-  const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'`).get();
-  if (!exists) return counters;
+  if (!hasAutoincrementCounters(db)) return counters;
   const names = new Set(tables.map((table) => table.name));
   for (const [name, seq] of db.prepare('SELECT name, CAST(seq AS TEXT) FROM sqlite_sequence ORDER BY rowid').raw(true).all() as [
     string,

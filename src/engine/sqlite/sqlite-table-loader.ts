@@ -2,7 +2,7 @@
 // keys off for that connection so clearing and loading cost no per-row checks or cascades; every
 // key is checked in full before the commit.
 import type Database from 'better-sqlite3';
-import { openSqliteFile } from '../../prisma/sqlite-file.ts';
+import { hasAutoincrementCounters, openSqliteFile } from '../../prisma/sqlite-file.ts';
 import { quoteIdentifier as q } from '../../prisma/sql.ts';
 import type { ManifestSequence } from '../../archive/manifest.ts';
 import type { TableSpec } from '../../target/target-schema.ts';
@@ -88,7 +88,7 @@ export async function openSqliteLoader(filePath: string): Promise<TableLoader> {
  * moves the counters past the loaded ids by itself.
  */
 function setCounters(db: Database.Database, tables: TableSpec[], sequences: Map<string, ManifestSequence[]>): void {
-  if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'`).get()) return;
+  if (!hasAutoincrementCounters(db)) return;
   const update = db.prepare('UPDATE sqlite_sequence SET seq = ? WHERE name = ?');
   const insert = db.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)');
   const remove = db.prepare('DELETE FROM sqlite_sequence WHERE name = ?');
