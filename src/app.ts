@@ -1,13 +1,10 @@
 // Wires configuration, databases, services and the HTTP + websocket server together.
 // `buildApp` does the start-up checks; `start` listens; `stop` closes everything.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { AddressInfo } from 'node:net';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { useServer } from 'graphql-ws/use/ws';
 import { createFetch } from '@whatwg-node/fetch';
 import { createYoga } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
 import type { Config } from './core/config.ts';
 import type { ControlDatabase } from './control/control-db.ts';
 import type { Context, Services } from './graphql/context.ts';
@@ -16,6 +13,11 @@ import { useGraphQLLimits } from './graphql/limits.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { corsOriginOf, isAllowedOrigin } from './http/origin.ts';
 import { handleRest } from './http/rest.ts';
+import { bearerSecretOf, clearedSessionCookie, clientAddressOf, isHttps, sessionCookie } from './http/request-identity.ts';
+import { attachGraphQLWebSocket } from './graphql-websocket.ts';
+import { AccessService } from './modules/access/access-service.ts';
+import { AuditLog } from './modules/access/audit-log.ts';
+import { roleOf, type Authentication } from './modules/access/principal.ts';
 import { BackupCatalog } from './modules/backups/catalog.ts';
 import { BackupService } from './modules/backups/service.ts';
 import { RestoreGate } from './modules/restore-gate.ts';
@@ -33,22 +35,16 @@ import { APP_VERSION } from './core/version.ts';
 import { logUnexpectedError } from './core/error-log.ts';
 import { maskUnexpectedError } from './graphql/unexpected-error.ts';
 
-/** Open websockets per remote address; more are refused at the upgrade (429). */
-export const MAX_SOCKETS_PER_ADDRESS = 50;
 /** Room in a multipart upload for the operations, the map and the boundaries around the file. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 /** The header a non-JSON GraphQL request (a multipart upload) must carry: a cross-site form cannot set it. */
 export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
-/** Yoga's enveloped execute/subscribe, passed through graphql-ws as the root value. */
-interface EnvelopedRoot {
-  execute(args: unknown): ReturnType<Parameters<typeof useServer>[0]['execute'] & {}>;
-  subscribe(args: unknown): ReturnType<Parameters<typeof useServer>[0]['subscribe'] & {}>;
-}
-
 export interface App {
   readonly services: Services;
   readonly config: Config;
+  /** While no account exists: the one-time code that creates the first (also in $DATA_DIR/setup-code). */
+  readonly setupCode: string | null;
   /** Listens on the configured host and port (0: any free port) and returns the base URL. */
   start(): Promise<string>;
   /** Stops scheduling (waiting for a running backup), then closes the server, the control database and the event bus. */
@@ -104,7 +100,13 @@ export async function buildApp(config: Config): Promise<App> {
     restoreGate,
   });
   await scheduler.start();
+  const access = new AccessService({ control: control.client, dataDir: config.dataDir });
+  const setupCode = await access.prepareSetupCode();
+  const audit = new AuditLog(control.client);
+  await audit.prune();
   const services: Services = {
+    access,
+    audit,
     backups,
     restores,
     system: new SystemService({ target, store, appVersion: APP_VERSION, controlProvider: config.controlDatabase.provider }),
@@ -112,10 +114,28 @@ export async function buildApp(config: Config): Promise<App> {
     scheduler,
   };
 
+  /** The request's credentials, checked against the control database. */
+  const identify = (req: IncomingMessage) => access.authenticate(bearerSecretOf(req.headers));
+
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
-    context: () => ({ services }),
+    // Over HTTP the request's credentials are checked here; a websocket checked them once, at connect.
+    context: async (yogaInitial) => {
+      const initial = yogaInitial as { req?: IncomingMessage; res?: ServerResponse; auth?: Authentication; address?: string | null };
+      if (initial.auth) return { services, auth: initial.auth, address: initial.address ?? null, sessionCookie: NO_COOKIE };
+      const req = initial.req!;
+      const secure = isHttps(req, config.trustProxy);
+      return {
+        services,
+        auth: await identify(req),
+        address: clientAddressOf(req, config.trustProxy),
+        sessionCookie: {
+          set: (token: string, expiresAt: Date) => initial.res?.appendHeader('set-cookie', sessionCookie(token, expiresAt, secure)),
+          clear: () => initial.res?.appendHeader('set-cookie', clearedSessionCookie(secure)),
+        },
+      };
+    },
     graphiql: { title: 'Backup control plane', subscriptionsProtocol: 'WS' },
     // Multipart uploads are parsed in memory: cap them before they are read, not after.
     fetchAPI: createFetch({ formDataLimits: { fileSize: config.uploadMaxBytes, files: 1, fieldSize: 1024 * 1024 } }),
@@ -154,74 +174,42 @@ export async function buildApp(config: Config): Promise<App> {
       res.writeHead(302, { location: '/graphql' });
       return res.end();
     }
-    if (await handleRest(req, res, { backups: services.backups, store, corsOrigins: config.corsOrigins })) return;
+    if (path.startsWith('/api/')) {
+      const rest = { backups: services.backups, store, corsOrigins: config.corsOrigins, audit };
+      const handled = await handleRest(req, res, { ...rest, auth: await identify(req), address: clientAddressOf(req, config.trustProxy) });
+      if (handled) return;
+    }
     // Everything else is Yoga's: GraphQL over HTTP and GraphiQL.
     if (!isAllowedOrigin(req.headers.origin, req.headers.host, config.corsOrigins)) {
       return graphqlRefusal(res, 403, `requests from ${req.headers.origin} are refused (see CORS_ORIGINS)`);
     }
     const length = Number(req.headers['content-length'] ?? 0);
-    if (/^multipart\/form-data/i.test(req.headers['content-type'] ?? '') && length > config.uploadMaxBytes + MULTIPART_OVERHEAD_BYTES) {
-      res.setHeader('connection', 'close'); // the body is not read
-      return graphqlRefusal(res, 413, `the upload is ${length} bytes; uploads are limited to ${config.uploadMaxBytes} (UPLOAD_MAX_BYTES)`);
+    if (/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
+      // An upload is parsed into memory before any resolver runs: only an admin's is read at all.
+      const auth = await identify(req);
+      if (roleOf(auth.principal) !== 'ADMIN') {
+        res.setHeader('connection', 'close'); // the body is not read
+        if (!auth.principal) return graphqlRefusal(res, 401, auth.problem ?? 'sign in first: uploads need an ADMIN session or token');
+        return graphqlRefusal(res, 403, 'uploads need the ADMIN role');
+      }
+      if (length > config.uploadMaxBytes + MULTIPART_OVERHEAD_BYTES) {
+        res.setHeader('connection', 'close');
+        return graphqlRefusal(
+          res,
+          413,
+          `the upload is ${length} bytes; uploads are limited to ${config.uploadMaxBytes} (UPLOAD_MAX_BYTES)`,
+        );
+      }
     }
     return yoga(req, res);
   }
 
-  // Upgrades are handed over here rather than the server given to ws, so that a port that
-  // cannot be listened on is reported once, by start(), and not by graphql-ws too.
-  const sockets = new WebSocketServer({ noServer: true, path: yoga.graphqlEndpoint });
-  const socketsByAddress = new Map<string, number>();
-  server.on('upgrade', (req, socket, head) => {
-    if (!isAllowedOrigin(req.headers.origin, req.headers.host, config.corsOrigins)) return refuseUpgrade(socket, 403, 'Forbidden');
-    const address = (socket as Socket).remoteAddress ?? '';
-    const open = socketsByAddress.get(address) ?? 0;
-    if (open >= MAX_SOCKETS_PER_ADDRESS) return refuseUpgrade(socket, 429, 'Too Many Requests');
-    socketsByAddress.set(address, open + 1);
-    socket.once('close', () => {
-      const left = (socketsByAddress.get(address) ?? 1) - 1;
-      if (left > 0) socketsByAddress.set(address, left);
-      else socketsByAddress.delete(address);
-    });
-    sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req));
-  });
-  // Websocket operations go through Yoga's envelope: the same context, plugins and limits as HTTP.
-  const wsServer = useServer(
-    {
-      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
-      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
-      onSubscribe: async (ctx, _id, params) => {
-        try {
-          const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-            ...ctx,
-            req: ctx.extra.request,
-            socket: ctx.extra.socket,
-            params,
-          });
-          const args = {
-            schema,
-            operationName: params.operationName,
-            document: parse(params.query),
-            variableValues: params.variables,
-            contextValue: await contextFactory(),
-            rootValue: { execute, subscribe },
-          };
-          const errors = validate(args.schema, args.document);
-          if (errors.length) return errors;
-          return args;
-        } catch (error) {
-          // A syntax error is the client's; anything else is masked, not sent as the socket's close reason.
-          return [maskUnexpectedError(error)];
-        }
-      },
-      // A subscription's stream that throws reaches graphql-ws, not Yoga's masking.
-      onError: (_ctx, _id, _payload, errors) => errors.map((error) => maskUnexpectedError(error)),
-    },
-    sockets,
-  );
+  const websocket = attachGraphQLWebSocket({ server, yoga, access, corsOrigins: config.corsOrigins, trustProxy: config.trustProxy });
 
   return {
     services,
     config,
+    setupCode,
     start: () =>
       new Promise<string>((resolve, reject) => {
         server.once('error', (error) => reject(listenFailure(error, config.host, config.port)));
@@ -234,13 +222,16 @@ export async function buildApp(config: Config): Promise<App> {
     async stop() {
       settings.close();
       await scheduler.stop();
-      await wsServer.dispose();
+      await websocket.dispose();
       await closeServer(server);
       await control.close();
       await bus.close();
     },
   };
 }
+
+/** Over a websocket there is no response to set a cookie on: a token from login is in the result. */
+const NO_COOKIE = { set: () => {}, clear: () => {} };
 
 async function health(res: ServerResponse, control: ControlDatabase, config: Config) {
   const checks: Record<string, string> = {};
@@ -265,10 +256,6 @@ function graphqlRefusal(res: ServerResponse, status: number, message: string): v
   const text = JSON.stringify({ errors: [{ message }] });
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 function closeServer(server: Server): Promise<void> {

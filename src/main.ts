@@ -12,6 +12,11 @@ async function main(): Promise<void> {
   console.log(
     `target: ${config.target.location.provider} ${config.target.isExample ? '(bundled example)' : ''}; backups in ${config.backupDir}`,
   );
+  if (app.setupCode) {
+    console.log(
+      `no account yet: setup code ${app.setupCode} (also in ${config.dataDir}/setup-code). Create the first account with setupAccount, or restore a backup with the code first (see README, "Accounts and access").`,
+    );
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

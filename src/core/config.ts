@@ -1,5 +1,6 @@
 // Reads the environment once, at start-up, into a typed configuration. A wrong value is
 // a ConfigError naming the variable; main.ts prints it as one line and exits.
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { DatabaseUrlError, parseDatabaseUrl, type DatabaseLocation } from '../prisma/database-url.ts';
 import { PROJECT_ROOT } from './project-root.ts';
@@ -37,6 +38,8 @@ export interface Config {
   redisUrl: string | null;
   /** Browser origins besides the server's own that may call it and read its replies (CORS_ORIGINS). */
   corsOrigins: string[];
+  /** Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (TRUST_PROXY). */
+  trustProxy: string[];
 }
 
 export class ConfigError extends Error {
@@ -93,6 +96,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const uploadMaxBytes = parseByteCount('UPLOAD_MAX_BYTES', value('UPLOAD_MAX_BYTES') ?? String(DEFAULT_UPLOAD_MAX_BYTES));
   const redisUrl = value('REDIS_URL') === undefined ? null : parseRedisUrl(value('REDIS_URL')!);
   const corsOrigins = value('CORS_ORIGINS') === undefined ? [] : parseOrigins('CORS_ORIGINS', value('CORS_ORIGINS')!);
+  const trustProxy = value('TRUST_PROXY') === undefined ? [] : parseAddresses('TRUST_PROXY', value('TRUST_PROXY')!);
 
   return {
     host,
@@ -100,6 +104,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     uploadMaxBytes,
     redisUrl,
     corsOrigins,
+    trustProxy,
     dataDir,
     backupDir,
     backupDirFixed: value('BACKUP_DIR') !== undefined,
@@ -159,6 +164,19 @@ function parseOrigins(variable: string, text: string): string[] {
           `must be comma-separated origins such as https://admin.example.com (no path, no "*"), not "${item}"`,
         );
       }
+      return item;
+    });
+}
+
+/** Exact IP addresses: a proxy is trusted by the address it connects from, never by a header. */
+function parseAddresses(variable: string, text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((item) => {
+      if (isIP(item) === 0)
+        throw new ConfigError(variable, `must be comma-separated IP addresses of your reverse proxies, such as 127.0.0.1, not "${item}"`);
       return item;
     });
 }

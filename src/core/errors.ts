@@ -78,3 +78,30 @@ export class WrongPassphraseError extends AppError {
     super('the passphrase does not match this encrypted backup');
   }
 }
+
+/** A sign-in with a username and password that do not match; which one is wrong is not said. */
+export class InvalidCredentialsError extends AppError {
+  constructor(message = 'the username or password is wrong') {
+    super(message);
+  }
+}
+
+/** Too many failed sign-ins for this account or from this address: nothing was checked. */
+export class TooManyAttemptsError extends AppError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`too many failed attempts: try again in ${retryAfterSeconds} s`);
+  }
+}
+
+/** No account exists yet: the first is made with setupAccount and the setup code. */
+export class SetupRequiredError extends AppError {
+  constructor() {
+    super('no account exists yet: create the first with setupAccount and the setup code from the server log or $DATA_DIR/setup-code');
+  }
+}
+
+export class InvalidSetupCodeError extends AppError {
+  constructor() {
+    super('the setup code is wrong, or was used already (an account exists: log in instead)');
+  }
+}

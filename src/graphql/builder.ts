@@ -2,8 +2,11 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError, Kind } from 'graphql';
+import { roleOf } from '../modules/access/principal.ts';
 import type { Context } from './context.ts';
+import { refusalFor } from './refusal.ts';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -13,16 +16,30 @@ export const builder = new SchemaBuilder<{
     File: { Input: File; Output: never };
   };
   DefaultFieldNullability: false;
+  /** viewer: any account or API token; admin: the ADMIN role; firstRun: the setup code, before the first account. */
+  AuthScopes: { viewer: boolean; admin: boolean; firstRun: boolean };
 }>({
-  plugins: [ErrorsPlugin, RelayPlugin],
+  // Scope auth first, so that no other plugin's wrapper runs before the check.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin],
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({
+      viewer: roleOf(ctx.auth.principal) !== null,
+      admin: roleOf(ctx.auth.principal) === 'ADMIN',
+      firstRun: ctx.auth.principal?.kind === 'setupCode',
+    }),
+    unauthorizedError: (_parent, ctx, info) => refusalFor(ctx.auth, info.fieldName),
+  },
   defaultFieldNullability: false,
   relay: { clientMutationId: 'omit', cursorType: 'String' },
   errors: { directResult: true },
 });
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+// Every root field is guarded by its type's scopes unless it says otherwise: a field added
+// without thinking about access is for viewers (queries, subscriptions) or admins (mutations).
+builder.queryType({ authScopes: { viewer: true } });
+builder.mutationType({ authScopes: { admin: true } });
+builder.subscriptionType({ authScopes: { viewer: true } });
 
 builder.scalarType('DateTime', {
   description: 'An instant, as an ISO 8601 string in UTC (e.g. 2026-11-22T03:00:00.000Z).',

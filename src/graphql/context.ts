@@ -1,4 +1,7 @@
-// What every resolver receives: the plain services, nothing of HTTP.
+// What every resolver receives: the plain services, who is asking, and nothing else of HTTP.
+import type { AccessService } from '../modules/access/access-service.ts';
+import type { AuditLog } from '../modules/access/audit-log.ts';
+import type { Authentication } from '../modules/access/principal.ts';
 import type { BackupService } from '../modules/backups/service.ts';
 import type { RestoreService } from '../modules/restores/service.ts';
 import type { SettingsService } from '../modules/schedule/settings-service.ts';
@@ -11,8 +14,20 @@ export interface Services {
   system: SystemService;
   settings: SettingsService;
   scheduler: Scheduler;
+  access: AccessService;
+  audit: AuditLog;
+}
+
+/** Sets or clears the browser's session cookie; over a websocket there is no cookie to set. */
+export interface SessionCookie {
+  set(token: string, expiresAt: Date): void;
+  clear(): void;
 }
 
 export interface Context {
   services: Services;
+  auth: Authentication;
+  /** The client's address (after TRUST_PROXY), for throttling and the audit log. */
+  address: string | null;
+  sessionCookie: SessionCookie;
 }

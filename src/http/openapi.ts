@@ -35,6 +35,11 @@ const errorSchema = {
 
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'The backup id (its file name).' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: errorSchema } } });
+/** Every /api/v1 route answers these two without credentials or without the role. */
+const accessResponses = {
+  401: errorResponse('No credentials, or a session or token that is not valid (expired, revoked)'),
+  403: errorResponse('The role may not (VIEWER: reads only), or a foreign origin'),
+};
 
 export const openApiDocument = {
   openapi: '3.0.3',
@@ -43,11 +48,23 @@ export const openApiDocument = {
     version: APP_VERSION,
     description: 'Backups of a Prisma-managed application. The GraphQL API at /graphql offers everything here and more.',
   },
+  components: {
+    securitySchemes: {
+      bearer: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'An API token (createApiToken) or a session token (login); browsers send the session cookie instead.',
+      },
+    },
+  },
+  security: [{ bearer: [] }],
   paths: {
     '/api/v1/backups': {
       get: {
         summary: 'List backups, newest first',
+        description: 'VIEWER or ADMIN; on a fresh install with no account, also the setup code (the first-run restore).',
         responses: {
+          ...accessResponses,
           200: {
             description: 'The backups',
             content: {
@@ -58,6 +75,7 @@ export const openApiDocument = {
       },
       post: {
         summary: 'Create a manual backup now',
+        description: 'ADMIN.',
         requestBody: {
           required: false,
           content: {
@@ -76,7 +94,8 @@ export const openApiDocument = {
         responses: {
           201: { description: 'The new backup', content: { 'application/json': { schema: backupSchema } } },
           400: errorResponse('Invalid input'),
-          403: errorResponse("A browser request from a foreign origin (neither the server's own nor in CORS_ORIGINS)"),
+          401: accessResponses[401],
+          403: errorResponse("The VIEWER role, or a browser request from a foreign origin (neither the server's own nor in CORS_ORIGINS)"),
           415: errorResponse('The body is not application/json'),
           500: errorResponse('The backup could not be taken'),
           507: errorResponse('Not enough free space'),
@@ -86,28 +105,33 @@ export const openApiDocument = {
     '/api/v1/backups/{id}': {
       get: {
         summary: 'One backup',
+        description: 'VIEWER or ADMIN.',
         parameters: [idParameter],
         responses: {
+          ...accessResponses,
           200: { description: 'The backup', content: { 'application/json': { schema: backupSchema } } },
           404: errorResponse('No such backup'),
         },
       },
       delete: {
         summary: 'Delete a backup',
+        description: 'ADMIN.',
         parameters: [idParameter],
-        responses: { 200: { description: 'Deleted' }, 403: errorResponse('A foreign origin'), 404: errorResponse('No such backup') },
+        responses: { 200: { description: 'Deleted' }, ...accessResponses, 404: errorResponse('No such backup') },
       },
     },
     '/api/v1/backups/{id}/download': {
       get: {
         summary: 'Download the archive',
+        description: 'ADMIN: an archive holds the whole database and the secrets.',
         parameters: [idParameter],
         responses: {
           200: {
             description: 'The archive as stored: a tar.gz, or an encrypted .tar.gz.enc',
             content: { 'application/gzip': {}, 'application/octet-stream': {} },
           },
-          403: errorResponse('A foreign origin: an archive is not readable cross-site'),
+          401: accessResponses[401],
+          403: errorResponse('The VIEWER role, or a foreign origin: an archive is not readable cross-site'),
           404: errorResponse('No such backup'),
         },
       },
@@ -115,6 +139,8 @@ export const openApiDocument = {
     '/healthz': {
       get: {
         summary: 'Liveness and database check',
+        description: 'Open to anyone: it tells nothing but whether the databases answer.',
+        security: [],
         responses: { 200: { description: 'Healthy' }, 503: { description: 'A database is unreachable' } },
       },
     },

@@ -9,6 +9,8 @@ import {
   ValidationError,
   WrongPassphraseError,
 } from '../core/errors.ts';
+import type { AuditLog } from '../modules/access/audit-log.ts';
+import { actorOf, roleOf, type Authentication } from '../modules/access/principal.ts';
 import { downloadPath, type Backup } from '../modules/backups/catalog.ts';
 import type { BackupService } from '../modules/backups/service.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
@@ -22,7 +24,23 @@ export interface RestDeps {
   store: BackupStore;
   /** CORS_ORIGINS: foreign origins that may call the API and read its replies. */
   corsOrigins: readonly string[];
+  /** Who sends the request, checked once by the caller. */
+  auth: Authentication;
+  address: string | null;
+  audit: AuditLog;
 }
+
+/** Who may call a route: any account or token (viewer), ADMIN only, or also the setup code (first run). */
+type Need = 'viewer' | 'admin' | 'viewerOrFirstRun';
+
+/** Every route and who may call it; the guard test walks these through /openapi.json. */
+export const REST_ACCESS: Record<string, Need> = {
+  'GET /api/v1/backups': 'viewerOrFirstRun',
+  'POST /api/v1/backups': 'admin',
+  'GET /api/v1/backups/{id}': 'viewer',
+  'DELETE /api/v1/backups/{id}': 'admin',
+  'GET /api/v1/backups/{id}/download': 'admin',
+};
 
 /** Handles the request and returns true, or returns false when the path is not ours. */
 export async function handleRest(req: IncomingMessage, res: ServerResponse, deps: RestDeps): Promise<boolean> {
@@ -46,13 +64,38 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
   if (req.method === 'OPTIONS' && corsOrigin) {
     res.writeHead(204, {
       'access-control-allow-methods': 'GET, POST, DELETE',
-      'access-control-allow-headers': 'content-type',
+      'access-control-allow-headers': 'content-type, authorization',
       'access-control-max-age': '600',
       'content-length': '0',
     });
     return (res.end(), true);
   }
+  const route = `${req.method} /api/v1/backups${id === undefined ? '' : '/{id}'}${download ? '/download' : ''}`;
+  // A method no route has still needs credentials before it learns even that (405).
+  const need = REST_ACCESS[route] ?? 'viewer';
+  // Changes and downloads are audited; reads are not.
+  const audited = need === 'admin';
+  const audit = (outcome: 'SUCCESS' | 'FAILURE' | 'DENIED', detail: string | null) =>
+    deps.audit.record({ actor: actorOf(deps.auth.principal), action: route, target: id ?? null, address: deps.address, outcome, detail });
+  const refusal = refusalOf(deps.auth, need, route);
+  if (refusal) {
+    if (audited) await audit('DENIED', refusal.message);
+    if (refusal.status === 401) res.setHeader('www-authenticate', 'Bearer realm="backup-control-plane"');
+    json(res, refusal.status, { error: { type: refusal.type, message: refusal.message } });
+    return true;
+  }
   try {
+    const handled = await serve();
+    if (audited && res.statusCode < 400) await audit('SUCCESS', null);
+    return handled;
+  } catch (error) {
+    if (audited) await audit('FAILURE', (error as Error).message);
+    if (!(error instanceof AppError)) throw error;
+    json(res, statusFor(error), { error: { type: error.name, message: error.message } });
+    return true;
+  }
+
+  async function serve(): Promise<boolean> {
     if (id === undefined) {
       if (req.method === 'GET') return (json(res, 200, { backups: (await deps.backups.list()).map(describe) }), true);
       if (req.method === 'POST') {
@@ -73,7 +116,7 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
       }
       return (methodNotAllowed(res, 'GET, POST'), true);
     }
-    if (id === null) throw new NotFoundError('backup', match[1]!);
+    if (id === null) throw new NotFoundError('backup', match![1]!);
     if (download) {
       if (req.method !== 'GET') return (methodNotAllowed(res, 'GET'), true);
       const backup = await deps.backups.require(id);
@@ -88,11 +131,19 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
     if (req.method === 'GET') return (json(res, 200, describe(await deps.backups.require(id))), true);
     if (req.method === 'DELETE') return (json(res, 200, { deletedId: await deps.backups.delete(id) }), true);
     return (methodNotAllowed(res, 'GET, DELETE'), true);
-  } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    json(res, statusFor(error), { error: { type: error.name, message: error.message } });
-    return true;
   }
+}
+
+function refusalOf(auth: Authentication, need: Need, route: string): { status: number; type: string; message: string } | null {
+  const role = roleOf(auth.principal);
+  if (need === 'viewerOrFirstRun' && auth.principal?.kind === 'setupCode') return null;
+  if (role === 'ADMIN' || (role === 'VIEWER' && need !== 'admin')) return null;
+  if (!auth.principal) {
+    const message = auth.problem ?? 'sign in first: send Authorization: Bearer <token> (from createApiToken or login)';
+    return { status: 401, type: 'Unauthenticated', message };
+  }
+  const who = auth.principal.kind === 'setupCode' ? 'the setup code' : `the ${role} role`;
+  return { status: 403, type: 'Forbidden', message: `${who} may not call ${route}` };
 }
 
 export function describe(backup: Backup) {

@@ -92,7 +92,7 @@ export async function fullBackupHoldsEverything(server: TestServer) {
 export async function downloadAndDelete(server: TestServer, backupId: string) {
   const { backup } = await server.gql(GetBackupDocument, { id: backupId });
   assert.ok(backup);
-  const response = await fetch(`${server.url}${backup.downloadUrl}`);
+  const response = await server.fetch(backup.downloadUrl);
   assert.equal(response.status, 200);
   const bytes = Buffer.from(await response.arrayBuffer());
   assert.equal(bytes.length, backup.sizeBytes);

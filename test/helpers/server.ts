@@ -19,7 +19,15 @@ export interface TestServerOptions {
   database?: ScratchDatabase;
   /** Keep the control plane's own state in a scratch PostgreSQL database instead of SQLite. */
   controlOnPostgres?: boolean;
+  /**
+   * Sign in as the test admin (the default): with the setup code on a fresh control
+   * database, else with login. False leaves the server as a first start finds it.
+   */
+  signIn?: boolean;
 }
+
+/** The account startServer creates and signs in with. */
+export const TEST_ADMIN = { username: 'admin', password: 'correct horse battery staple' };
 
 export interface TestServer {
   url: string;
@@ -27,7 +35,16 @@ export interface TestServer {
   dataDir: string;
   targetUrl: string;
   database: ScratchDatabase | null;
+  /** The setup code the server started with (null once an account exists). */
+  setupCode: string | null;
+  /** The test admin's session token; null with `signIn: false`. */
+  token: string | null;
+  /** `{ authorization: 'Bearer …' }` for the test admin, or nothing. */
+  authHeaders: Record<string, string>;
+  /** GraphQL over HTTP as the test admin. */
   gql<R, V>(document: TypedDocumentNode<R, V>, variables?: V): Promise<R>;
+  /** fetch() on this server's `path`, as the test admin unless `init.headers` sets authorization. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Stops the server only: the data stays for a restart. */
   stop(): Promise<void>;
   /** Stops the server and removes its data and database. */
@@ -44,6 +61,8 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
   if (controlDatabase) env.CONTROL_DATABASE_URL = controlDatabase.url;
   const app = await buildApp(loadConfig(env));
   const url = await app.start();
+  const token = options.signIn === false ? null : await signInAt(url, app.setupCode);
+  const authHeaders: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -56,7 +75,12 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     dataDir,
     targetUrl: env.TARGET_DATABASE_URL!,
     database,
-    gql: (document, variables) => gqlAt(url, document, variables),
+    setupCode: app.setupCode,
+    token,
+    authHeaders,
+    gql: (document, variables) => gqlAt(url, document, variables, token),
+    fetch: (path, init = {}) =>
+      fetch(`${url}${path}`, { ...init, headers: { ...authHeaders, ...(init.headers as Record<string, string>) } }),
     stop,
     async close() {
       await stop();
@@ -67,16 +91,45 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
   };
 }
 
-/** One GraphQL operation over HTTP against a server at `url`, as a client sends it. */
-export async function gqlAt<R, V>(url: string, document: TypedDocumentNode<R, V>, variables?: V): Promise<R> {
+/** One GraphQL operation over HTTP against a server at `url`, as a client sends it, with a bearer token if given. */
+export async function gqlAt<R, V>(url: string, document: TypedDocumentNode<R, V>, variables?: V, token?: string | null): Promise<R> {
+  return rawGqlAt(url, print(document), variables, token) as Promise<R>;
+}
+
+async function rawGqlAt(url: string, query: string, variables: unknown, token?: string | null): Promise<unknown> {
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ query: print(document), variables }),
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as { data?: unknown; errors?: { message: string }[] };
   if (body.errors?.length) throw new Error(`GraphQL errors: ${body.errors.map((e) => e.message).join('; ')}`);
-  return body.data as R;
+  return body.data;
+}
+
+/**
+ * A session token for the test admin at `url`: the account is created with the setup code
+ * when one is given (a fresh control database), else signed in to (a restart, a second instance).
+ */
+export async function signInAt(url: string, setupCode: string | null = null): Promise<string> {
+  const { username, password } = TEST_ADMIN;
+  const payload = '... on LoginPayload { token } ... on Error { message }';
+  const data = (
+    setupCode
+      ? await rawGqlAt(url, `mutation($input: SetupAccountInput!) { result: setupAccount(input: $input) { ${payload} } }`, {
+          input: { username, password, setupCode },
+        })
+      : await rawGqlAt(url, `mutation($input: LoginInput!) { result: login(input: $input) { ${payload} } }`, {
+          input: { username, password },
+        })
+  ) as { result: { token?: string; message?: string } };
+  if (!data.result.token) throw new Error(`signing in as ${username} failed: ${data.result.message}`);
+  return data.result.token;
+}
+
+/** graphql-ws `connectionParams` that sign a websocket in with `token`. */
+export function wsAuth(token: string | null): { authorization: string } | undefined {
+  return token ? { authorization: `Bearer ${token}` } : undefined;
 }
 
 /** Polls until `check` returns a value; a deadline only so that a broken server fails instead of hanging. */

@@ -1,6 +1,7 @@
 // uploadBackup as browser clients send it: a GraphQL multipart request.
 import { print } from 'graphql';
 import { UploadBackupDocument, type UploadBackupMutation } from '../generated/graphql.ts';
+import type { TestServer } from './server.ts';
 
 export interface UploadResponse {
   status: number;
@@ -8,7 +9,7 @@ export interface UploadResponse {
 }
 
 export async function uploadArchive(
-  serverUrl: string,
+  server: Pick<TestServer, 'url' | 'authHeaders'>,
   bytes: Buffer,
   options: { clientName?: string; passphrase?: string } = {},
 ): Promise<UploadResponse> {
@@ -19,6 +20,10 @@ export async function uploadArchive(
   );
   form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
   form.set('0', new Blob([new Uint8Array(bytes)]), options.clientName ?? 'backup.tar.gz');
-  const response = await fetch(`${serverUrl}/graphql`, { method: 'POST', body: form, headers: { 'x-graphql-yoga-csrf': '1' } });
+  const response = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    body: form,
+    headers: { 'x-graphql-yoga-csrf': '1', ...server.authHeaders },
+  });
   return { status: response.status, body: (await response.json()) as UploadResponse['body'] };
 }

@@ -16,7 +16,7 @@ import {
 } from '../generated/graphql.ts';
 import { fillLedger, ledgerTarget } from '../helpers/ledger.ts';
 import { archivePath, createBackup } from '../helpers/scenarios.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { startServer, wsAuth, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
 let decoy: string;
@@ -44,7 +44,7 @@ test('ids that are not listed backups are not found and touch no file', async ()
     for (const suffix of ['', '.', '..'].includes(id) ? [] : ['', '/download']) {
       for (const method of ['GET', 'DELETE']) {
         if (suffix && method === 'DELETE') continue;
-        const response = await fetch(`${server.url}/api/v1/backups/${encodeURIComponent(id)}${suffix}`, { method });
+        const response = await server.fetch(`/api/v1/backups/${encodeURIComponent(id)}${suffix}`, { method });
         assert.ok([404, 405].includes(response.status), `${method} ${id}${suffix}: ${response.status}`);
       }
     }
@@ -88,7 +88,7 @@ test('an archive copied into the folder by hand is listed from its manifest; jun
 });
 
 test('the REST API lists, creates, downloads and deletes', async () => {
-  const created = await fetch(`${server.url}/api/v1/backups`, {
+  const created = await server.fetch('/api/v1/backups', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ includeMedia: true }),
@@ -96,20 +96,20 @@ test('the REST API lists, creates, downloads and deletes', async () => {
   assert.equal(created.status, 201);
   const backup = (await created.json()) as { id: string; sizeBytes: number; includesMedia: boolean; downloadUrl: string };
   assert.equal(backup.includesMedia, true);
-  const list = (await (await fetch(`${server.url}/api/v1/backups`)).json()) as { backups: { id: string }[] };
+  const list = (await (await server.fetch('/api/v1/backups')).json()) as { backups: { id: string }[] };
   assert.ok(list.backups.some((b) => b.id === backup.id));
-  const download = await fetch(`${server.url}${backup.downloadUrl}`);
+  const download = await server.fetch(backup.downloadUrl);
   assert.equal(Buffer.from(await download.arrayBuffer()).length, backup.sizeBytes);
-  const bad = await fetch(`${server.url}/api/v1/backups`, {
+  const bad = await server.fetch('/api/v1/backups', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: '{"includeMedia":"yes"}',
   });
   assert.equal(bad.status, 400);
   assert.equal(((await bad.json()) as { error: { type: string } }).error.type, 'ValidationError');
-  const deleted = await fetch(`${server.url}/api/v1/backups/${encodeURIComponent(backup.id)}`, { method: 'DELETE' });
+  const deleted = await server.fetch(`/api/v1/backups/${encodeURIComponent(backup.id)}`, { method: 'DELETE' });
   assert.equal(deleted.status, 200);
-  assert.equal((await fetch(`${server.url}${backup.downloadUrl}`)).status, 404);
+  assert.equal((await server.fetch(backup.downloadUrl)).status, 404);
   const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
   assert.ok(openapi.paths['/api/v1/backups/{id}/download']);
   assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
@@ -124,7 +124,12 @@ test('bad input is a typed error and writes nothing', async () => {
 });
 
 test('GraphQL works over websockets (graphql-ws) on /graphql', async () => {
-  const client = createClient({ url: `${server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const client = createClient({
+    url: `${server.url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: wsAuth(server.token),
+  });
   try {
     const result = await new Promise<unknown>((resolve, reject) => {
       let data: unknown;

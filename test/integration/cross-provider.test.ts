@@ -167,7 +167,7 @@ describe('moving the example app between SQLite and PostgreSQL', () => {
   });
 
   test('a PostgreSQL backup, uploaded to the SQLite server, restores with every value', async () => {
-    const uploaded = await uploadArchive(lite.url, await readFile(archivePath(pg, fromPostgres.fileName)));
+    const uploaded = await uploadArchive(lite, await readFile(archivePath(pg, fromPostgres.fileName)));
     const payload = uploaded.body.data?.uploadBackup;
     assert.equal(payload?.__typename, 'UploadBackupPayload', JSON.stringify(uploaded.body));
     if (payload?.__typename !== 'UploadBackupPayload') return;

@@ -1,6 +1,8 @@
 // What a page on another site can make a browser send, sent as the browser sends it: nothing
 // runs, nothing changes, and no reply is readable there. The same calls from the server's own
-// origin, from an origin in CORS_ORIGINS or from a script (no Origin) still work.
+// origin, from an origin in CORS_ORIGINS or from a script (no Origin) still work. The
+// cross-site requests carry the signed-in owner's session cookie, as a browser attaches it:
+// the refusals hold even then.
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
@@ -37,6 +39,11 @@ async function backupFiles(): Promise<string[]> {
   return (await readdir(server.app.config.backupDir)).filter((name) => !name.startsWith('.')).sort();
 }
 
+/** The owner's session cookie, which a browser attaches to every request to the server, cross-site ones included. */
+function ownerCookie(): { cookie: string } {
+  return { cookie: `bcp_session=${server.token}` };
+}
+
 /** Runs `send`, then checks that the backup folder is as it was and the reply is not readable by `origin`. */
 async function changesNothing(send: () => Promise<Response>, origin = FOREIGN): Promise<Response> {
   const before = await backupFiles();
@@ -62,22 +69,28 @@ function deleteUrlEncoded(): URLSearchParams {
 
 test('a cross-site multipart form POST to /graphql does not run deleteBackup', async () => {
   const fromPage = await changesNothing(() =>
-    fetch(`${server.url}/graphql`, { method: 'POST', headers: { origin: FOREIGN }, body: deleteForm() }),
+    fetch(`${server.url}/graphql`, { method: 'POST', headers: { origin: FOREIGN, ...ownerCookie() }, body: deleteForm() }),
   );
   assert.equal(fromPage.status, 403);
   // Even where the Origin is not checked, the form lacks the header a page cannot add without a preflight.
-  const noHeader = await changesNothing(() => fetch(`${server.url}/graphql`, { method: 'POST', body: deleteForm() }));
+  const noHeader = await changesNothing(() =>
+    fetch(`${server.url}/graphql`, { method: 'POST', headers: ownerCookie(), body: deleteForm() }),
+  );
   assert.equal(noHeader.status, 403);
 });
 
 test('a cross-site urlencoded form POST to /graphql does not run deleteBackup', async () => {
   const fromPage = await changesNothing(() =>
-    fetch(`${server.url}/graphql`, { method: 'POST', headers: { origin: FOREIGN }, body: deleteUrlEncoded() }),
+    fetch(`${server.url}/graphql`, { method: 'POST', headers: { origin: FOREIGN, ...ownerCookie() }, body: deleteUrlEncoded() }),
   );
   assert.equal(fromPage.status, 403);
-  const noHeader = await changesNothing(() => fetch(`${server.url}/graphql`, { method: 'POST', body: deleteUrlEncoded() }));
+  const noHeader = await changesNothing(() =>
+    fetch(`${server.url}/graphql`, { method: 'POST', headers: ownerCookie(), body: deleteUrlEncoded() }),
+  );
   assert.equal(noHeader.status, 403);
-  const body = (await (await fetch(`${server.url}/graphql`, { method: 'POST', body: deleteUrlEncoded() })).json()) as {
+  const body = (await (
+    await fetch(`${server.url}/graphql`, { method: 'POST', headers: ownerCookie(), body: deleteUrlEncoded() })
+  ).json()) as {
     errors: { message: string }[];
   };
   assert.match(body.errors[0]!.message, /CSRF/);
@@ -87,20 +100,28 @@ test('a cross-site text/plain POST to /api/v1/backups creates nothing', async ()
   const fromPage = await changesNothing(() =>
     fetch(`${server.url}/api/v1/backups`, {
       method: 'POST',
-      headers: { origin: FOREIGN, 'content-type': 'text/plain' },
+      headers: { origin: FOREIGN, 'content-type': 'text/plain', ...ownerCookie() },
       body: '{"includeMedia":true}',
     }),
   );
   assert.equal(fromPage.status, 403);
   const noOrigin = await changesNothing(() =>
-    fetch(`${server.url}/api/v1/backups`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"includeMedia":true}' }),
+    fetch(`${server.url}/api/v1/backups`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', ...ownerCookie() },
+      body: '{"includeMedia":true}',
+    }),
   );
   assert.equal(noOrigin.status, 415);
   const form = await changesNothing(() =>
-    fetch(`${server.url}/api/v1/backups`, { method: 'POST', body: new URLSearchParams({ includeMedia: 'true' }) }),
+    fetch(`${server.url}/api/v1/backups`, { method: 'POST', headers: ownerCookie(), body: new URLSearchParams({ includeMedia: 'true' }) }),
   );
   assert.equal(form.status, 415);
-  const refused = await fetch(`${server.url}/api/v1/backups`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+  const refused = await fetch(`${server.url}/api/v1/backups`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', ...ownerCookie() },
+    body: '{}',
+  });
   assert.equal(((await refused.json()) as { error: { type: string } }).error.type, 'UnsupportedMediaType');
 });
 
@@ -108,7 +129,7 @@ test('a foreign Origin on GraphQL over HTTP is refused, JSON included, and its p
   const json = await changesNothing(() =>
     fetch(`${server.url}/graphql`, {
       method: 'POST',
-      headers: { origin: FOREIGN, 'content-type': 'application/json' },
+      headers: { origin: FOREIGN, 'content-type': 'application/json', ...ownerCookie() },
       body: JSON.stringify({ query: deleteQuery(), variables: deleteVariables() }),
     }),
   );
@@ -116,7 +137,7 @@ test('a foreign Origin on GraphQL over HTTP is refused, JSON included, and its p
   const query = await changesNothing(() =>
     fetch(`${server.url}/graphql`, {
       method: 'POST',
-      headers: { origin: FOREIGN, 'content-type': 'application/json' },
+      headers: { origin: FOREIGN, 'content-type': 'application/json', ...ownerCookie() },
       body: JSON.stringify({ query: '{ backups { totalCount } }' }),
     }),
   );
@@ -124,7 +145,12 @@ test('a foreign Origin on GraphQL over HTTP is refused, JSON included, and its p
   const preflight = await changesNothing(() =>
     fetch(`${server.url}/graphql`, {
       method: 'OPTIONS',
-      headers: { origin: FOREIGN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: FOREIGN,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+        ...ownerCookie(),
+      },
     }),
   );
   assert.equal(preflight.headers.get('access-control-allow-methods'), null);
@@ -142,14 +168,14 @@ test('a foreign Origin on REST: changes and downloads refused, the list readable
     const response = await changesNothing(() =>
       fetch(`${server.url}${path}`, {
         method,
-        headers: { origin: FOREIGN, 'content-type': 'application/json', 'access-control-request-method': 'DELETE' },
+        headers: { origin: FOREIGN, 'content-type': 'application/json', 'access-control-request-method': 'DELETE', ...ownerCookie() },
         body: method === 'POST' ? '{}' : undefined,
       }),
     );
     assert.equal(response.status, 403, `${method} ${path}`);
   }
   for (const path of ['/api/v1/backups', '/healthz']) {
-    const response = await changesNothing(() => fetch(`${server.url}${path}`, { headers: { origin: FOREIGN } }));
+    const response = await changesNothing(() => fetch(`${server.url}${path}`, { headers: { origin: FOREIGN, ...ownerCookie() } }));
     assert.equal(response.status, 200, path);
   }
 });
@@ -157,7 +183,10 @@ test('a foreign Origin on REST: changes and downloads refused, the list readable
 test('a websocket from a foreign origin is refused at the upgrade; createBackup never runs', async () => {
   const before = await backupFiles();
   const status = await new Promise<number>((resolve, reject) => {
-    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { origin: FOREIGN });
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', {
+      origin: FOREIGN,
+      headers: ownerCookie(),
+    });
     socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
     socket.on('open', () => {
       socket.send(JSON.stringify({ type: 'connection_init' }));
@@ -179,12 +208,16 @@ test('from an origin in CORS_ORIGINS: readable, and it may change things', async
   assert.equal(preflight.headers.get('access-control-allow-origin'), ALLOWED);
   const query = await fetch(`${server.url}/graphql`, {
     method: 'POST',
-    headers: { origin: ALLOWED, 'content-type': 'application/json' },
+    headers: { origin: ALLOWED, 'content-type': 'application/json', ...server.authHeaders },
     body: JSON.stringify({ query: print(ListBackupsDocument), variables: {} }),
   });
   assert.equal(query.status, 200);
   assert.equal(query.headers.get('access-control-allow-origin'), ALLOWED);
-  assert.equal(query.headers.get('access-control-allow-credentials'), null, 'no credentials: there are no accounts yet');
+  assert.equal(
+    query.headers.get('access-control-allow-credentials'),
+    null,
+    'no cookies cross-site: a page on an allowed origin sends a bearer token',
+  );
   assert.ok(((await query.json()) as { data: { backups: { totalCount: number } } }).data.backups.totalCount >= 1);
 
   const restPreflight = await fetch(`${server.url}/api/v1/backups`, {
@@ -195,15 +228,15 @@ test('from an origin in CORS_ORIGINS: readable, and it may change things', async
   assert.equal(restPreflight.headers.get('access-control-allow-origin'), ALLOWED);
   const created = await fetch(`${server.url}/api/v1/backups`, {
     method: 'POST',
-    headers: { origin: ALLOWED, 'content-type': 'application/json' },
+    headers: { origin: ALLOWED, 'content-type': 'application/json', ...server.authHeaders },
     body: '{}',
   });
   assert.equal(created.status, 201);
   assert.equal(created.headers.get('access-control-allow-origin'), ALLOWED);
   const { id, sizeBytes, downloadUrl } = (await created.json()) as { id: string; sizeBytes: number; downloadUrl: string };
-  const download = await fetch(`${server.url}${downloadUrl}`, { headers: { origin: ALLOWED } });
+  const download = await server.fetch(downloadUrl, { headers: { origin: ALLOWED } });
   assert.equal((await download.arrayBuffer()).byteLength, sizeBytes);
-  const deleted = await fetch(`${server.url}/api/v1/backups/${encodeURIComponent(id)}`, { method: 'DELETE', headers: { origin: ALLOWED } });
+  const deleted = await server.fetch(`/api/v1/backups/${encodeURIComponent(id)}`, { method: 'DELETE', headers: { origin: ALLOWED } });
   assert.equal(deleted.status, 200);
 
   const overSocket = await wsOperation(ALLOWED, print(ListBackupsDocument), {});
@@ -213,7 +246,7 @@ test('from an origin in CORS_ORIGINS: readable, and it may change things', async
 test("from the server's own origin and from scripts (no Origin): everything works", async () => {
   const sameOrigin = await fetch(`${server.url}/graphql`, {
     method: 'POST',
-    headers: { origin: server.url, 'content-type': 'application/json' },
+    headers: { origin: server.url, 'content-type': 'application/json', ...ownerCookie() },
     body: JSON.stringify({ query: print(CreateBackupDocument), variables: { input: {} } }),
   });
   assert.equal(sameOrigin.status, 200);
@@ -224,23 +257,23 @@ test("from the server's own origin and from scripts (no Origin): everything work
   // The multipart request a script sends, with the CSRF header: it runs.
   const form = deleteForm();
   form.set('operations', JSON.stringify({ query: deleteQuery(), variables: { input: { backupId: created } } }));
-  const scripted = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'x-graphql-yoga-csrf': '1' }, body: form });
+  const scripted = await server.fetch('/graphql', { method: 'POST', headers: { 'x-graphql-yoga-csrf': '1' }, body: form });
   const result = (await scripted.json()) as { data: { deleteBackup: { deletedId?: string } } };
   assert.equal(result.data.deleteBackup.deletedId, created);
   assert.ok(!(await backupFiles()).includes(created));
   // And the urlencoded one: the forms above were refused, not malformed.
   const second = await createBackup(server);
   const encoded = new URLSearchParams({ query: deleteQuery(), variables: JSON.stringify({ input: { backupId: second.id } }) });
-  const urlencoded = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'x-graphql-yoga-csrf': '1' }, body: encoded });
+  const urlencoded = await server.fetch('/graphql', { method: 'POST', headers: { 'x-graphql-yoga-csrf': '1' }, body: encoded });
   assert.equal(((await urlencoded.json()) as typeof result).data.deleteBackup.deletedId, second.id);
 
   const rest = await fetch(`${server.url}/api/v1/backups`, {
     method: 'POST',
-    headers: { origin: server.url, 'content-type': 'application/json' },
+    headers: { origin: server.url, 'content-type': 'application/json', ...ownerCookie() },
   });
   assert.equal(rest.status, 201);
   const restId = ((await rest.json()) as { id: string }).id;
-  assert.equal((await fetch(`${server.url}/api/v1/backups/${encodeURIComponent(restId)}`, { method: 'DELETE' })).status, 200);
+  assert.equal((await server.fetch(`/api/v1/backups/${encodeURIComponent(restId)}`, { method: 'DELETE' })).status, 200);
 
   const overSocket = await wsOperation(null, print(ListBackupsDocument), {});
   assert.ok((overSocket.backups as { totalCount: number }).totalCount >= 1);
@@ -260,11 +293,11 @@ test('CORS_ORIGINS takes exact origins; anything else stops start-up naming the 
   }
 });
 
-/** One operation over graphql-ws, the websocket opened with `origin` (null: none, as a script). */
+/** One operation over graphql-ws, the websocket opened with `origin` (null: none, as a script) and the owner's cookie. */
 async function wsOperation(origin: string | null, query: string, variables: Record<string, unknown>): Promise<Record<string, unknown>> {
   class OriginSocket extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, origin ? { origin } : {});
+      super(url, protocols, { headers: ownerCookie(), ...(origin ? { origin } : {}) });
     }
   }
   const client = createClient({ url: `${server.url.replace('http', 'ws')}/graphql`, webSocketImpl: OriginSocket, retryAttempts: 0 });

@@ -106,7 +106,7 @@ test('an upload onto a full disk is a BackupFailedError and stores nothing', asy
   await leaveRoom(folder, Math.floor(bytes.length / 2));
   const before = await readdir(folder);
 
-  const { body } = await uploadArchive(server.url, bytes);
+  const { body } = await uploadArchive(server, bytes);
   const result = body.data?.uploadBackup;
   assert.equal(result?.__typename, 'BackupFailedError', JSON.stringify(body));
   if (result?.__typename === 'BackupFailedError') assert.match(result.message, /upload could not be stored: the disk is full/);

@@ -2,7 +2,7 @@
 // start-up removes what an interrupted write left behind.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -12,7 +12,7 @@ import { print } from 'graphql';
 import { CreateBackupDocument, ListBackupsDocument, RestoreBackupDocument, RestoreJobDocument } from '../generated/graphql.ts';
 import { fillLedger, ledgerTarget } from '../helpers/ledger.ts';
 import { ARCHIVE_NAME } from '../helpers/scenarios.ts';
-import { startServer } from '../helpers/server.ts';
+import { signInAt, startServer } from '../helpers/server.ts';
 
 test('a missing target file fails the backup with a clear error and leaves no file', async () => {
   const missing = path.join(os.tmpdir(), 'bcp-does-not-exist', 'config.toml');
@@ -49,7 +49,7 @@ test('start-up removes temporary files of dead writers and keeps everything else
   }
 });
 
-/** The real server in a process of its own, so that a test can kill it with SIGKILL. */
+/** The real server in a process of its own, so that a test can kill it with SIGKILL; signed in as the test admin. */
 async function spawnServer(env: Record<string, string>, dataDir: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/main.ts')], {
     cwd: PROJECT_ROOT,
@@ -66,8 +66,18 @@ async function spawnServer(env: Record<string, string>, dataDir: string) {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
   });
+  // A fresh control database has a setup code to create the account with; else the account exists.
+  const setupCode = await readFile(path.join(dataDir, 'setup-code'), 'utf8').then(
+    (code) => code.trim(),
+    () => null,
+  );
+  const token = await signInAt(url, setupCode).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
   return {
     url,
+    authHeaders: { authorization: `Bearer ${token}` },
     async kill() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGKILL');
@@ -93,7 +103,7 @@ test('a server killed in the middle of a backup leaves no archive, and the next 
     const url = server.url;
     void fetch(`${url}/api/v1/backups`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...server.authHeaders },
       body: '{"includeMedia":true}',
     }).catch(() => {});
     // Kill it once the archive is being written: the most delicate moment.
@@ -134,7 +144,7 @@ test('a server killed in the middle of a restore: after restart the old data is 
   try {
     const response = await fetch(`${server.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...server.authHeaders },
       body: JSON.stringify({ query: print(RestoreBackupDocument), variables: { input: { backupId: backup.backup.id } } }),
     });
     const result = (await response.json()) as { data: { restoreBackup: { job: { id: string } } } };

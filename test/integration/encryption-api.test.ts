@@ -147,7 +147,7 @@ test('verify opens an encrypted backup with its passphrase and restores it into 
 
 test('downloaded and uploaded again, it stays encrypted and restores', async () => {
   const { backup } = await server.gql(GetBackupDocument, { id: encrypted.id });
-  const response = await fetch(`${server.url}${backup!.downloadUrl}`);
+  const response = await server.fetch(backup!.downloadUrl);
   assert.equal(response.status, 200);
   const bytes = Buffer.from(await response.arrayBuffer());
   assert.deepEqual(bytes, await readFile(archivePath(server, encrypted.fileName)));
@@ -208,7 +208,7 @@ test('edited public metadata or a flipped bit fails the restore before the data 
 
 test('REST takes a passphrase too, and refuses a short one', async () => {
   const post = (body: unknown) =>
-    fetch(`${server.url}/api/v1/backups`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    server.fetch('/api/v1/backups', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const short = await post({ passphrase: 'short' });
   assert.equal(short.status, 400);
   const created = await post({ passphrase: PASSPHRASE });
@@ -298,7 +298,7 @@ function countEntries(): number {
 }
 
 async function upload(bytes: Buffer, passphrase?: string): Promise<UploadBackupMutation> {
-  const { body } = await uploadArchive(server.url, bytes, { clientName: 'backup.tar.gz.enc', passphrase });
+  const { body } = await uploadArchive(server, bytes, { clientName: 'backup.tar.gz.enc', passphrase });
   assert.ok(body.data, JSON.stringify(body.errors));
   return body.data;
 }

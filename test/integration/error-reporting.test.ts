@@ -18,7 +18,7 @@ import { CreateBackupDocument, RestoreBackupDocument, RestoreJobDocument } from 
 import { fillLedger, ledgerTarget } from '../helpers/ledger.ts';
 import { createScratchDatabase } from '../helpers/postgres.ts';
 import { archivePath, createBackup } from '../helpers/scenarios.ts';
-import { startServer, waitFor, type TestServer } from '../helpers/server.ts';
+import { startServer, waitFor, wsAuth, type TestServer } from '../helpers/server.ts';
 
 const MASKED = /^Unexpected error \(id ([0-9a-f]{8})\): see the server log\.$/;
 
@@ -66,7 +66,7 @@ describe('an unexpected error in a resolver', () => {
   });
 
   test('over HTTP: the client gets a masked error with an id, the log has the cause and stack', async () => {
-    const response = await fetch(`${server.url}/graphql`, {
+    const response = await server.fetch('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: print(CreateBackupDocument), variables: { input: { includeMedia: true } } }),
@@ -84,7 +84,12 @@ describe('an unexpected error in a resolver', () => {
   });
 
   test('over the websocket: the same masking, the same log', async () => {
-    const client = createClient({ url: `${server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const client = createClient({
+      url: `${server.url.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: wsAuth(server.token),
+    });
     try {
       const result = await new Promise<FormattedExecutionResult<unknown, unknown>>((resolve, reject) => {
         let last: FormattedExecutionResult<unknown, unknown> | null = null;
@@ -105,7 +110,7 @@ describe('an unexpected error in a resolver', () => {
   });
 
   test('over REST: the 500 body carries the id of the log line', async () => {
-    const response = await fetch(`${server.url}/api/v1/backups`, {
+    const response = await server.fetch('/api/v1/backups', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ includeMedia: true }),

@@ -21,14 +21,14 @@ import {
   type RestoreProgressSubscription,
 } from '../generated/graphql.ts';
 import { createScratchDatabase, withPg, type ScratchDatabase } from '../helpers/postgres.ts';
-import { gqlAt, startServer, waitFor, type TestServer } from '../helpers/server.ts';
+import { gqlAt, signInAt, startServer, waitFor, wsAuth, type TestServer } from '../helpers/server.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 let control: ScratchDatabase;
 let backupDir: string;
 let a: TestServer;
-let b: { url: string; dataDir: string; process: ChildProcess; stop(): Promise<void> };
+let b: { url: string; token: string; dataDir: string; process: ChildProcess; stop(): Promise<void> };
 
 before(async () => {
   control = await createScratchDatabase('bcp_control');
@@ -48,7 +48,10 @@ after(async () => {
   if (backupDir) await rm(path.dirname(backupDir), { recursive: true, force: true });
 });
 
-/** Instance B is its own process, started the way `npm start` starts it: the compiled build. */
+/**
+ * Instance B is its own process, started the way `npm start` starts it: the compiled build. The
+ * test admin's account is in the shared control database already: B signs in to it.
+ */
 async function spawnServer(env: Record<string, string>) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bcp-test-b-'));
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/src/main.js')], {
@@ -67,8 +70,13 @@ async function spawnServer(env: Record<string, string>) {
     });
     child.once('exit', (code) => reject(new Error(`instance B exited with ${code}: ${stderr}`)));
   });
+  const token = await signInAt(url).catch((error: unknown) => {
+    child.kill('SIGTERM');
+    throw error;
+  });
   return {
     url,
+    token,
     dataDir,
     process: child,
     async stop() {
@@ -82,14 +90,20 @@ async function spawnServer(env: Record<string, string>) {
   };
 }
 
-const nextRunOf = async (url: string) => (await gqlAt(url, BackupSettingsDocument)).backupSettings.nextRunAt;
+const nextRunOf = async (url: string, token: string | null) =>
+  (await gqlAt(url, BackupSettingsDocument, undefined, token)).backupSettings.nextRunAt;
 
 test('two instances on one PostgreSQL with an every-second schedule run each scheduled backup once, never two at once', async (t) => {
-  const result = await gqlAt(a.url, UpdateBackupSettingsDocument, { input: { frequency: 'CUSTOM', cron: '* * * * * *', keep: 100 } });
+  const result = await gqlAt(
+    a.url,
+    UpdateBackupSettingsDocument,
+    { input: { frequency: 'CUSTOM', cron: '* * * * * *', keep: 100 } },
+    a.token,
+  );
   assert.equal(result.updateBackupSettings.__typename, 'UpdateBackupSettingsPayload');
   // B hears of the change from the shared database within seconds, without a restart.
   await waitFor('instance B to take up the schedule', async () => {
-    const next = await nextRunOf(b.url);
+    const next = await nextRunOf(b.url, b.token);
     return next !== null && new Date(next).getTime() - Date.now() <= 1500;
   });
   const claims = () =>
@@ -110,11 +124,11 @@ test('two instances on one PostgreSQL with an every-second schedule run each sch
     async () => (await claims()).filter((row) => row.instance !== instanceA && row.status === 'SUCCEEDED').length >= 2,
   );
   assert.equal(
-    (await gqlAt(a.url, UpdateBackupSettingsDocument, { input: { frequency: 'OFF' } })).updateBackupSettings.__typename,
+    (await gqlAt(a.url, UpdateBackupSettingsDocument, { input: { frequency: 'OFF' } }, a.token)).updateBackupSettings.__typename,
     'UpdateBackupSettingsPayload',
   );
   await waitFor('both instances to stop scheduling and finish', async () => {
-    if ((await nextRunOf(a.url)) !== null || (await nextRunOf(b.url)) !== null) return false;
+    if ((await nextRunOf(a.url, a.token)) !== null || (await nextRunOf(b.url, b.token)) !== null) return false;
     const running = await withPg(control.url, (db) => db.query(`SELECT 1 FROM "ScheduledRun" WHERE "status" = 'RUNNING'`));
     return running.rowCount === 0;
   });
@@ -150,7 +164,7 @@ test('two instances on one PostgreSQL with an every-second schedule run each sch
 });
 
 test('a subscriber on instance A sees the progress of a restore started on instance B, through Redis', async () => {
-  const created = await gqlAt(b.url, CreateBackupDocument, { input: { includeMedia: true } });
+  const created = await gqlAt(b.url, CreateBackupDocument, { input: { includeMedia: true } }, b.token);
   assert.equal(created.createBackup.__typename, 'CreateBackupPayload');
   if (created.createBackup.__typename !== 'CreateBackupPayload') return;
   const backupId: string = created.createBackup.backup.id;
@@ -159,10 +173,10 @@ test('a subscriber on instance A sees the progress of a restore started on insta
   // A subscriber can only ask once it knows the job's id, and a fast restore may be nearly
   // done by then: restores are repeated until A has seen events of B's run itself.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const started = await gqlAt(b.url, RestoreBackupDocument, { input: { backupId } });
+    const started = await gqlAt(b.url, RestoreBackupDocument, { input: { backupId } }, b.token);
     if (started.restoreBackup.__typename !== 'RestoreBackupPayload') throw new Error(started.restoreBackup.__typename);
     const jobId: string = started.restoreBackup.job.id;
-    const events = await subscribeOn(a.url, jobId);
+    const events = await subscribeOn(a.url, a.token, jobId);
     const last = events.at(-1)!;
     assert.equal(last.job.id, jobId);
     assert.equal(last.job.status, 'SUCCEEDED', JSON.stringify(last));
@@ -173,8 +187,13 @@ test('a subscriber on instance A sees the progress of a restore started on insta
   assert.fail(`A never saw B's progress: ${seen.join(' | ')}`);
 });
 
-async function subscribeOn(url: string, jobId: string): Promise<RestoreProgressSubscription['restoreProgress'][]> {
-  const client = createClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+async function subscribeOn(url: string, token: string | null, jobId: string): Promise<RestoreProgressSubscription['restoreProgress'][]> {
+  const client = createClient({
+    url: `${url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: wsAuth(token),
+  });
   const events: RestoreProgressSubscription['restoreProgress'][] = [];
   try {
     await new Promise<void>((resolve, reject) => {

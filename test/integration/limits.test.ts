@@ -8,12 +8,12 @@ import { after, before, test } from 'node:test';
 import { getIntrospectionQuery, print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { MAX_SOCKETS_PER_ADDRESS } from '../../src/app.ts';
+import { MAX_SOCKETS_PER_ADDRESS } from '../../src/graphql-websocket.ts';
 import { GRAPHQL_LIMITS } from '../../src/graphql/limits.ts';
 import { ListBackupsDocument } from '../generated/graphql.ts';
 import { fillLedger, ledgerTarget } from '../helpers/ledger.ts';
 import { createBackup } from '../helpers/scenarios.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { startServer, wsAuth, type TestServer } from '../helpers/server.ts';
 import { uploadArchive } from '../helpers/upload.ts';
 
 const UPLOAD_MAX_BYTES = 256 * 1024;
@@ -34,7 +34,7 @@ after(async () => {
 const backupFiles = async () => (await readdir(server.app.config.backupDir)).sort();
 
 async function post(query: string): Promise<{ status: number; body: { data?: unknown; errors?: { message: string }[] } }> {
-  const response = await fetch(`${server.url}/graphql`, {
+  const response = await server.fetch('/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({ query }),
@@ -85,7 +85,12 @@ test('directives and cost past their limits are refused', async () => {
 
 test('the same limits hold over the websocket', async () => {
   const before = await backupFiles();
-  const client = createClient({ url: `${server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const client = createClient({
+    url: `${server.url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: wsAuth(server.token),
+  });
   try {
     const errors = await new Promise<unknown>((resolve, reject) => {
       client.subscribe(
@@ -122,7 +127,8 @@ test(`websockets: ${MAX_SOCKETS_PER_ADDRESS} open per address, the next refused 
     new Promise((resolve, reject) => {
       const socket = new WebSocket(url, 'graphql-transport-ws');
       socket.on('open', () => {
-        socket.send(JSON.stringify({ type: 'connection_init' })); // else graphql-ws closes it after 3 s
+        // Signed in, else graphql-ws closes it (after 3 s without connection_init, at once without credentials).
+        socket.send(JSON.stringify({ type: 'connection_init', payload: wsAuth(server.token) }));
         resolve(socket);
       });
       socket.on('unexpected-response', (_req, res) => reject(new Error(`refused: ${res.statusCode}`)));
@@ -151,6 +157,7 @@ test('an upload whose content-length is over UPLOAD_MAX_BYTES is refused before 
         'content-type': 'multipart/form-data; boundary=x',
         'content-length': String(10 * 1024 ** 3),
         'x-graphql-yoga-csrf': '1',
+        ...server.authHeaders,
       },
     });
     req.on('response', (res) => {
@@ -168,7 +175,7 @@ test('an upload whose content-length is over UPLOAD_MAX_BYTES is refused before 
   assert.equal(answer.status, 413);
   assert.match(answer.body, /UPLOAD_MAX_BYTES/);
   // A real one, just over the limit, as a client sends it.
-  const { status } = await uploadArchive(server.url, Buffer.alloc(UPLOAD_MAX_BYTES + 100 * 1024, 7));
+  const { status } = await uploadArchive(server, Buffer.alloc(UPLOAD_MAX_BYTES + 100 * 1024, 7));
   assert.equal(status, 413);
   assert.deepEqual(await backupFiles(), before);
 });

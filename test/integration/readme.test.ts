@@ -1,5 +1,6 @@
-// README.md's examples run as a reader runs them, top to bottom, against a real server: every
-// ```graphql operation and every ```sh block that curls it. `$id` is the last createBackup's id,
+// README.md's examples run as a reader runs them, top to bottom, against a real server first
+// started, as GraphiQL runs them (with its session cookie): every ```graphql operation and every
+// ```sh block that curls it. `$setupCode` is the server's, `$id` the last createBackup's id,
 // `$jobId` the last restoreBackup's job, as the README says.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -28,13 +29,16 @@ let server: TestServer;
 let workDir: string;
 let blocks: Block[];
 /** What the README tells the reader to carry from one example to the next. */
-const carried: { id?: string; jobId?: string } = {};
+const carried: { setupCode?: string; id?: string; jobId?: string } = {};
+/** The session cookie GraphiQL's browser would hold: set by setupAccount and login. */
+let cookie: string | null = null;
 /** A restore started by an example and not yet followed to its end. */
 let pendingJob: string | null = null;
 
 before(async () => {
   blocks = codeBlocks(await readFile(new URL('../../README.md', import.meta.url), 'utf8'));
-  server = await startServer();
+  server = await startServer({ signIn: false });
+  carried.setupCode = server.setupCode ?? undefined;
   workDir = await mkdtemp(path.join(os.tmpdir(), 'bcp-readme-'));
 });
 
@@ -73,7 +77,7 @@ async function runOperation(name: string, operation: OperationDefinitionNode, qu
     const value = carried[variable as keyof typeof carried];
     assert.ok(
       value,
-      `${name} takes $${variable}, but no earlier example gave it (the test knows $id from createBackup and $jobId from restoreBackup)`,
+      `${name} takes $${variable}, but no earlier example gave it (the test knows $setupCode, $id from createBackup and $jobId from restoreBackup)`,
     );
     variables[variable] = value;
   }
@@ -97,9 +101,11 @@ async function runOperation(name: string, operation: OperationDefinitionNode, qu
 async function post(name: string, query: string, variables: Json): Promise<Json> {
   const response = await fetch(`${server.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...(cookie ? { cookie } : {}) },
     body: JSON.stringify({ query, variables }),
   });
+  const set = /^(bcp_session=[^;]*);.*Max-Age=(\d+)/.exec(response.headers.get('set-cookie') ?? '');
+  if (set) cookie = set[2] === '0' ? null : set[1]!;
   const body = (await response.json()) as { data?: Json | null; errors?: unknown[] };
   assert.equal(body.errors, undefined, `${name}: ${JSON.stringify(body.errors)}`);
   assert.equal(response.status, 200, name);
@@ -109,7 +115,14 @@ async function post(name: string, query: string, variables: Json): Promise<Json>
 
 /** Over graphql-ws, as GraphiQL does: every event until the server completes the stream. */
 async function runSubscription(name: string, query: string, variables: Json): Promise<void> {
-  const client = createClient({ url: `${server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  // The browser sends its cookie with the websocket upgrade.
+  const headers = cookie ? { cookie } : {};
+  class BrowserSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, { headers });
+    }
+  }
+  const client = createClient({ url: `${server.url.replace('http', 'ws')}/graphql`, webSocketImpl: BrowserSocket, retryAttempts: 0 });
   const events: Json[] = [];
   try {
     await new Promise<void>((resolve, reject) => {

@@ -17,7 +17,7 @@ import {
 import { editManifest, pack, readEntries } from '../helpers/archive-edit.ts';
 import { fillLedger, ledgerTarget } from '../helpers/ledger.ts';
 import { archivePath, createBackup } from '../helpers/scenarios.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { startServer, wsAuth, type TestServer } from '../helpers/server.ts';
 import Database from 'better-sqlite3';
 
 let server: TestServer;
@@ -31,7 +31,12 @@ after(async () => {
 });
 
 function subscribe(jobId: string): Promise<RestoreProgressSubscription['restoreProgress'][]> {
-  const client = createClient({ url: `${server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const client = createClient({
+    url: `${server.url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: wsAuth(server.token),
+  });
   const events: RestoreProgressSubscription['restoreProgress'][] = [];
   return new Promise((resolve, reject) => {
     client.subscribe<RestoreProgressSubscription>(

@@ -14,7 +14,7 @@ import { RestoreBackupDocument, RestoreProgressDocument, SystemDocument, type Re
 import { archivePath, createBackup } from '../helpers/scenarios.ts';
 import { countRows } from '../helpers/inspect.ts';
 import { withPg } from '../helpers/postgres.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { startServer, wsAuth, type TestServer } from '../helpers/server.ts';
 
 const fixture = (version: 'ledger' | 'ledger-v2', provider: string) => {
   const dir = path.join(PROJECT_ROOT, 'test/fixtures', `${version}-${provider}`);
@@ -45,7 +45,12 @@ async function restoreAndWatch(server: TestServer, backupId: string) {
   const started = await server.gql(RestoreBackupDocument, { input: { backupId } });
   if (started.restoreBackup.__typename !== 'RestoreBackupPayload') return { refused: started.restoreBackup, events: [] };
   const jobId = started.restoreBackup.job.id;
-  const client = createClient({ url: `${server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const client = createClient({
+    url: `${server.url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: wsAuth(server.token),
+  });
   const events: RestoreProgressSubscription['restoreProgress'][] = [];
   await new Promise<void>((resolve, reject) => {
     client.subscribe<RestoreProgressSubscription>(

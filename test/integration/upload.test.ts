@@ -23,7 +23,7 @@ after(async () => {
 
 /** The GraphQL multipart request spec, as browser clients send it. */
 function upload(bytes: Buffer, clientName: string): Promise<UploadResponse> {
-  return uploadArchive(server.url, bytes, { clientName });
+  return uploadArchive(server, bytes, { clientName });
 }
 
 test('a genuine archive is stored as an upload, under a name of our own', async () => {

@@ -80,6 +80,9 @@ builder.queryFields((t) => ({
     {
       type: BackupRef,
       description: 'Every archive in the backup folder, newest first.',
+      // Also for the setup code: on a fresh install, the first-run restore lists and restores before any account exists.
+      skipTypeScopes: true,
+      authScopes: { viewer: true, firstRun: true },
       args: { kind: t.arg({ type: BackupKindEnum, required: false }) },
       resolve: async (_root, args, ctx) => paginate(await ctx.services.backups.list({ kind: args.kind }), args),
     },

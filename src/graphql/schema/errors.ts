@@ -5,7 +5,11 @@ import {
   BackupFailedError,
   InsufficientSpaceError,
   InvalidArchiveError,
+  InvalidCredentialsError,
+  InvalidSetupCodeError,
   NewerSchemaError,
+  SetupRequiredError,
+  TooManyAttemptsError,
   NotFoundError,
   RestoreInProgressError,
   ValidationError,
@@ -76,4 +80,28 @@ builder.objectType(RestoreInProgressError, {
   name: 'RestoreInProgressError',
   interfaces: [ErrorInterface],
   fields: (t) => ({ jobId: t.exposeID('jobId') }),
+});
+
+builder.objectType(InvalidCredentialsError, {
+  name: 'InvalidCredentialsError',
+  description: 'The username or password is wrong (which one is not said).',
+  interfaces: [ErrorInterface],
+});
+
+builder.objectType(TooManyAttemptsError, {
+  name: 'TooManyAttemptsError',
+  description: 'Too many failed attempts for this account or from this address; nothing was checked.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ retryAfterSeconds: t.exposeInt('retryAfterSeconds') }),
+});
+
+builder.objectType(SetupRequiredError, {
+  name: 'SetupRequiredError',
+  description: 'No account exists yet: create the first with setupAccount and the setup code.',
+  interfaces: [ErrorInterface],
+});
+
+builder.objectType(InvalidSetupCodeError, {
+  name: 'InvalidSetupCodeError',
+  interfaces: [ErrorInterface],
 });

@@ -52,6 +52,9 @@ builder.queryField('restoreJob', (t) =>
   t.field({
     type: RestoreJobRef,
     nullable: true,
+    // Also for the setup code: on a fresh install, the first-run restore lists and restores before any account exists.
+    skipTypeScopes: true,
+    authScopes: { viewer: true, firstRun: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.restores.get(String(args.id)),
   }),
@@ -72,6 +75,9 @@ builder.mutationField('restoreBackup', (t) =>
   t.field({
     type: RestoreBackupPayload,
     description: 'Starts a restore and returns its job at once; follow it with `restoreProgress`.',
+    // Also for the setup code: on a fresh install, the first-run restore lists and restores before any account exists.
+    skipTypeScopes: true,
+    authScopes: { admin: true, firstRun: true },
     args: { input: t.arg({ type: RestoreBackupInput, required: true }) },
     errors: {
       types: [NotFoundError, ValidationError, WrongPassphraseError, NewerSchemaError, RestoreInProgressError, InvalidArchiveError],
@@ -88,6 +94,8 @@ builder.subscriptionField('restoreProgress', (t) =>
     type: RestoreProgressRef,
     description:
       "The job's current state, then an event at each phase and table and at least every second while rows are written; the last has status SUCCEEDED or FAILED.",
+    skipTypeScopes: true,
+    authScopes: { viewer: true, firstRun: true },
     args: { jobId: t.arg.id({ required: true }) },
     subscribe: async (_root, args, ctx) => {
       const events = await ctx.services.restores.watch(String(args.jobId));
