@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createFetch } from '@whatwg-node/fetch';
 import { createYoga } from 'graphql-yoga';
-import type { Config } from './core/config.ts';
+import { ConfigError, type Config } from './core/config.ts';
+import { removeTargetFileLeftovers } from './engine/target-file-leftovers.ts';
 import type { ControlDatabase } from './control/control-db.ts';
 import type { Context, Services } from './graphql/context.ts';
 import { schema } from './graphql/schema/index.ts';
@@ -21,11 +22,13 @@ import { roleOf, type Authentication } from './modules/access/principal.ts';
 import { BackupCatalog } from './modules/backups/catalog.ts';
 import { BackupService } from './modules/backups/service.ts';
 import { RestoreGate } from './modules/restore-gate.ts';
+import { RestoreLease } from './modules/restore-lease.ts';
 import { RestoreService } from './modules/restores/service.ts';
 import type { RestoreTopics } from './modules/restores/restore-progress.ts';
 import { SystemService } from './modules/system/service.ts';
 import { listenFailure, prepareStartup } from './startup.ts';
 import { SwitchableFolderStore } from './storage/switchable-store.ts';
+import { openScratchFolder } from './storage/scratch-folders.ts';
 import { loadSecretKey } from './control/secret-box.ts';
 import { openEventBus } from './events/event-bus.ts';
 import { SettingsService } from './modules/schedule/settings-service.ts';
@@ -35,6 +38,8 @@ import { APP_VERSION } from './core/version.ts';
 import { logUnexpectedError } from './core/error-log.ts';
 import { maskUnexpectedError } from './graphql/unexpected-error.ts';
 
+/** A GraphQL request that is not an upload: far above any real document (Armor allows 1,000 tokens) with its variables. */
+export const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
 /** Room in a multipart upload for the operations, the map and the boundaries around the file. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 /** The header a non-JSON GraphQL request (a multipart upload) must carry: a cross-site form cannot set it. */
@@ -58,6 +63,8 @@ export async function buildApp(config: Config): Promise<App> {
     await bus.close();
     throw error;
   });
+  // This instance's own scratch folder; those of instances that are gone are removed.
+  const scratch = await openScratchFolder(config.scratchDir, config.instanceId);
   // The backup folder is a setting (unless BACKUP_DIR fixes it): the store follows it.
   const store = new SwitchableFolderStore(config.backupDir);
   await store.removeLeftovers();
@@ -70,7 +77,20 @@ export async function buildApp(config: Config): Promise<App> {
   });
   await settings.init();
   const catalog = new BackupCatalog(store);
-  const restoreGate = new RestoreGate();
+  const lease = new RestoreLease({ control: control.client, instance: config.instanceId });
+  // A killed restore's copies of the target's files go, unless a restore on another instance
+  // holds the lease: the copies would be its, staged for its commit.
+  if (!(await lease.current())) {
+    await removeTargetFileLeftovers(config.target.files).catch(async (error: unknown) => {
+      await control.close();
+      await bus.close();
+      throw new ConfigError(
+        'TARGET_FILES',
+        `holds leftovers of an interrupted restore that cannot be removed: ${(error as Error).message}`,
+      );
+    });
+  }
+  const restoreGate = new RestoreGate(lease);
   const backups = new BackupService({
     catalog,
     store,
@@ -87,6 +107,7 @@ export async function buildApp(config: Config): Promise<App> {
     target,
     control: control.client,
     gate: restoreGate,
+    instance: config.instanceId,
     scratchDir: config.scratchDir,
     events: bus.events,
     savedPassphrase: () => settings.passphrase(),
@@ -98,6 +119,7 @@ export async function buildApp(config: Config): Promise<App> {
     settings,
     backups,
     restoreGate,
+    instance: config.instanceId,
   });
   await scheduler.start();
   const access = new AccessService({ control: control.client, dataDir: config.dataDir });
@@ -140,6 +162,9 @@ export async function buildApp(config: Config): Promise<App> {
     // Multipart uploads are parsed in memory: cap them before they are read, not after.
     fetchAPI: createFetch({ formDataLimits: { fileSize: config.uploadMaxBytes, files: 1, fieldSize: 1024 * 1024 } }),
     landingPage: false,
+    // Yoga's own cap (25 MB by default) would stop uploads long before UPLOAD_MAX_BYTES; other
+    // requests are capped at MAX_GRAPHQL_BODY_BYTES by route() before they reach Yoga.
+    maxRequestBodySize: Math.max(config.uploadMaxBytes + MULTIPART_OVERHEAD_BYTES, MAX_GRAPHQL_BODY_BYTES),
     // Unexpected errors are logged by maskUnexpectedError, with the id the client is given.
     logging: false,
     maskedErrors: { maskError: (error) => maskUnexpectedError(error) },
@@ -175,7 +200,7 @@ export async function buildApp(config: Config): Promise<App> {
       return res.end();
     }
     if (path.startsWith('/api/')) {
-      const rest = { backups: services.backups, store, corsOrigins: config.corsOrigins, audit };
+      const rest = { backups: services.backups, store, corsOrigins: config.corsOrigins, uploadMaxBytes: config.uploadMaxBytes, audit };
       const handled = await handleRest(req, res, { ...rest, auth: await identify(req), address: clientAddressOf(req, config.trustProxy) });
       if (handled) return;
     }
@@ -200,6 +225,16 @@ export async function buildApp(config: Config): Promise<App> {
           `the upload is ${length} bytes; uploads are limited to ${config.uploadMaxBytes} (UPLOAD_MAX_BYTES)`,
         );
       }
+    } else if (req.method === 'POST') {
+      // A document is parsed before Armor can count its tokens: its size is capped first.
+      if (req.headers['content-length'] === undefined) {
+        res.setHeader('connection', 'close');
+        return graphqlRefusal(res, 411, 'send a content-length: GraphQL requests are limited to ' + MAX_GRAPHQL_BODY_BYTES + ' bytes');
+      }
+      if (length > MAX_GRAPHQL_BODY_BYTES) {
+        res.setHeader('connection', 'close');
+        return graphqlRefusal(res, 413, `the request is ${length} bytes; GraphQL requests are limited to ${MAX_GRAPHQL_BODY_BYTES}`);
+      }
     }
     return yoga(req, res);
   }
@@ -222,10 +257,12 @@ export async function buildApp(config: Config): Promise<App> {
     async stop() {
       settings.close();
       await scheduler.stop();
+      await restores.stop();
       await websocket.dispose();
       await closeServer(server);
       await control.close();
       await bus.close();
+      scratch.close();
     },
   };
 }

@@ -1,12 +1,14 @@
 // Start-up checks and preparation: folders, the control database, the target's schema and
 // migrations, and the bundled example's first run. Any wrong setting becomes a ConfigError
-// naming its variable, which main.ts prints as one line.
+// naming its variable, which main.ts prints as one line; the checks that change nothing run first.
 import { access, constants, cp, mkdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { ConfigError, EXAMPLE_APP_DIR, type Config } from './core/config.ts';
 import { openControlDatabase, type ControlDatabase } from './control/control-db.ts';
 import { connectAdapter } from './prisma/adapters.ts';
+import { connectionProblem } from './prisma/database-reachable.ts';
+import type { DatabaseLocation } from './prisma/database-url.ts';
 import { SchemaEngineError } from './prisma/schema-engine.ts';
 import { missingColumns } from './target/missing-columns.ts';
 import { loadTarget, migrateTarget, type Target } from './target/target.ts';
@@ -18,11 +20,16 @@ export const EXAMPLE_SEED_ITEMS = 200;
 const MISSING_SHOWN = 5;
 
 export async function prepareStartup(config: Config): Promise<{ control: ControlDatabase; target: Target }> {
-  // The port first: a taken one stops start-up before anything is created or migrated.
+  // What can be checked without changing anything comes first: a wrong host, port, database
+  // URL or schema path stops start-up before any folder, file or database is made or touched.
   await probePort(config.host, config.port);
+  await reachable('CONTROL_DATABASE_URL', config.controlDatabase);
+  const target = await checkTarget(config);
+
   await writableFolder('DATA_DIR', config.dataDir);
   await writableFolder('BACKUP_DIR', config.backupDir);
-  // Staging from a backup that was interrupted is useless now.
+  // This instance's own scratch folder (its id is new each start), emptied to be sure; other
+  // instances' folders are storage/scratch-folders.ts's business.
   await rm(config.scratchDir, { recursive: true, force: true });
   await mkdir(config.scratchDir, { recursive: true, mode: 0o700 });
   if (config.target.isExample) await prepareExampleFiles(config);
@@ -31,7 +38,7 @@ export async function prepareStartup(config: Config): Promise<{ control: Control
     throw new ConfigError('CONTROL_DATABASE_URL', `cannot be used: ${firstLine(error)}`);
   });
   try {
-    const target = await prepareTarget(config);
+    await prepareTarget(config, target);
     return { control, target };
   } catch (error) {
     await control.close();
@@ -39,7 +46,8 @@ export async function prepareStartup(config: Config): Promise<{ control: Control
   }
 }
 
-async function prepareTarget(config: Config): Promise<Target> {
+/** The target's settings, read without writing: schema, migrations folder, the database there and reachable. */
+async function checkTarget(config: Config): Promise<Target> {
   const { target: targetConfig } = config;
   await stat(targetConfig.schemaPath).catch(() => {
     throw new ConfigError('TARGET_SCHEMA', `${targetConfig.schemaPath} does not exist`);
@@ -51,17 +59,22 @@ async function prepareTarget(config: Config): Promise<Target> {
     });
   }
   const location = targetConfig.location;
-  if (location.provider === 'sqlite') {
-    if (targetConfig.isExample) await mkdir(path.dirname(location.filePath), { recursive: true });
-    // A user's database that is not there is a wrong path, not a new database to create.
-    else
-      await stat(location.filePath).catch(() => {
-        throw new ConfigError('TARGET_DATABASE_URL', `${location.filePath} does not exist`);
-      });
+  // A user's database that is not there is a wrong path, not a new database to create.
+  if (location.provider === 'sqlite' && !targetConfig.isExample) {
+    await stat(location.filePath).catch(() => {
+      throw new ConfigError('TARGET_DATABASE_URL', `${location.filePath} does not exist`);
+    });
   }
-  const target = await loadTarget(targetConfig).catch((error: unknown) => {
+  await reachable('TARGET_DATABASE_URL', location);
+  return loadTarget(targetConfig).catch((error: unknown) => {
     throw new ConfigError('TARGET_SCHEMA', `cannot be read: ${schemaProblem(error)}`);
   });
+}
+
+/** Applies the target's migrations, checks its tables, and seeds the example on its first start. */
+async function prepareTarget(config: Config, target: Target): Promise<void> {
+  const location = config.target.location;
+  if (location.provider === 'sqlite' && config.target.isExample) await mkdir(path.dirname(location.filePath), { recursive: true });
   await migrateTarget(target).catch((error: unknown) => {
     if (error instanceof SchemaEngineError && error.migration) {
       throw new ConfigError('TARGET_MIGRATIONS', `cannot be applied: ${error.message}`);
@@ -69,8 +82,12 @@ async function prepareTarget(config: Config): Promise<Target> {
     throw new ConfigError('TARGET_DATABASE_URL', `cannot be migrated: ${firstLine(error)}`);
   });
   await checkTablesExist(target);
-  if (targetConfig.isExample) await prepareExampleDatabase(config);
-  return target;
+  if (config.target.isExample) await prepareExampleDatabase(config);
+}
+
+async function reachable(variable: string, location: DatabaseLocation): Promise<void> {
+  const problem = await connectionProblem(location);
+  if (problem) throw new ConfigError(variable, problem);
 }
 
 /** With its migrations applied, the database must have every table and column the schema maps. */
@@ -86,9 +103,8 @@ async function checkTablesExist(target: Target): Promise<void> {
   );
 }
 
-/** Listens on the port and lets it go again, so a port that cannot be used is a ConfigError now. */
+/** Listens on the port (any free one for 0) and lets it go, so a port or host that cannot be used is a ConfigError now. */
 async function probePort(host: string, port: number): Promise<void> {
-  if (port === 0) return;
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {
     probe.once('error', (error) => reject(listenFailure(error, host, port)));

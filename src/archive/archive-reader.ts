@@ -73,7 +73,21 @@ export async function readManifest(source: Readable): Promise<Manifest> {
   }
 }
 
+/**
+ * Objects and lists a manifest may open: a table, each of its columns, a file. Counted on the
+ * bytes before JSON.parse, whose cost is in the objects it builds (megabytes of `{}` would
+ * take hundreds of MB), not in the bytes; brackets inside strings count too, which only errs
+ * on the safe side.
+ */
+export const MAX_MANIFEST_CONTAINERS = 500_000;
+
 export function parseManifest(bytes: Buffer): Manifest {
+  let containers = 0;
+  for (let i = bytes.indexOf(0x7b); i !== -1; i = bytes.indexOf(0x7b, i + 1)) containers++;
+  for (let i = bytes.indexOf(0x5b); i !== -1; i = bytes.indexOf(0x5b, i + 1)) containers++;
+  if (containers > MAX_MANIFEST_CONTAINERS) {
+    throw new ManifestReadError(`manifest.json opens ${containers} objects and lists, more than any backup's (${MAX_MANIFEST_CONTAINERS})`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));

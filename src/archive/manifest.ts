@@ -62,7 +62,11 @@ const fileRootSchema = z.object({
 export const dataModelSchema = z.object({ fingerprint: sha256 });
 
 export const manifestSchema = z.object({
-  formatVersion: z.number().int().positive(),
+  formatVersion: z
+    .number()
+    .int()
+    .positive()
+    .max(FORMAT_VERSION, { error: (issue) => `format version ${JSON.stringify(issue.input)}: a newer version of this software wrote it` }),
   generator: z.string().optional(),
   appVersion: z.string(),
   createdAt: z.string().datetime(),

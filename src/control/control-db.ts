@@ -6,11 +6,14 @@ import { createAdapterFactory } from '../prisma/adapters.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 import { applyMigrations } from '../prisma/schema-engine.ts';
 import { readSchemaFiles } from '../prisma/schema-files.ts';
-import { PrismaClient as SqliteControlClient } from '../generated/control-sqlite/client.ts';
+import { PrismaClient as SqliteControlClient, type Prisma } from '../generated/control-sqlite/client.ts';
 import { PrismaClient as PostgresControlClient } from '../generated/control-postgresql/client.ts';
 
 /** Both generated clients have the same models and API; the SQLite one names the type. */
 export type ControlClient = SqliteControlClient;
+
+/** A write built but not yet sent, for `$transaction([...])` with others. */
+export type ControlWrite = Prisma.PrismaPromise<unknown>;
 
 export interface ControlDatabase {
   /** The Prisma client, migrated and connected. */

@@ -3,6 +3,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { DatabaseUrlError, parseDatabaseUrl, type DatabaseLocation } from '../prisma/database-url.ts';
+import { newInstanceId } from '../util/instance-id.ts';
 import { PROJECT_ROOT } from './project-root.ts';
 
 export { PROJECT_ROOT };
@@ -28,7 +29,9 @@ export interface Config {
   backupDir: string;
   /** BACKUP_DIR was set: it wins over the backup folder setting. */
   backupDirFixed: boolean;
-  /** Private scratch space for staging backups. */
+  /** This instance's name (host, pid, random tag): in the restore lease, scheduled runs, its scratch folder. */
+  instanceId: string;
+  /** This instance's own scratch space for staging, `$DATA_DIR/tmp/<instanceId>`: instances sharing DATA_DIR never touch each other's. */
   scratchDir: string;
   controlDatabase: DatabaseLocation;
   target: TargetConfig;
@@ -97,6 +100,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const redisUrl = value('REDIS_URL') === undefined ? null : parseRedisUrl(value('REDIS_URL')!);
   const corsOrigins = value('CORS_ORIGINS') === undefined ? [] : parseOrigins('CORS_ORIGINS', value('CORS_ORIGINS')!);
   const trustProxy = value('TRUST_PROXY') === undefined ? [] : parseAddresses('TRUST_PROXY', value('TRUST_PROXY')!);
+  const instanceId = newInstanceId();
 
   return {
     host,
@@ -108,7 +112,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     dataDir,
     backupDir,
     backupDirFixed: value('BACKUP_DIR') !== undefined,
-    scratchDir: path.join(dataDir, 'tmp'),
+    instanceId,
+    scratchDir: path.join(dataDir, 'tmp', instanceId),
     controlDatabase,
     target: {
       location: targetLocation,

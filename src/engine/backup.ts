@@ -147,7 +147,8 @@ async function stageTable(
     bytes: summary.bytes,
     sha256: summary.sha256,
     key: table.key,
-    columns: table.columns,
+    // What the manifest says of a column is its shape; the enum's values are the schema's business.
+    columns: table.columns.map(({ enumValues: _, ...column }) => column),
     stagedPath: file.path,
   };
 }

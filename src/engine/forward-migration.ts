@@ -45,7 +45,7 @@ export async function withBackupInScratch<T>(request: ScratchRestoreRequest, use
   try {
     if (migrationsDir === null) await pushSchema(target.schemaFiles, handle.factory);
     else await applyMigrations(target.schemaFiles, migrationsDir, handle.factory, crossProvider ? {} : { only: manifest.migrations });
-    const tables = crossProvider ? target.tables : manifestTables(manifest);
+    const tables = crossProvider ? target.tables : manifestTables(manifest, target.tables);
     await replaceData({ location: scratch.location, tables, source: archiveSource(manifest, tables, request.openArchive) });
     return await use({
       location: scratch.location,

@@ -1,18 +1,28 @@
 // Puts the target's files back: each is written beside its destination and renamed into place
 // only once the database has committed, so a failed restore changes no file. Destinations come
 // from the current configuration (TARGET_FILES), never from the archive.
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { openTarGz } from '../archive/archive-reader.ts';
 import type { Manifest } from '../archive/manifest.ts';
 import { archiveRoots } from './stage-target-files.ts';
+import { isStagingName, stagingPathFor } from './target-file-leftovers.ts';
+
+/** Group and others never get write access to a restored file or folder, whatever the archive says. */
+const NOT_WRITABLE_BY_OTHERS = 0o022;
+/** Folders a restore has to create, before the umask. */
+const FOLDER_MODE = 0o777 & ~NOT_WRITABLE_BY_OTHERS;
+
+/** The archive's mode, as a restore applies it: permission bits only (no setuid, setgid, sticky), never group- or other-writable; the umask applies too. */
+function restoredFileMode(recorded: number): number {
+  return recorded & 0o777 & ~NOT_WRITABLE_BY_OTHERS;
+}
 
 export interface StagedFileRestore {
-  /** Archive paths whose root is not configured any more: left out. */
+  /** Archive paths whose root is not configured any more, or a restore's staging file an older backup holds: left out. */
   skipped: string[];
   /** Moves every staged file into place, each replaced atomically by a rename; returns the destinations. */
   commit(): Promise<string[]>;
@@ -51,7 +61,7 @@ export function fileStager(manifest: Manifest, configuredSources: string[]): Fil
   for (const file of manifest.files) {
     const root = manifest.fileRoots.find((r) => file.path === r.path || file.path.startsWith(`${r.path}/`));
     const source = root && roots.get(root.path);
-    if (!root || !source) {
+    if (!root || !source || isStagingName(path.posix.basename(file.path))) {
       skipped.push(file.path);
       continue;
     }
@@ -59,7 +69,7 @@ export function fileStager(manifest: Manifest, configuredSources: string[]): Fil
     const destination = relative ? path.resolve(source, ...relative.split('/')) : path.resolve(source);
     const inside = path.relative(path.resolve(source), destination);
     if (inside.startsWith('..') || path.isAbsolute(inside)) throw new Error(`${file.path} would be written outside ${source}`);
-    destinations.set(file.path, { destination, mode: file.mode });
+    destinations.set(file.path, { destination, mode: restoredFileMode(file.mode) });
   }
 
   const staged: { temp: string; destination: string }[] = [];
@@ -71,13 +81,16 @@ export function fileStager(manifest: Manifest, configuredSources: string[]): Fil
         for await (const _ of chunks);
         return;
       }
-      await mkdir(path.dirname(target.destination), { recursive: true });
-      const temp = `${target.destination}.restoring-${randomBytes(4).toString('hex')}`;
+      await mkdir(path.dirname(target.destination), { recursive: true, mode: FOLDER_MODE });
+      const owner = await stat(target.destination).catch(() => null);
+      const temp = stagingPathFor(target.destination);
       staged.push({ temp, destination: target.destination });
       const handle = await open(temp, 'wx', target.mode);
       try {
         await pipeline(Readable.from(chunks), createWriteStream('', { fd: handle.fd, autoClose: false }));
         await handle.sync();
+        // A replaced file keeps its owner when this process may give it away (root); else it is the writer's.
+        if (owner) await handle.chown(owner.uid, owner.gid).catch(unlessNotPermitted);
       } finally {
         await handle.close();
       }
@@ -94,4 +107,8 @@ export function fileStager(manifest: Manifest, configuredSources: string[]): Fil
       return staged.map(({ destination }) => destination);
     },
   };
+}
+
+function unlessNotPermitted(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPERM' && error.code !== 'EINVAL') throw error;
 }

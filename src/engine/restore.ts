@@ -37,6 +37,19 @@ export interface ReplaceRequest {
   tables: TableSpec[];
   source: RowSource;
   onRows?: (table: string, rowsDone: number) => void;
+  /**
+   * Called once every row is loaded, just before the commit; a throw rolls back. What it
+   * records settles the restore if the process dies before it learns the commit's outcome.
+   */
+  beforeCommit?: (pending: PendingCommit) => Promise<void>;
+}
+
+/** A load about to be committed. */
+export interface PendingCommit {
+  /** The database's own id of the transaction, whose outcome it keeps (PostgreSQL); null where there is none (SQLite). */
+  transactionId: string | null;
+  /** Rows loaded per table, tables with none absent. */
+  rows: Map<string, number>;
 }
 
 export async function replaceData(request: ReplaceRequest): Promise<void> {
@@ -60,6 +73,7 @@ export async function replaceData(request: ReplaceRequest): Promise<void> {
         if (provider === request.location.provider) sequences = byTable;
       },
     });
+    if (request.beforeCommit) await request.beforeCommit({ transactionId: (await loader.transactionId?.()) ?? null, rows: done });
     await loader.commit(request.tables, sequences);
   } catch (error) {
     await loader.rollback().catch(() => {});
@@ -143,13 +157,23 @@ function manifestSequences(manifest: Manifest): Map<string, ManifestSequence[]> 
   return new Map(manifest.tables.map((table) => [table.name, table.sequences ?? []]));
 }
 
-/** The archive's own description of its tables: what a scratch database at its version holds. */
-export function manifestTables(manifest: Manifest): TableSpec[] {
+/**
+ * The archive's own description of its tables: what a scratch database at its version holds.
+ * A manifest does not list enum values: an enum column takes those of the target's column of
+ * the same table and name, so its rows are checked against them (row-check.ts).
+ */
+export function manifestTables(manifest: Manifest, targetTables: TableSpec[] = []): TableSpec[] {
+  const enumValues = new Map(
+    targetTables.flatMap((table) => table.columns.filter((c) => c.enumValues).map((c) => [`${table.name}.${c.name}`, c.enumValues!])),
+  );
   return manifest.tables.map((table) => ({
     name: table.name,
     model: table.model,
     media: table.media,
-    columns: table.columns,
+    columns: table.columns.map((column) => {
+      const values = column.type === 'Enum' ? enumValues.get(`${table.name}.${column.name}`) : undefined;
+      return values ? { ...column, enumValues: values } : column;
+    }),
     key: table.key,
     references: [],
   }));

@@ -4,6 +4,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ManifestFile, ManifestFileRoot } from '../archive/manifest.ts';
 import { StagedFile } from '../archive/staged-file.ts';
+import { isStagingName } from './target-file-leftovers.ts';
 
 export class TargetFileMissingError extends Error {
   constructor(readonly filePath: string) {
@@ -19,7 +20,7 @@ export interface StagedTargetFiles {
 /**
  * Each configured path becomes `files/<its base name>` in the archive (a second one with
  * the same base name gets a `-2` suffix). Symbolic links are followed: the archive holds
- * contents, never links.
+ * contents, never links. A restore's staging files in a folder are left out.
  */
 export async function stageTargetFiles(sources: string[], stagingDir: string): Promise<StagedTargetFiles> {
   const result: StagedTargetFiles = { roots: [], files: [] };
@@ -61,7 +62,8 @@ async function listFilesUnder(dir: string): Promise<string[]> {
     const full = path.join(dir, name);
     const info = await stat(full);
     if (info.isDirectory()) found.push(...(await listFilesUnder(full)).map((child) => path.join(name, child)));
-    else if (info.isFile()) found.push(name);
+    // A killed restore's half-written copy is never archived, so it is never restored either.
+    else if (info.isFile() && !isStagingName(name)) found.push(name);
   }
   return found;
 }

@@ -85,7 +85,7 @@ export async function verifyBackup(request: VerifyRequest): Promise<VerifyReport
   const problems: string[] = [];
   try {
     await withBackupInScratch({ ...request, manifest }, async (scratch) => {
-      const specs = tablesByEntryPath(manifest, crossProvider ? request.target.tables : manifestTables(manifest));
+      const specs = tablesByEntryPath(manifest, crossProvider ? request.target.tables : manifestTables(manifest, request.target.tables));
       const expected = crossProvider ? await archiveDigests(request.openArchive, specs, provider) : null;
       const snapshot = await openSnapshot(scratch.location);
       try {

@@ -136,6 +136,32 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/v1/uploads': {
+      post: {
+        summary: 'Upload an archive',
+        description:
+          'ADMIN. The archive is the request body, streamed to disk as it arrives, so its size is bounded by UPLOAD_MAX_BYTES only. It is stored as kind `uploaded` once every check has passed (hashes, and a trial restore of its rows into a scratch database).',
+        parameters: [
+          {
+            name: 'x-backup-passphrase',
+            in: 'header',
+            required: false,
+            schema: { type: 'string' },
+            description: 'For an encrypted archive: with it, everything inside is checked before it is stored.',
+          },
+        ],
+        requestBody: { required: true, content: { 'application/octet-stream': {}, 'application/gzip': {} } },
+        responses: {
+          201: { description: 'The stored backup', content: { 'application/json': { schema: backupSchema } } },
+          400: errorResponse('Invalid input (a passphrase that is too short)'),
+          ...accessResponses,
+          411: errorResponse('No content-length'),
+          413: errorResponse('Larger than UPLOAD_MAX_BYTES: refused before it is read'),
+          415: errorResponse('Not application/octet-stream or application/gzip'),
+          422: errorResponse('Not a valid archive, or rows that would not load'),
+        },
+      },
+    },
     '/healthz': {
       get: {
         summary: 'Liveness and database check',

@@ -1,10 +1,12 @@
 // The small REST surface (`/api/v1/backups`), thin over BackupService, for scripts and curl.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   AppError,
   BackupFailedError,
   InsufficientSpaceError,
+  InvalidArchiveError,
   NotFoundError,
   ValidationError,
   WrongPassphraseError,
@@ -24,6 +26,8 @@ export interface RestDeps {
   store: BackupStore;
   /** CORS_ORIGINS: foreign origins that may call the API and read its replies. */
   corsOrigins: readonly string[];
+  /** UPLOAD_MAX_BYTES: the largest archive POST /api/v1/uploads takes. */
+  uploadMaxBytes: number;
   /** Who sends the request, checked once by the caller. */
   auth: Authentication;
   address: string | null;
@@ -40,15 +44,17 @@ export const REST_ACCESS: Record<string, Need> = {
   'GET /api/v1/backups/{id}': 'viewer',
   'DELETE /api/v1/backups/{id}': 'admin',
   'GET /api/v1/backups/{id}/download': 'admin',
+  'POST /api/v1/uploads': 'admin',
 };
 
 /** Handles the request and returns true, or returns false when the path is not ours. */
 export async function handleRest(req: IncomingMessage, res: ServerResponse, deps: RestDeps): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const match = /^\/api\/v1\/backups(?:\/([^/]+)(\/download)?)?\/?$/.exec(url.pathname);
-  if (!match) return false;
-  const id = match[1] === undefined ? undefined : safeDecode(match[1]);
-  const download = Boolean(match[2]);
+  const uploads = /^\/api\/v1\/uploads\/?$/.test(url.pathname);
+  const match = uploads ? null : /^\/api\/v1\/backups(?:\/([^/]+)(\/download)?)?\/?$/.exec(url.pathname);
+  if (!match && !uploads) return false;
+  const id = match?.[1] === undefined ? undefined : safeDecode(match[1]);
+  const download = Boolean(match?.[2]);
   const origin = req.headers.origin;
   const corsOrigin = corsOriginOf(origin, deps.corsOrigins);
   if (corsOrigin) {
@@ -70,7 +76,9 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
     });
     return (res.end(), true);
   }
-  const route = `${req.method} /api/v1/backups${id === undefined ? '' : '/{id}'}${download ? '/download' : ''}`;
+  const route = uploads
+    ? `${req.method} /api/v1/uploads`
+    : `${req.method} /api/v1/backups${id === undefined ? '' : '/{id}'}${download ? '/download' : ''}`;
   // A method no route has still needs credentials before it learns even that (405).
   const need = REST_ACCESS[route] ?? 'viewer';
   // Changes and downloads are audited; reads are not.
@@ -96,6 +104,10 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
   }
 
   async function serve(): Promise<boolean> {
+    if (uploads) {
+      if (req.method !== 'POST') return (methodNotAllowed(res, 'POST'), true);
+      return uploadArchive(req, res, deps);
+    }
     if (id === undefined) {
       if (req.method === 'GET') return (json(res, 200, { backups: (await deps.backups.list()).map(describe) }), true);
       if (req.method === 'POST') {
@@ -134,6 +146,44 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
   }
 }
 
+/**
+ * An archive as the raw request body, streamed to disk as it arrives (no multipart parsing,
+ * nothing held in memory). Its type is not one a cross-site page can send without a preflight;
+ * its length must be declared, so that one over UPLOAD_MAX_BYTES is refused unread.
+ */
+async function uploadArchive(req: IncomingMessage, res: ServerResponse, deps: RestDeps): Promise<boolean> {
+  if (!/^application\/(octet-stream|gzip)\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+    json(res, 415, {
+      error: { type: 'UnsupportedMediaType', message: 'send the archive as application/octet-stream or application/gzip' },
+    });
+    return true;
+  }
+  const declared = req.headers['content-length'];
+  if (declared === undefined || !/^\d+$/.test(declared)) {
+    res.setHeader('connection', 'close');
+    json(res, 411, { error: { type: 'LengthRequired', message: 'send a content-length with the archive' } });
+    return true;
+  }
+  const size = Number(declared);
+  if (size > deps.uploadMaxBytes) {
+    res.setHeader('connection', 'close');
+    json(res, 413, {
+      error: {
+        type: 'PayloadTooLarge',
+        message: `the archive is ${size} bytes; uploads are limited to ${deps.uploadMaxBytes} (UPLOAD_MAX_BYTES)`,
+      },
+    });
+    return true;
+  }
+  const passphrase = req.headers['x-backup-passphrase'];
+  const backup = await deps.backups.upload(
+    { size, stream: () => Readable.toWeb(req) as ReadableStream<Uint8Array> },
+    typeof passphrase === 'string' ? passphrase : null,
+  );
+  json(res, 201, describe(backup));
+  return true;
+}
+
 function refusalOf(auth: Authentication, need: Need, route: string): { status: number; type: string; message: string } | null {
   const role = roleOf(auth.principal);
   if (need === 'viewerOrFirstRun' && auth.principal?.kind === 'setupCode') return null;
@@ -168,6 +218,7 @@ function statusFor(error: AppError): number {
   if (error instanceof ValidationError) return 400;
   if (error instanceof WrongPassphraseError) return 403;
   if (error instanceof InsufficientSpaceError) return 507;
+  if (error instanceof InvalidArchiveError) return 422;
   if (error instanceof BackupFailedError) return 500;
   return 409;
 }

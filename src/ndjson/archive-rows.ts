@@ -1,7 +1,6 @@
 // Streams the rows of an archive's table entries in archive order: parsed, in batches, or
 // as whole lines, the bytes as the archive holds them.
 import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { openTarGz } from '../archive/archive-reader.ts';
 import { endsWithNewline, linePieces } from './line-pieces.ts';
 import type { EncodedValue } from './value-encoder.ts';
@@ -30,24 +29,22 @@ export async function* readArchiveRows(source: Readable, batchRows: number): Asy
 
 /** An entry's `ndjson-v1` bytes parsed into rows, at most `batchRows` at a time. */
 export async function* rowBatches(chunks: AsyncIterable<unknown>, batchRows: number): AsyncGenerator<EncodedValue[][]> {
-  let rest = '';
   let rows: EncodedValue[][] = [];
-  // A chunk can end inside a multi-byte character: the decoder keeps its first bytes
-  // for the next chunk rather than turning both halves into U+FFFD.
-  const decoder = new StringDecoder('utf8');
-  for await (const chunk of chunks) {
-    const lines = (rest + decoder.write(chunk as Buffer)).split('\n');
-    rest = lines.pop()!;
-    for (const line of lines) {
-      rows.push(JSON.parse(line) as EncodedValue[]);
+  // Pieces end at a line's end, so each decodes on its own (no character is cut in two).
+  for await (const piece of linePieces(chunks, 0)) {
+    const text = piece.toString('utf8');
+    let start = 0;
+    while (start < text.length) {
+      const newline = text.indexOf('\n', start);
+      const end = newline === -1 ? text.length : newline;
+      rows.push(JSON.parse(text.slice(start, end)) as EncodedValue[]);
+      start = end + 1;
       if (rows.length >= batchRows) {
         yield rows;
         rows = [];
       }
     }
   }
-  rest += decoder.end();
-  if (rest) rows.push(JSON.parse(rest) as EncodedValue[]);
   if (rows.length) yield rows;
 }
 

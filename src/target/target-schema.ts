@@ -13,6 +13,8 @@ export interface ColumnSpec {
   nullable: boolean;
   /** Native database type (`@db.X`), e.g. `Timestamptz`, when the schema gives one. */
   nativeType: string | null;
+  /** An enum column's values as the database stores them; never written to a manifest. */
+  enumValues?: string[];
 }
 
 export interface TableSpec {
@@ -49,12 +51,14 @@ export function buildTargetSchema(datamodel: Datamodel, provider: Provider, view
   }
   const models = datamodel.models.filter((model) => !views.includes(model.name));
   const byName = new Map(models.map((model) => [model.name, model]));
+  // The values a database holds are the @map names where there are any.
+  const enumValues = new Map((datamodel.enums ?? []).map((e) => [e.name, e.values.map((value) => value.dbName ?? value.name)]));
   const tableName = (model: DmmfModel) => model.dbName ?? model.name;
   const isMedia = (model: DmmfModel) => MEDIA_ANNOTATION.test(model.documentation ?? '');
 
   const tables: TableSpec[] = models.map((model) => {
     const scalarFields = model.fields.filter((field) => field.kind === 'scalar' || field.kind === 'enum');
-    const columns = scalarFields.map(toColumn);
+    const columns = scalarFields.map((field) => toColumn(field, enumValues));
     const columnOf = (fieldName: string) => columnName(model.fields.find((f) => f.name === fieldName)!);
     const references = model.fields
       .filter((field) => field.kind === 'object' && (field.relationFromFields?.length ?? 0) > 0 && byName.has(field.type))
@@ -77,8 +81,8 @@ export function buildTargetSchema(datamodel: Datamodel, provider: Provider, view
       // A join row is meaningless without both ends, so it goes where the media side goes.
       media: isMedia(a!) || isMedia(b!),
       columns: [
-        { ...toColumn(idField(a!)), name: 'A', nullable: false },
-        { ...toColumn(idField(b!)), name: 'B', nullable: false },
+        { ...toColumn(idField(a!), enumValues), name: 'A', nullable: false },
+        { ...toColumn(idField(b!), enumValues), name: 'B', nullable: false },
       ],
       key: ['A', 'B'],
       references: [...new Set([tableName(a!), tableName(b!)])],
@@ -91,7 +95,7 @@ function columnName(field: DmmfField): string {
   return field.dbName ?? field.name;
 }
 
-function toColumn(field: DmmfField): ColumnSpec {
+function toColumn(field: DmmfField, enumValues: Map<string, string[]>): ColumnSpec {
   const type = field.kind === 'enum' ? 'Enum' : field.type;
   if (!SCALARS.has(type) && type !== 'Enum') throw new Error(`unsupported field type ${field.type} on ${field.name}`);
   return {
@@ -100,6 +104,7 @@ function toColumn(field: DmmfField): ColumnSpec {
     list: field.isList,
     nullable: !field.isRequired && !field.isList,
     nativeType: field.nativeType?.[0] ?? null,
+    ...(field.kind === 'enum' && enumValues.has(field.type) ? { enumValues: enumValues.get(field.type) } : {}),
   };
 }
 

@@ -9,6 +9,8 @@ export interface Entry {
   name: string;
   type?: 'file' | 'symlink' | 'directory';
   linkname?: string;
+  /** The tar header's mode; tar-stream's default when not given. */
+  mode?: number;
   content: Buffer;
 }
 
@@ -29,7 +31,7 @@ export async function pack(entries: Entry[]): Promise<Buffer> {
   for (const entry of entries) {
     if (entry.type === 'symlink') packer.entry({ name: entry.name, type: 'symlink', linkname: entry.linkname });
     else if (entry.type === 'directory') packer.entry({ name: entry.name, type: 'directory' });
-    else packer.entry({ name: entry.name }, entry.content);
+    else packer.entry({ name: entry.name, mode: entry.mode }, entry.content);
   }
   packer.finalize();
   const chunks: Buffer[] = [];

@@ -1,9 +1,10 @@
 // Two processes on one PostgreSQL control database, backup folder and target, with Redis
-// between them: each scheduled run happens on exactly one instance, and a restore's progress
-// reaches subscribers on the instance that did not start it.
+// between them: each scheduled run happens on exactly one instance, a restore's progress
+// reaches subscribers on the instance that did not start it, and one restore runs at a time
+// across instances (the restore lease), also for two instances on one data folder.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,6 +17,7 @@ import {
   BackupSettingsDocument,
   CreateBackupDocument,
   RestoreBackupDocument,
+  RestoreJobDocument,
   RestoreProgressDocument,
   UpdateBackupSettingsDocument,
   type RestoreProgressSubscription,
@@ -28,7 +30,7 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 let control: ScratchDatabase;
 let backupDir: string;
 let a: TestServer;
-let b: { url: string; token: string; dataDir: string; process: ChildProcess; stop(): Promise<void> };
+let b: Awaited<ReturnType<typeof spawnServer>>;
 
 before(async () => {
   control = await createScratchDatabase('bcp_control');
@@ -52,8 +54,8 @@ after(async () => {
  * Instance B is its own process, started the way `npm start` starts it: the compiled build. The
  * test admin's account is in the shared control database already: B signs in to it.
  */
-async function spawnServer(env: Record<string, string>) {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bcp-test-b-'));
+async function spawnServer(env: Record<string, string>, sharedDataDir?: string) {
+  const dataDir = sharedDataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'bcp-test-b-')));
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/src/main.js')], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, DATA_DIR: dataDir, PORT: '0', ...env },
@@ -70,7 +72,13 @@ async function spawnServer(env: Record<string, string>) {
     });
     child.once('exit', (code) => reject(new Error(`instance B exited with ${code}: ${stderr}`)));
   });
-  const token = await signInAt(url).catch((error: unknown) => {
+  const setupCode = sharedDataDir
+    ? await readFile(path.join(dataDir, 'setup-code'), 'utf8').then(
+        (code) => code.trim(),
+        () => null,
+      )
+    : null;
+  const token = await signInAt(url, setupCode).catch((error: unknown) => {
     child.kill('SIGTERM');
     throw error;
   });
@@ -79,13 +87,20 @@ async function spawnServer(env: Record<string, string>) {
     token,
     dataDir,
     process: child,
+    /** Ends the process at once, as a crash would. */
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         await exited;
       }
-      await rm(dataDir, { recursive: true, force: true });
+      if (!sharedDataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -211,3 +226,146 @@ async function subscribeOn(url: string, token: string | null, jobId: string): Pr
   }
   return events;
 }
+
+/** What a restore or backup request answers, with the job id a RestoreInProgressError names. */
+const RESTORE = `mutation($id: ID!) { restoreBackup(input: { backupId: $id }) {
+  __typename ... on RestoreBackupPayload { job { id } } ... on RestoreInProgressError { jobId } ... on Error { message } } }`;
+const BACKUP = `mutation { createBackup(input: {}) { __typename ... on RestoreInProgressError { jobId } ... on Error { message } } }`;
+type Answer = { __typename: string; job?: { id: string }; jobId?: string; message?: string };
+
+async function ask(url: string, token: string | null, query: string, variables: Record<string, unknown> = {}): Promise<Answer> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data: Record<string, Answer>; errors?: unknown };
+  assert.ok(!body.errors, JSON.stringify(body.errors));
+  return Object.values(body.data)[0]!;
+}
+
+const jobOf = async (url: string, token: string | null, id: string) => (await gqlAt(url, RestoreJobDocument, { id }, token)).restoreJob;
+
+async function aBackupId(): Promise<string> {
+  const created = await gqlAt(a.url, CreateBackupDocument, { input: { includeMedia: true } }, a.token);
+  if (created.createBackup.__typename !== 'CreateBackupPayload') throw new Error(created.createBackup.__typename);
+  return created.createBackup.backup.id;
+}
+
+test('a restore on another instance refuses restores and backups here; killed -9, its lease ends with its process', async () => {
+  const backupId = await aBackupId();
+  const c = await spawnServer({ CONTROL_DATABASE_URL: control.url, BACKUP_DIR: backupDir, REDIS_URL, TARGET_DATABASE_URL: a.targetUrl });
+  let cJob = '';
+  try {
+    // A restore is quick: should C's end before A asks, C restores again.
+    for (let attempt = 0; attempt < 5 && !cJob; attempt++) {
+      const started = await ask(c.url, c.token, RESTORE, { id: backupId });
+      assert.equal(started.__typename, 'RestoreBackupPayload', started.message);
+      const onA = await ask(a.url, a.token, RESTORE, { id: backupId });
+      const backupOnA = await ask(a.url, a.token, BACKUP);
+      if (onA.__typename === 'RestoreBackupPayload') {
+        await waitFor('the restore on A to end', async () =>
+          ['SUCCEEDED', 'FAILED'].includes((await jobOf(a.url, a.token, onA.job!.id))?.status ?? ''),
+        );
+        continue;
+      }
+      assert.deepEqual(
+        [onA.__typename, onA.jobId],
+        ['RestoreInProgressError', started.job!.id],
+        "a restore on A is refused, naming C's job",
+      );
+      assert.deepEqual([backupOnA.__typename, backupOnA.jobId], ['RestoreInProgressError', started.job!.id], 'so is a backup on A');
+      cJob = started.job!.id;
+      await c.kill();
+    }
+    assert.ok(cJob, "A never asked while C's restore ran");
+  } finally {
+    await c.stop();
+  }
+  // C's process is gone: its lease goes with it, at once, and A's restore settles C's job first.
+  const onA = await ask(a.url, a.token, RESTORE, { id: backupId });
+  assert.equal(onA.__typename, 'RestoreBackupPayload', onA.message);
+  const done = await waitFor('the restore on A to end', async () => {
+    const job = await jobOf(a.url, a.token, onA.job!.id);
+    return job?.status === 'SUCCEEDED' || job?.status === 'FAILED' ? job : null;
+  });
+  assert.equal(done.status, 'SUCCEEDED', done.error ?? '');
+  const settled = await jobOf(a.url, a.token, cJob);
+  assert.ok(settled?.status === 'SUCCEEDED' || settled?.status === 'FAILED', JSON.stringify(settled));
+  assert.match(settled.error ?? '', /^interrupted/);
+});
+
+test('a lease its holder stopped renewing (an instance on another host) is free once it expires; scheduled backups skip until then', async () => {
+  const backupId = await aBackupId();
+  const holder = 'elsewhere~4242~0badc0de';
+  const at = (ms: number) => new Date(Date.now() + ms).toISOString().replace('T', ' ').replace('Z', ''); // as Prisma stores it: UTC
+  await withPg(control.url, async (db) => {
+    await db.query(
+      `INSERT INTO "RestoreJob" (id, "backupId", status, phase, "createdAt", "startedAt", instance) VALUES ('remote-job', $1, 'RUNNING', 'RESTORING', $2, $2, $3)`,
+      [backupId, at(0), holder],
+    );
+    await db.query(
+      `INSERT INTO "RestoreLease" (id, holder, "jobId", "acquiredAt", "heartbeatAt", "expiresAt") VALUES (1, $1, 'remote-job', $2, $2, $3)`,
+      [holder, at(0), at(12_000)],
+    );
+  });
+  const refused = await ask(a.url, a.token, RESTORE, { id: backupId });
+  assert.deepEqual([refused.__typename, refused.jobId], ['RestoreInProgressError', 'remote-job']);
+  assert.deepEqual((await ask(b.url, b.token, BACKUP)).jobId, 'remote-job', 'a backup on B is refused too');
+  // Scheduled backups on either instance are skipped while the lease holds.
+  const every = await gqlAt(
+    a.url,
+    UpdateBackupSettingsDocument,
+    { input: { frequency: 'CUSTOM', cron: '* * * * * *', keep: 100 } },
+    a.token,
+  );
+  assert.equal(every.updateBackupSettings.__typename, 'UpdateBackupSettingsPayload');
+  try {
+    await waitFor('a scheduled run skipped for the restore', () =>
+      withPg(control.url, async (db) => {
+        const { rows } = await db.query<{ error: string }>(
+          `SELECT error FROM "ScheduledRun" WHERE status = 'SKIPPED' AND error LIKE '%remote-job%'`,
+        );
+        return rows.length > 0;
+      }),
+    );
+  } finally {
+    await gqlAt(a.url, UpdateBackupSettingsDocument, { input: { frequency: 'OFF' } }, a.token);
+  }
+  // No one renews it: once expired, A takes it over and settles the job it was held for.
+  const accepted = await waitFor(
+    'the lease to expire',
+    async () => {
+      const answer = await ask(a.url, a.token, RESTORE, { id: backupId });
+      return answer.__typename === 'RestoreBackupPayload' ? answer : null;
+    },
+    15_000,
+  );
+  const done = await waitFor('the restore on A to end', async () => {
+    const job = await jobOf(a.url, a.token, accepted.job!.id);
+    return job?.status === 'SUCCEEDED' || job?.status === 'FAILED' ? job : null;
+  });
+  assert.equal(done.status, 'SUCCEEDED', done.error ?? '');
+  const remote = await jobOf(a.url, a.token, 'remote-job');
+  assert.equal(remote?.status, 'FAILED');
+  assert.match(remote?.error ?? '', /before the commit/);
+});
+
+test('two instances on one data folder: each its own scratch folder, one restore at a time', async () => {
+  const first = await startServer();
+  const second = await spawnServer({ TARGET_DATABASE_URL: first.targetUrl }, first.dataDir);
+  try {
+    const created = await first.gql(CreateBackupDocument, { input: { includeMedia: true } });
+    if (created.createBackup.__typename !== 'CreateBackupPayload') throw new Error(created.createBackup.__typename);
+    const started = await ask(second.url, second.token, RESTORE, { id: created.createBackup.backup.id });
+    assert.equal(started.__typename, 'RestoreBackupPayload', started.message);
+    const onFirst = await ask(first.url, first.token, RESTORE, { id: created.createBackup.backup.id });
+    assert.deepEqual([onFirst.__typename, onFirst.jobId], ['RestoreInProgressError', started.job!.id]);
+    await waitFor('the restore to end', async () => (await jobOf(first.url, first.token, started.job!.id))?.status === 'SUCCEEDED');
+    const scratch = await readdir(path.dirname(first.app.config.scratchDir));
+    assert.equal(scratch.length, 2, `one scratch folder per instance: ${scratch.join(', ')}`);
+  } finally {
+    await second.stop();
+    await first.close();
+  }
+});

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { getIntrospectionQuery, print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { MAX_GRAPHQL_BODY_BYTES } from '../../src/app.ts';
 import { MAX_SOCKETS_PER_ADDRESS } from '../../src/graphql-websocket.ts';
 import { GRAPHQL_LIMITS } from '../../src/graphql/limits.ts';
 import { ListBackupsDocument } from '../generated/graphql.ts';
@@ -61,6 +62,23 @@ async function refused(query: string, message: RegExp): Promise<void> {
 
 test('10,000 aliased createBackup fields: refused at parsing, no backup made', async () => {
   await refused(aliasedCreates(10_000), new RegExp(`Token limit of ${GRAPHQL_LIMITS.maxTokens} exceeded`));
+});
+
+test('1,000,000 aliases (35 MB): refused from content-length before the body is read, and the server still answers', async () => {
+  const before = await backupFiles();
+  const { status, body } = await post(aliasedCreates(1_000_000));
+  assert.equal(status, 413);
+  assert.match(body.errors![0]!.message, new RegExp(`limited to ${MAX_GRAPHQL_BODY_BYTES}`));
+  assert.deepEqual(await backupFiles(), before);
+  // A body sent without a length cannot be capped before it is read: it is refused too.
+  const chunked = await server.fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: new Blob([JSON.stringify({ query: '{ __typename }' })]).stream(),
+    duplex: 'half',
+  } as RequestInit);
+  assert.equal(chunked.status, 411);
+  assert.equal((await post('{ __typename }')).status, 200);
 });
 
 test('aliases past the limit are refused, even in a short document', async () => {

@@ -1,5 +1,6 @@
 // Start-up failures are one line naming the cause, exit code 78 and nothing changed: a taken
-// port, a schema that cannot be read or does not match the database, a migration that fails.
+// port, a wrong host, an unreachable database, a schema that cannot be read or does not match
+// the database, a migration that fails.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PROJECT_ROOT } from '../../src/core/config.ts';
 import { LEDGER_DIR, ledgerTarget } from '../helpers/ledger.ts';
+import { createScratchDatabase, withPg } from '../helpers/postgres.ts';
 import { startProcess, type Exited } from '../helpers/start-process.ts';
 
 let tmp: string;
@@ -93,11 +95,83 @@ describe('start-up failures', () => {
     assertOneLine(result, 'TARGET_SCHEMA', new RegExp(`cannot be read: .*model "Account".*\\(${schema.replace(/[.]/g, '\\.')}:7\\)$`));
   });
 
-  test('an unreachable control database: one line', async () => {
+  test('a host that is not an address of this machine: one line, nothing created, on a fixed port and on port 0', async () => {
+    for (const port of ['0', String((taken.address() as { port: number }).port + 1)]) {
+      const dataDir = path.join(tmp, `host-data-${port}`);
+      const result = await start({ HOST: '256.1.1.1', PORT: port, DATA_DIR: dataDir });
+      assertOneLine(result, 'HOST', /^configuration error: HOST 256\.1\.1\.1 is not an address of this machine \((ENOTFOUND|EAI_AGAIN)\)$/);
+      await assert.rejects(stat(dataDir), `PORT=${port}: nothing was created`);
+    }
+    const unknown = await start({ HOST: 'no-such-host.invalid', DATA_DIR: path.join(tmp, 'host-name-data') });
+    assertOneLine(
+      unknown,
+      'HOST',
+      /^configuration error: HOST no-such-host\.invalid is not an address of this machine \((ENOTFOUND|EAI_AGAIN)\)$/,
+    );
+    await assert.rejects(stat(path.join(tmp, 'host-name-data')));
+  });
+
+  test('an unreachable control database: one line, and neither the data folder nor the target database touched', async () => {
+    const target = await createScratchDatabase();
+    try {
+      const dataDir = path.join(tmp, 'control-data');
+      const result = await start({
+        DATA_DIR: dataDir,
+        CONTROL_DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/control',
+        TARGET_SCHEMA: path.join(PROJECT_ROOT, 'test/fixtures/ledger-postgresql/schema.prisma'),
+        TARGET_MIGRATIONS: path.join(PROJECT_ROOT, 'test/fixtures/ledger-postgresql/migrations'),
+        TARGET_DATABASE_URL: target.url,
+      });
+      assertOneLine(
+        result,
+        'CONTROL_DATABASE_URL',
+        /^configuration error: CONTROL_DATABASE_URL cannot connect to PostgreSQL at 127\.0\.0\.1:1 \(ECONNREFUSED\)$/,
+      );
+      await assert.rejects(stat(dataDir), 'nothing was created');
+      assert.deepEqual(await tablesIn(target.url), [], 'the target was not migrated');
+    } finally {
+      await target.drop();
+    }
+  });
+
+  test('an unreachable target database: one line, no example files, setup code or control tables', async () => {
+    const control = await createScratchDatabase('bcp_control');
+    try {
+      const dataDir = path.join(tmp, 'target-data');
+      // The bundled example on PostgreSQL: its files and secrets would be made on a first start.
+      const result = await startProcess({
+        PORT: '0',
+        DATA_DIR: dataDir,
+        CONTROL_DATABASE_URL: control.url,
+        TARGET_DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/target',
+      });
+      assertOneLine(
+        result,
+        'TARGET_DATABASE_URL',
+        /^configuration error: TARGET_DATABASE_URL cannot connect to PostgreSQL at 127\.0\.0\.1:1 \(ECONNREFUSED\)$/,
+      );
+      await assert.rejects(stat(dataDir), 'no data folder, example files or setup code');
+      assert.deepEqual(await tablesIn(control.url), [], 'the control database was not migrated');
+    } finally {
+      await control.drop();
+    }
+  });
+
+  test('a PostgreSQL server that refuses the database: its own words, on one line', async () => {
     const result = await start({
-      DATA_DIR: path.join(tmp, 'control-data'),
-      CONTROL_DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/control',
+      DATA_DIR: path.join(tmp, 'missing-database-data'),
+      CONTROL_DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/bcp_no_such_database',
     });
-    assertOneLine(result, 'CONTROL_DATABASE_URL', /cannot be used: Can't reach database server at `127\.0\.0\.1:1`/);
+    assertOneLine(
+      result,
+      'CONTROL_DATABASE_URL',
+      /cannot connect to PostgreSQL at 127\.0\.0\.1:5432 \(database "bcp_no_such_database" does not exist\)$/,
+    );
   });
 });
+
+async function tablesIn(url: string): Promise<string[]> {
+  return withPg(url, async (client) =>
+    (await client.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'")).rows.map((r) => r.name),
+  );
+}

@@ -33,3 +33,37 @@ test('rows with multi-byte characters on every chunk boundary read back exactly'
   assert.equal(counted, rows.length);
   assert.ok(Buffer.concat(pieces).equals(Buffer.from(text)));
 });
+
+test('a line longer than the limit is refused as it arrives, before it is held whole', async () => {
+  const { linePieces, LineTooLongError } = await import('../../src/ndjson/line-pieces.ts');
+  // 64 KiB chunks with no newline: the old reader joined all of them again at every chunk.
+  async function* noNewline(chunks: number) {
+    for (let i = 0; i < chunks; i++) yield Buffer.alloc(64 * 1024, 0x20);
+  }
+  await assert.rejects(async () => {
+    for await (const piece of linePieces(noNewline(4096), 0, 128 * 1024 * 1024)) void piece;
+  }, LineTooLongError);
+  // Within the limit, a long line still arrives whole, and the lines around it too.
+  const pieces: Buffer[] = [];
+  async function* around() {
+    yield Buffer.from('[1]\n["');
+    for (let i = 0; i < 100; i++) yield Buffer.alloc(1024, 0x61);
+    yield Buffer.from('"]\n[2]');
+  }
+  for await (const piece of linePieces(around(), 0, 1024 * 1024)) pieces.push(piece);
+  const lines = Buffer.concat(pieces).toString().split('\n');
+  assert.deepEqual(
+    lines.map((line) => line.length),
+    [3, 102_404, 3],
+  );
+  assert.ok(
+    pieces.slice(0, -1).every((piece) => piece.at(-1) === 10),
+    'every piece but the last ends at a line end',
+  );
+});
+
+test('a manifest of megabytes of empty objects is refused before it is parsed', async () => {
+  const { parseManifest, MAX_MANIFEST_CONTAINERS } = await import('../../src/archive/archive-reader.ts');
+  const bomb = Buffer.from(`{"tables":[${'{},'.repeat(MAX_MANIFEST_CONTAINERS)}{}]}`);
+  assert.throws(() => parseManifest(bomb), /opens \d+ objects and lists/);
+});

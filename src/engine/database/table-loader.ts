@@ -18,6 +18,11 @@ export interface TableLoader {
    * absent from it had none); without them each sequence moves past the largest loaded id.
    */
   commit(tables: TableSpec[], sequences?: Map<string, ManifestSequence[]>): Promise<void>;
+  /** The database's id of this transaction, which it can later say was committed or not (`transactionOutcome`); absent where there is none. */
+  transactionId?(): Promise<string>;
   /** Abandons the transaction and closes the connection: the target keeps its old data. */
   rollback(): Promise<void>;
 }
+
+/** What became of a transaction whose process died: the database's own word, or null where it cannot say. */
+export type TransactionOutcome = 'committed' | 'aborted' | null;

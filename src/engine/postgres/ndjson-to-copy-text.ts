@@ -61,11 +61,16 @@ export function copyLineOf(columns: ColumnSpec[], row: EncodedValue[]): string {
   return line + '\n';
 }
 
-/** What the fast path may copy as it is, per column. */
-const TEXT_ONLY = 0; // strings, true, false, null: as the general path passes them on
-const NUMBERS_TOO = 1; // also plain numbers, whose value PostgreSQL reads exactly as JavaScript does
+/**
+ * What the fast path may copy as it is, per column: only the JSON type the column's values
+ * have, so that a value of the wrong type (a string in an Int column, which PostgreSQL would
+ * read as a number) goes to the general path and its row check.
+ */
+const TEXT_ONLY = 0; // strings and null, as the general path passes them on
+const NUMBERS_ONLY = 1; // plain numbers and null, whose value PostgreSQL reads exactly as JavaScript does
 const LIST = 2; // a list of plain elements, rewritten as an array literal
 const NULL_ONLY = 3; // bytes: their COPY text differs from their JSON
+const BOOLEANS_ONLY = 4; // true, false and null
 
 /** A decimal longer than this takes the general path (no overflow, no surprises). */
 const MAX_NUMBER_CHARS = 40;
@@ -86,9 +91,10 @@ export interface CopyLines {
  * is the JSON text less its quotes: a string with no escape COPY lacks (`\u`, `\b`, `\f`), a plain integer or
  * decimal, true, false, null (`\N`), a list of such. A line it does not recognise as entirely
  * plain (an escape it cannot keep, bytes, an exponent, anything unexpected) goes through
- * `copyLineOf`, so both give the same values (test/unit/ndjson-to-copy-text.test.ts).
+ * `copyLineOf`, so both give the same values (test/unit/ndjson-to-copy-text.test.ts), after
+ * `check` (a plain line has one value per column, and PostgreSQL checks their types).
  */
-export function ndjsonToCopyLines(columns: ColumnSpec[], lines: Buffer): CopyLines {
+export function ndjsonToCopyLines(columns: ColumnSpec[], lines: Buffer, check?: (row: unknown) => void): CopyLines {
   const accepts = columns.map(acceptedTokens);
   const integers = columns.map((column) => column.type === 'Int');
   // Invalid UTF-8 is decoded the general path's way (U+FFFD), never copied as it is.
@@ -123,12 +129,12 @@ export function ndjsonToCopyLines(columns: ColumnSpec[], lines: Buffer): CopyLin
         i = after;
         o = outEnd;
       } else if (c === QUOTE) {
-        if ((after = stringInto(lines, i, out, o)) === -1) break;
+        if (accept !== TEXT_ONLY || (after = stringInto(lines, i, out, o)) === -1) break;
         i = after;
         o = outEnd;
-      } else if ((after = literalEnd(lines, i)) !== -1) {
+      } else if (accept === BOOLEANS_ONLY && (after = literalEnd(lines, i)) !== -1) {
         while (i < after) out[o++] = lines[i++]!;
-      } else if (accept === NUMBERS_TOO && (c === MINUS || (c >= ZERO && c <= NINE))) {
+      } else if (accept === NUMBERS_ONLY && (c === MINUS || (c >= ZERO && c <= NINE))) {
         if ((after = plainNumberEnd(lines, i, integers[column]!)) === -1) break;
         while (i < after) out[o++] = lines[i++]!;
       } else {
@@ -147,7 +153,9 @@ export function ndjsonToCopyLines(columns: ColumnSpec[], lines: Buffer): CopyLin
     } else {
       generalLines++;
       o = lineOut;
-      const line = copyLineOf(columns, JSON.parse(lines.toString('utf8', start, end)) as EncodedValue[]);
+      const row = JSON.parse(lines.toString('utf8', start, end)) as EncodedValue[];
+      check?.(row);
+      const line = copyLineOf(columns, row);
       const more = Buffer.byteLength(line) + 2 * (lines.length - end) + 1024;
       if (o + more > out.length) out = grownBuffer(out, o, more);
       o += out.write(line, o);
@@ -238,7 +246,8 @@ function listInto(lines: Buffer, at: number, out: Buffer, o: number, integer: bo
 function acceptedTokens(column: ColumnSpec): number {
   if (column.type === 'Bytes') return NULL_ONLY;
   if (column.list) return LIST;
-  return column.type === 'Int' || column.type === 'Float' ? NUMBERS_TOO : TEXT_ONLY;
+  if (column.type === 'Boolean') return BOOLEANS_ONLY;
+  return column.type === 'Int' || column.type === 'Float' ? NUMBERS_ONLY : TEXT_ONLY;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { DatabaseLocation } from '../../prisma/database-url.ts';
 import type { TableSpec } from '../../target/target-schema.ts';
 import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER, ndjsonToCopyBinary, type BinaryField } from './ndjson-to-copy-binary.ts';
 import { copyLineOf, ndjsonToCopyLines } from './ndjson-to-copy-text.ts';
+import { InvalidRowError, RowChecker } from '../../ndjson/row-check.ts';
 import { binaryLayouts } from './postgres-column-types.ts';
 import { setAsideKeys, type SetAside } from './postgres-constraints.ts';
 import { PostgresSession, type CopyIn, type SqlRunner } from './postgres-session.ts';
@@ -37,6 +38,7 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
     }
   };
   let keys: SetAside;
+  let transactionId: string;
   /** Tables still loaded in the binary format, with their columns' layouts. */
   let binary: Map<string, BinaryField[]>;
   try {
@@ -53,6 +55,8 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
       tables.map((spec) => spec.name),
     );
     binary = await binaryLayouts(session, schema, tables);
+    // Asked now, while no COPY holds the connection; PostgreSQL keeps its outcome (txid_status).
+    transactionId = String((await session.queryRaw(sqlQuery('SELECT txid_current()::text'))).rows[0]![0]);
   } catch (error) {
     await end('ROLLBACK');
     throw error;
@@ -79,7 +83,13 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
     }
     return copy.stream;
   };
-  return {
+  const checkers = new Map<string, RowChecker>();
+  const checkerOf = (spec: TableSpec, numbered: boolean) => {
+    let checker = checkers.get(spec.name);
+    if (!checker) checkers.set(spec.name, (checker = new RowChecker(spec, numbered)));
+    return checker;
+  };
+  return rowErrorsTyped({
     async clear(tables) {
       // One TRUNCATE: no per-row cascades or checks. It locks the tables until the commit,
       // so the app's readers wait for the new data rather than see a mix.
@@ -98,8 +108,9 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
         emptied.add(name);
     },
     async insert(spec, rows) {
+      const checker = checkerOf(spec, true);
       let text = '';
-      for (const row of rows) text += copyLineOf(spec.columns, row);
+      for (const row of rows) text += copyLineOf(spec.columns, checker.check(row));
       await (await copyInto(spec, false)).write(text);
     },
     async insertLines(spec, lines) {
@@ -112,7 +123,10 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
       // Once a batch needs the text format the rest of the table stays in it, rather than
       // ending a COPY each time the format changes back.
       binary.delete(spec.name);
-      const converted = ndjsonToCopyLines(spec.columns, lines);
+      // The binary path takes only rows of exactly the table's columns, each value of its type;
+      // the text path checks the rows it parses, and PostgreSQL the types of the plain ones.
+      const checker = checkerOf(spec, false);
+      const converted = ndjsonToCopyLines(spec.columns, lines, (row) => checker.check(row));
       await (await copyInto(spec, false)).write(converted.bytes);
       return converted.rows;
     },
@@ -130,7 +144,44 @@ async function postgresLoader(session: PostgresSession, schema: string, tables: 
       await end('COMMIT');
     },
     rollback: () => end('ROLLBACK'),
+    transactionId: async () => transactionId,
+  });
+}
+
+/**
+ * PostgreSQL checks what the rows hold as it loads them (types, ranges, enum labels, NOT NULL,
+ * keys): such a refusal is the archive's fault, reported as the same typed error SQLite's
+ * row check gives. Anything else (a lost connection) stays what it is.
+ */
+function rowErrorsTyped(loader: TableLoader): TableLoader {
+  const typed = (error: unknown): unknown => {
+    const code = sqlStateOf(error);
+    return code && /^2[23]/.test(code)
+      ? new InvalidRowError(`the archive's rows do not fit the schema: ${(error as Error).message}`)
+      : error;
   };
+  const wrap =
+    <A extends unknown[], R>(method: (...args: A) => Promise<R>) =>
+    (...args: A) =>
+      method(...args).catch((error: unknown) => {
+        throw typed(error);
+      });
+  return {
+    ...loader,
+    insert: wrap(loader.insert),
+    insertLines: loader.insertLines && wrap(loader.insertLines),
+    commit: wrap(loader.commit),
+  };
+}
+
+function sqlStateOf(error: unknown): string | null {
+  for (let current = error; current && typeof current === 'object'; current = (current as { cause?: unknown }).cause) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    const originalCode = (current as { originalCode?: unknown }).originalCode;
+    if (typeof originalCode === 'string' && /^[0-9A-Z]{5}$/.test(originalCode)) return originalCode;
+  }
+  return null;
 }
 
 /** Those of the named tables that are plain tables (not partitioned, not views). */

@@ -8,8 +8,9 @@ import type { ManifestSequence } from '../../archive/manifest.ts';
 import type { TableSpec } from '../../target/target-schema.ts';
 import type { TableLoader } from '../database/table-loader.ts';
 import { decodeForSqlite } from '../../ndjson/value-decoder.ts';
+import { InvalidRowError, RowChecker } from '../../ndjson/row-check.ts';
 
-export class ForeignKeyViolationError extends Error {}
+const NOT_FITTING = "the archive's rows do not fit the schema:";
 
 export async function openSqliteLoader(filePath: string): Promise<TableLoader> {
   const db = openSqliteFile(filePath);
@@ -22,6 +23,8 @@ export async function openSqliteLoader(filePath: string): Promise<TableLoader> {
     throw error;
   }
   const inserts = new Map<string, Database.Statement>();
+  // SQLite stores whatever it is given: every row is checked against its columns first.
+  const checkers = new Map<string, RowChecker>();
   // Secondary indexes are dropped for the load and built once at the end, as a dump
   // script does; all inside the transaction, so a failure puts them back as they were.
   let setAside: { name: string; sql: string }[] = [];
@@ -57,9 +60,20 @@ export async function openSqliteLoader(filePath: string): Promise<TableLoader> {
       }
       const columns = table.columns;
       const values = new Array<unknown>(columns.length);
+      let checker = checkers.get(table.name);
+      if (!checker) checkers.set(table.name, (checker = new RowChecker(table)));
       for (const row of rows) {
+        checker.check(row);
         for (let i = 0; i < columns.length; i++) values[i] = decodeForSqlite(columns[i]!, row[i] ?? null);
-        insert.run(values);
+        try {
+          insert.run(values);
+        } catch (error) {
+          // A duplicate key or a CHECK the app's migrations added: the archive's fault, typed as such.
+          if ((error as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) {
+            throw new InvalidRowError(`${NOT_FITTING} table ${table.name}: ${(error as Error).message}`);
+          }
+          throw error;
+        }
       }
     },
     async commit(tables, sequences) {
@@ -69,8 +83,8 @@ export async function openSqliteLoader(filePath: string): Promise<TableLoader> {
       if (violations.length > 0) {
         const [table, rowid, parent] = violations[0]!;
         end('ROLLBACK');
-        throw new ForeignKeyViolationError(
-          `${violations.length} row(s) reference missing rows, e.g. ${table} row ${rowid} references a missing ${parent}`,
+        throw new InvalidRowError(
+          `${NOT_FITTING} ${violations.length} row(s) reference missing rows, e.g. ${table} row ${rowid} references a missing ${parent}`,
         );
       }
       end('COMMIT');

@@ -68,7 +68,7 @@ export interface BackupServiceDeps {
   control: ControlClient;
   scratchDir: string;
   appVersion: string;
-  /** Held by a running restore: other backups are refused meanwhile. */
+  /** Held by a running restore, here or on another instance: other backups are refused meanwhile. */
   restoreGate: RestoreGate;
   uploadMaxBytes: number;
 }
@@ -126,6 +126,11 @@ export class BackupService {
 
   /** Takes a backup now, one at a time, and returns it once it is stored and listed. */
   async create(input: CreateBackupInput): Promise<Backup> {
+    return (await this.createWithManifest(input)).backup;
+  }
+
+  /** The same, with the manifest it wrote (an encrypted backup's too, which the listing does not show). */
+  async createWithManifest(input: CreateBackupInput): Promise<{ backup: Backup; manifest: Manifest }> {
     const note = input.note?.trim() || null;
     if (note && note.length > MAX_NOTE_LENGTH) {
       throw new ValidationError('note', `note must be at most ${MAX_NOTE_LENGTH} characters`);
@@ -135,7 +140,7 @@ export class BackupService {
     const weak = passphrase === null ? null : passphraseProblem(passphrase);
     if (weak) throw new ValidationError('passphrase', weak);
     // A restore's own safety backup is the one backup that runs while it holds the gate.
-    if (input.trigger !== 'restore') this.deps.restoreGate.assertFree();
+    if (input.trigger !== 'restore') await this.deps.restoreGate.assertFree();
     // The key is derived before the snapshot opens, so the snapshot is not held meanwhile.
     const sealer = passphrase === null ? undefined : await ArchiveSealer.create(passphrase);
     return this.queue.run(async () => {
@@ -160,7 +165,7 @@ export class BackupService {
         });
         this.deps.catalog.remember(archive, envelope ? { envelope } : { manifest }, archive.sha256);
         await this.finishRun(runId, { status: 'SUCCEEDED', fileName, sizeBytes: BigInt(archive.sizeBytes) });
-        return (await this.deps.catalog.get(fileName))!;
+        return { backup: (await this.deps.catalog.get(fileName))!, manifest };
       } catch (error) {
         await this.finishRun(runId, { status: 'FAILED', error: (error as Error).message });
         if (error instanceof TargetFileMissingError) throw new BackupFailedError(error.message);
@@ -204,6 +209,7 @@ export class BackupService {
         createWriteStream(staging, { flags: 'wx', mode: 0o600 }),
       );
       const content = await this.checkUpload(staging, file.size, passphrase ?? null);
+      await this.checkUploadedRows(staging, file.size, passphrase ?? null, content);
       return await this.queue.run(async () => {
         const { fileName } = await this.freeName('uploaded', content.envelope !== undefined);
         const archive = await this.deps.store.write(fileName, createReadStream(staging));
@@ -254,6 +260,31 @@ export class BackupService {
     const mismatch = metadataMismatch(unlocked.header.metadata, manifest);
     if (mismatch) throw new InvalidArchiveError(mismatch);
     return { envelope: unlocked.header };
+  }
+
+  /**
+   * Verify's trial restore of an upload it can read (plain, or encrypted with its passphrase),
+   * so that rows which would not load (a wrong type, a missing value, a broken key) are refused
+   * now, not at the restore that needs them. One that only cannot be restored here (a newer
+   * schema, another app's tables) is still stored: `restorable` says why.
+   */
+  private async checkUploadedRows(
+    staging: string,
+    size: number,
+    passphrase: string | null,
+    content: { manifest?: Manifest; envelope?: EnvelopeHeader },
+  ): Promise<void> {
+    if (content.envelope && !passphrase) return;
+    const open = content.envelope
+      ? (await unlockArchive(() => createReadStream(staging), passphrase!)).open
+      : () => createReadStream(staging) as Readable;
+    const report = await verifyBackup({
+      openArchive: () => open(),
+      compressedBytes: size,
+      target: { ...this.refusalTarget(), schemaFiles: this.deps.target.schemaFiles },
+      scratchDir: this.deps.scratchDir,
+    });
+    if (report.restored && !report.ok) throw new InvalidArchiveError(`the archive's rows do not load: ${report.problems.join('; ')}`);
   }
 
   /** Deletes the backup's archive and returns its id; NotFoundError when there is none. */

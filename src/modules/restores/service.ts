@@ -1,5 +1,6 @@
-// Runs restores: one at a time, in the background, after a safety backup, checking every
-// hash as the archive is loaded, reporting progress to watchers. Knows nothing of GraphQL.
+// Runs restores: one at a time across instances (the restore lease), in the background, after
+// a safety backup, checking every hash as the archive loads, reporting progress; settles the
+// jobs of instances that died (interrupted-restore.ts). Knows nothing of GraphQL.
 import { randomUUID } from 'node:crypto';
 import { ManifestReadError, readManifest } from '../../archive/archive-reader.ts';
 import { checkArchive, ArchiveRejectedError } from '../../archive/archive-check.ts';
@@ -7,7 +8,7 @@ import { fileStager, stageFileRestore, type StagedFileRestore } from '../../engi
 import { withMigratedBackup } from '../../engine/forward-migration.ts';
 import { checkedArchiveSource, replaceData, type RowSource } from '../../engine/restore.ts';
 import type { ControlClient } from '../../control/control-db.ts';
-import { InvalidArchiveError } from '../../core/errors.ts';
+import { InvalidArchiveError, RestoreInProgressError } from '../../core/errors.ts';
 import { recordFailure } from '../../core/error-log.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import type { Target } from '../../target/target.ts';
@@ -17,6 +18,8 @@ import type { Manifest } from '../../archive/manifest.ts';
 import type { PublicMetadata } from '../../archive/encryption/envelope-header.ts';
 import { passphraseProblem } from '../../archive/encryption/encrypted-archive.ts';
 import type { RestoreGate } from '../restore-gate.ts';
+import { LEASE_HEARTBEAT_MS } from '../restore-lease.ts';
+import { commitRecordFor, settleInterrupted } from './interrupted-restore.ts';
 import { followProgress } from './progress-feed.ts';
 import { isFinal, type RestoreEvents, type RestoreJob, type RestoreProgress, type RestoreStatus } from './restore-progress.ts';
 
@@ -25,6 +28,8 @@ const PROGRESS_INTERVAL_MS = 250;
 
 export class RestoreService {
   private readonly latest = new Map<string, RestoreProgress>();
+  private orphanWatch: NodeJS.Timeout | null = null;
+  private settling: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -33,6 +38,8 @@ export class RestoreService {
       target: Target;
       control: ControlClient;
       gate: RestoreGate;
+      /** This instance's name, recorded on the jobs it runs. */
+      instance: string;
       scratchDir: string;
       /** Progress goes out here: in process, or through Redis to every instance. */
       events: RestoreEvents;
@@ -41,21 +48,61 @@ export class RestoreService {
     },
   ) {}
 
-  /** Marks jobs a previous process left running as failed: their transaction never committed. */
+  /**
+   * Settles the jobs of instances that are gone (this one's previous process, or another whose
+   * lease expired), then keeps looking for such jobs while no restore runs here.
+   */
   async recoverInterrupted(): Promise<void> {
-    await this.deps.control.restoreJob.updateMany({
-      where: { status: { in: ['PENDING', 'RUNNING'] } },
-      data: {
-        status: 'FAILED',
-        error: 'interrupted: the server stopped during the restore; the data was left as it was',
-        finishedAt: new Date(),
-      },
-    });
+    await this.settleOrphans();
+    this.orphanWatch = setInterval(() => {
+      this.settling = this.settling.then(() => this.settleOrphans()).catch(() => {});
+    }, LEASE_HEARTBEAT_MS);
+    this.orphanWatch.unref();
+  }
+
+  /** Stops looking for orphaned jobs; a restore running here goes on until the process ends. */
+  async stop(): Promise<void> {
+    if (this.orphanWatch) clearInterval(this.orphanWatch);
+    this.orphanWatch = null;
+    await this.settling;
+  }
+
+  /** With the lease free, takes it to settle every job left running, then gives it back. */
+  private async settleOrphans(): Promise<void> {
+    if (this.deps.gate.holder) return; // a restore here settled them as it began
+    const orphan = await this.deps.control.restoreJob.findFirst({ where: { status: { in: ['PENDING', 'RUNNING'] } } });
+    if (!orphan) return;
+    try {
+      await this.deps.gate.acquire(orphan.id);
+    } catch (error) {
+      if (error instanceof RestoreInProgressError) return; // its instance is alive, or another settles it
+      throw error;
+    }
+    try {
+      await this.settleLeftovers(null);
+    } finally {
+      await this.deps.gate.release(orphan.id);
+    }
+  }
+
+  /** Settles every job left running but `except`; call it holding the lease, before the target changes. */
+  private async settleLeftovers(except: string | null): Promise<void> {
+    const { control, target } = this.deps;
+    const active = { status: { in: ['PENDING', 'RUNNING'] } };
+    const leftovers = await control.restoreJob.findMany({ where: except ? { ...active, id: { not: except } } : active });
+    for (const job of leftovers) {
+      const settled = await settleInterrupted(job, { location: target.location, tables: target.schema.tables });
+      console.error(`${new Date().toISOString()} restore job ${job.id}: ${settled.status} (${settled.error})`);
+      await control.restoreJob.updateMany({
+        where: { id: job.id, ...active },
+        data: { status: settled.status, error: settled.error, phase: 'DONE', finishedAt: new Date() },
+      });
+    }
   }
 
   /** Checks what can be checked at once, then restores in the background. */
   async start(input: { backupId: string; passphrase?: string | null }): Promise<RestoreJob> {
-    this.deps.gate.assertFree();
+    await this.deps.gate.assertFree();
     const backup = await this.deps.backups.require(input.backupId);
     if (!backup.summary) throw new InvalidArchiveError(backup.problem ?? 'the archive cannot be read');
     this.refuseSchema(backup.summary, backup.manifest);
@@ -75,12 +122,17 @@ export class RestoreService {
       finishedAt: null,
       error: null,
     };
-    this.deps.gate.acquire(job.id);
-    await this.deps.control.restoreJob.create({
-      data: { id: job.id, backupId: job.backupId, status: job.status, createdAt: job.createdAt },
-    });
+    await this.deps.gate.acquire(job.id);
+    try {
+      await this.deps.control.restoreJob.create({
+        data: { id: job.id, backupId: job.backupId, status: job.status, createdAt: job.createdAt, instance: this.deps.instance },
+      });
+    } catch (error) {
+      await this.deps.gate.release(job.id);
+      throw error;
+    }
     // run() publishes the QUEUED state before its first await, so watchers find it at once.
-    void this.run(job, backup, access, safetyPassphrase).finally(() => this.deps.gate.release(job.id));
+    void this.run(job, backup, access, safetyPassphrase).finally(() => this.deps.gate.release(job.id).catch(() => {}));
     return { ...job };
   }
 
@@ -152,7 +204,11 @@ export class RestoreService {
       this.publish(progress);
     };
     let stagedFiles: StagedFileRestore | null = null;
+    /** Set once the target's transaction committed: from then on the data is the backup's, whatever fails. */
+    let committed = false;
     try {
+      // A job an instance that died left running is settled first, while the target still holds what it left.
+      await this.settleLeftovers(job.id);
       job.status = 'RUNNING';
       job.startedAt = new Date();
       await this.deps.control.restoreJob.update({
@@ -186,7 +242,7 @@ export class RestoreService {
       Object.assign(progress, { tablesTotal, rowsTotal });
 
       await update({ phase: 'SAFETY_BACKUP', message: 'backing up the current state first' });
-      const safety = await this.deps.backups.create({
+      const { backup: safety, manifest: safetyManifest } = await this.deps.backups.createWithManifest({
         kind: 'pre-restore',
         includeMedia: true,
         trigger: 'restore',
@@ -200,8 +256,8 @@ export class RestoreService {
       let lastPublished = 0;
       const tables = target.schema.tables;
       const openArchive = () => access.open();
-      const replace = (source: RowSource) =>
-        replaceData({
+      const replace = async (source: RowSource) => {
+        await replaceData({
           location: target.location,
           tables,
           source,
@@ -216,7 +272,26 @@ export class RestoreService {
               this.publish(progress);
             }
           },
+          // Recorded before the commit, so a restart can tell whether it happened (interrupted-restore.ts).
+          beforeCommit: async (pending) => {
+            await this.deps.gate.confirm(job.id);
+            const record = commitRecordFor({
+              pending,
+              manifest,
+              direct: current(manifest),
+              safety: safetyManifest,
+              tables,
+              provider: target.location.provider,
+            });
+            await this.deps.control.restoreJob.update({
+              where: { id: job.id },
+              data: { phase: 'COMMITTING', commitRecord: JSON.stringify(record) },
+            });
+          },
         });
+        committed = true;
+        await this.deps.control.restoreJob.update({ where: { id: job.id }, data: { phase: 'COMMITTED' } });
+      };
       if (current(manifest)) {
         // Files are written beside their destinations as the pass reaches them, moved into place only after the commit.
         const files = fileStager(manifest, target.files);
@@ -244,21 +319,27 @@ export class RestoreService {
       await update({ phase: 'FINISHING', table: null, tablesDone: tablesTotal, rowsDone: rowsTotal, message: 'committed' });
       job.status = 'SUCCEEDED';
       job.finishedAt = new Date();
-      await this.deps.control.restoreJob.update({
-        where: { id: job.id },
-        data: { status: 'SUCCEEDED', finishedAt: job.finishedAt, phase: 'DONE' },
-      });
+      await this.end(job);
       await update({ phase: 'DONE', message: `restored ${backup.fileName}` });
     } catch (error) {
       await stagedFiles?.discard();
-      job.status = 'FAILED';
+      // After the commit the data is the backup's: the job says so, and what did not finish.
+      job.status = committed ? 'SUCCEEDED' : 'FAILED';
       job.finishedAt = new Date();
       // Logged too: a user's mistake in one line, anything else with its causes, stack and an id.
-      job.error = recordFailure(`restore job ${job.id}`, error);
-      await this.deps.control.restoreJob
-        .update({ where: { id: job.id }, data: { status: 'FAILED', finishedAt: job.finishedAt, error: job.error } })
-        .catch(() => {});
+      const failure = recordFailure(`restore job ${job.id}`, error);
+      job.error = committed ? `the data was restored, but the restore did not finish: ${failure}` : failure;
+      await this.end(job).catch(() => {});
       await update({ phase: 'DONE', message: job.error });
     }
+  }
+
+  /** Records the job's end and frees the lease in one transaction: whoever sees it ended may restore. */
+  private async end(job: RestoreJob): Promise<void> {
+    const { status, finishedAt, error } = job;
+    await this.deps.gate.release(
+      job.id,
+      this.deps.control.restoreJob.update({ where: { id: job.id }, data: { status, finishedAt, error, phase: 'DONE' } }),
+    );
   }
 }

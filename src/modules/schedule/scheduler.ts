@@ -1,12 +1,11 @@
 // Runs the backup schedule: one croner job built from the settings, rebuilt when they
 // change. Each due time ("slot") is claimed by inserting its ScheduledRun row, whose primary
 // key lets exactly one instance run it even when several share the control database.
-import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import { Cron } from 'croner';
 import type { ControlClient } from '../../control/control-db.ts';
 import { RestoreInProgressError } from '../../core/errors.ts';
 import { logUnexpectedError, recordFailure } from '../../core/error-log.ts';
+import { newInstanceId } from '../../util/instance-id.ts';
 import type { BackupService } from '../backups/service.ts';
 import type { RestoreGate } from '../restore-gate.ts';
 import type { BackupSettings, SettingsService } from './settings-service.ts';
@@ -30,7 +29,7 @@ const HEARTBEAT_MS = 15_000;
 const HEARTBEAT_STALE_MS = 4 * HEARTBEAT_MS;
 /** ScheduledRun rows older than this are deleted. */
 const RUN_HISTORY_MS = 90 * 24 * 60 * 60 * 1000;
-/** A backup or restore recorded as running for longer than this was interrupted, not slow. */
+/** A backup recorded as running for longer than this was interrupted, not slow. */
 const BACKUP_RUN_STALE_MS = 6 * 60 * 60 * 1000;
 
 export interface SchedulerDeps {
@@ -39,7 +38,10 @@ export interface SchedulerDeps {
   controlProvider: 'sqlite' | 'postgresql';
   settings: SettingsService;
   backups: Pick<BackupService, 'create' | 'list' | 'delete'>;
+  /** Held by a restore here, or (through the restore lease) on another instance. */
   restoreGate: RestoreGate;
+  /** The instance's name in ScheduledRun rows; a new one when not given. */
+  instance?: string;
   log?: (line: string) => void;
 }
 
@@ -52,9 +54,11 @@ export class Scheduler {
   private stopped = false;
   private unsubscribe: (() => void) | null = null;
   /** Names the instance in ScheduledRun rows: host, pid and a random tag. */
-  readonly instance = `${os.hostname()}~${process.pid}~${randomBytes(3).toString('hex')}`;
+  readonly instance: string;
 
-  constructor(private readonly deps: SchedulerDeps) {}
+  constructor(private readonly deps: SchedulerDeps) {
+    this.instance = deps.instance ?? newInstanceId();
+  }
 
   async start(): Promise<void> {
     const interrupted = { status: 'FAILED', error: 'interrupted: the server stopped during the backup', finishedAt: new Date() };
@@ -166,13 +170,10 @@ export class Scheduler {
   /** Why a backup must not start now, or null. Looks at this process and, through the database, at the others. */
   private async busyReason(slot: Date): Promise<string | null> {
     const { control, restoreGate } = this.deps;
-    if (restoreGate.holder) return `a restore was running (job ${restoreGate.holder})`;
+    // Here or on another instance: the lease of one that died expires with its heartbeat.
+    const restore = await restoreGate.busyWith();
+    if (restore) return `a restore was running (job ${restore})`;
     const now = Date.now();
-    // Another instance's restore; a row left behind by an instance that died ages out.
-    const restore = await control.restoreJob.findFirst({
-      where: { status: { in: ['PENDING', 'RUNNING'] }, createdAt: { gt: new Date(now - BACKUP_RUN_STALE_MS) } },
-    });
-    if (restore) return `a restore was running (job ${restore.id})`;
     const backup = await control.backupRun.findFirst({
       where: { status: 'RUNNING', startedAt: { gt: new Date(now - BACKUP_RUN_STALE_MS) } },
     });
