@@ -7,6 +7,7 @@ import { createFetch } from '@whatwg-node/fetch';
 import { createYoga } from 'graphql-yoga';
 import { ConfigError, type Config } from './core/config.ts';
 import { removeTargetFileLeftovers } from './engine/target-file-leftovers.ts';
+import { removeAbandonedScratchDatabases } from './engine/scratch-database.ts';
 import type { ControlDatabase } from './control/control-db.ts';
 import type { Context, Services } from './graphql/context.ts';
 import { schema } from './graphql/schema/index.ts';
@@ -65,6 +66,10 @@ export async function buildApp(config: Config): Promise<App> {
   });
   // This instance's own scratch folder; those of instances that are gone are removed.
   const scratch = await openScratchFolder(config.scratchDir, config.instanceId);
+  // So are the PostgreSQL scratch databases of instances that are gone (a verify killed midway).
+  await removeAbandonedScratchDatabases(config.target.location).catch((error: unknown) => {
+    console.error(`scratch databases of stopped instances could not be removed: ${(error as Error).message}`);
+  });
   // The backup folder is a setting (unless BACKUP_DIR fixes it): the store follows it.
   const store = new SwitchableFolderStore(config.backupDir);
   await store.removeLeftovers();
