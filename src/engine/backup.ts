@@ -3,6 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { BackupFailedError } from '../core/errors.ts';
+import { longestLineBytes, MAX_LINE_BYTES } from '../ndjson/line-pieces.ts';
 import type { ArchiveSealer } from '../archive/encryption/encrypted-archive.ts';
 import type { EnvelopeHeader } from '../archive/encryption/envelope-header.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
@@ -130,6 +132,10 @@ async function stageTable(
   try {
     await snapshot.readTableText(table, async (text, count) => {
       rows += count;
+      // A row no restore would read (line-pieces.ts) fails the backup now, not the restore later.
+      if (text.length * 3 > MAX_LINE_BYTES && longestLineBytes(text) > MAX_LINE_BYTES) {
+        throw new BackupFailedError(`table ${table.name} has a row over ${MAX_LINE_BYTES} bytes, more than a restore can read`);
+      }
       await file.write(text);
     });
   } catch (error) {

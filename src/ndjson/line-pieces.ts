@@ -40,3 +40,18 @@ export async function* linePieces(source: AsyncIterable<unknown>, minBytes: numb
 export function endsWithNewline(piece: Buffer): boolean {
   return piece.length > 0 && piece[piece.length - 1] === 10;
 }
+
+/** The longest line's length in bytes (the text need not end in a newline). */
+export function longestLineBytes(text: string | Buffer): number {
+  let longest = 0;
+  let start = 0;
+  const isString = typeof text === 'string';
+  for (;;) {
+    const end = isString ? text.indexOf('\n', start) : text.indexOf(10, start);
+    const stop = end === -1 ? text.length : end;
+    const bytes = isString ? Buffer.byteLength(text.slice(start, stop)) : stop - start;
+    if (bytes > longest) longest = bytes;
+    if (end === -1) return longest;
+    start = end + 1;
+  }
+}

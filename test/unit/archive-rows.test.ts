@@ -67,3 +67,10 @@ test('a manifest of megabytes of empty objects is refused before it is parsed', 
   const bomb = Buffer.from(`{"tables":[${'{},'.repeat(MAX_MANIFEST_CONTAINERS)}{}]}`);
   assert.throws(() => parseManifest(bomb), /opens \d+ objects and lists/);
 });
+
+test('the longest line of a page is measured in bytes, as the reader bounds it', async () => {
+  const { longestLineBytes } = await import('../../src/ndjson/line-pieces.ts');
+  assert.equal(longestLineBytes('["a"]\n["ééé"]\n'), 10);
+  assert.equal(longestLineBytes(Buffer.from('[1]\n[22]\n[333]')), 5);
+  assert.equal(longestLineBytes(''), 0);
+});
