@@ -11,7 +11,7 @@ import { connectionProblem } from './prisma/database-reachable.ts';
 import type { DatabaseLocation } from './prisma/database-url.ts';
 import { SchemaEngineError } from './prisma/schema-engine.ts';
 import { missingColumns } from './target/missing-columns.ts';
-import { loadTarget, migrateTarget, type Target } from './target/target.ts';
+import { loadTarget, migrateTarget, pendingMigrations, type Target } from './target/target.ts';
 
 /** Items in the library the example gets on its first start: enough to look real. */
 export const EXAMPLE_SEED_ITEMS = 200;
@@ -71,10 +71,28 @@ async function checkTarget(config: Config): Promise<Target> {
   });
 }
 
-/** Applies the target's migrations, checks its tables, and seeds the example on its first start. */
+/**
+ * Reports the target's pending migrations, or applies them when TARGET_MIGRATE=deploy asks (the
+ * bundled example always), checks its tables, and seeds the example on its first start.
+ */
 async function prepareTarget(config: Config, target: Target): Promise<void> {
   const location = config.target.location;
   if (location.provider === 'sqlite' && config.target.isExample) await mkdir(path.dirname(location.filePath), { recursive: true });
+  if (!config.target.isExample && config.target.migrate !== 'deploy') {
+    const pending = await pendingMigrations(target).catch((error: unknown) => {
+      throw new ConfigError('TARGET_DATABASE_URL', `cannot be read: ${firstLine(error)}`);
+    });
+    if (pending.length > 0) {
+      // The app's own deploy applies them; until then its schema is ahead of its tables, and
+      // backups wait for it rather than change the database unasked.
+      console.log(
+        `target: ${pending.length} pending migration(s) not applied (${pending.join(', ')}): the app applies its own; TARGET_MIGRATE=deploy applies them at start-up`,
+      );
+      return;
+    }
+    await checkTablesExist(target);
+    return;
+  }
   await migrateTarget(target).catch((error: unknown) => {
     if (error instanceof SchemaEngineError && error.migration) {
       throw new ConfigError('TARGET_MIGRATIONS', `cannot be applied: ${error.message}`);

@@ -20,6 +20,11 @@ export interface TargetConfig {
   name: string;
   /** The bundled example app: its files are created and its database seeded on first start. */
   isExample: boolean;
+  /**
+   * TARGET_MIGRATE=deploy: apply the target's pending migrations at start-up. Off by default:
+   * the app owns its migrations (the bundled example, whose database this creates, is migrated always).
+   */
+  migrate?: 'off' | 'deploy';
 }
 
 export interface Config {
@@ -92,6 +97,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       ? [path.join(exampleDir, 'config.toml'), path.join(exampleDir, 'secrets')]
       : [];
   const name = value('TARGET_NAME') ?? 'app';
+  const migrate = value('TARGET_MIGRATE') ?? 'off';
+  if (migrate !== 'off' && migrate !== 'deploy') throw new ConfigError('TARGET_MIGRATE', `must be "deploy" or "off", not "${migrate}"`);
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
     throw new ConfigError('TARGET_NAME', 'must be letters, digits, ".", "_" or "-" (it starts every archive name)');
   }
@@ -123,6 +130,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       files,
       name,
       isExample,
+      migrate,
     },
   };
 }

@@ -19,7 +19,8 @@ export async function readAppliedMigrations(queryable: RowQuery): Promise<string
     const result = await queryable.queryRaw(sqlQuery(MIGRATIONS_SQL));
     return result.rows.map((row) => String(row[0]));
   } catch (error) {
-    if (/_prisma_migrations|does not exist|no such table/i.test(String((error as Error).message ?? error))) return [];
+    // The adapters word it differently: a message naming the table, or a kind such as TableDoesNotExist.
+    if (/_prisma_migrations|does not exist|no such table|TableDoesNotExist/i.test(String((error as Error).message ?? error))) return [];
     throw error;
   }
 }

@@ -9,6 +9,7 @@ import { viewNames } from '../prisma/schema-text.ts';
 import { parseDatamodel } from './dmmf.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
 import { buildTargetSchema, type TargetSchema } from './target-schema.ts';
+import { listAppliedMigrations } from './applied-migrations.ts';
 
 export interface Target {
   location: DatabaseLocation;
@@ -56,4 +57,11 @@ export async function migrateTarget(target: Target): Promise<string[]> {
   } finally {
     await handle.close();
   }
+}
+
+/** Migrations in the folder that the database has not applied, oldest first. */
+export async function pendingMigrations(target: Target): Promise<string[]> {
+  if (target.migrationsDir === null) return [];
+  const applied = new Set(await listAppliedMigrations(target.location));
+  return target.knownMigrations.filter((name) => !applied.has(name));
 }

@@ -57,7 +57,14 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
   const database = provider === 'postgresql' ? (options.database ?? (await createScratchDatabase())) : null;
   const targetUrl = database ? database.url : `file:${path.join(dataDir, 'example', 'media-library.db')}`;
   const controlDatabase = options.controlOnPostgres ? await createScratchDatabase('bcp_control') : null;
-  const env: Record<string, string> = { DATA_DIR: dataDir, PORT: '0', TARGET_DATABASE_URL: targetUrl, ...options.env };
+  // Test targets are fixtures created empty: start-up migrates them (TARGET_MIGRATE=deploy) unless a test says otherwise.
+  const env: Record<string, string> = {
+    DATA_DIR: dataDir,
+    PORT: '0',
+    TARGET_DATABASE_URL: targetUrl,
+    TARGET_MIGRATE: 'deploy',
+    ...options.env,
+  };
   if (controlDatabase) env.CONTROL_DATABASE_URL = controlDatabase.url;
   const app = await buildApp(loadConfig(env));
   const url = await app.start();

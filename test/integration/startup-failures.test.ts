@@ -81,7 +81,13 @@ describe('start-up failures', () => {
     // A database of its own: the failed attempt is recorded in its _prisma_migrations.
     const own = await ledgerTarget();
     try {
-      const result = await start({ ...own.env, DATA_DIR: path.join(tmp, 'migration-data'), TARGET_MIGRATIONS: migrations });
+      // Only a start asked to deploy runs the app's migrations.
+      const result = await start({
+        ...own.env,
+        DATA_DIR: path.join(tmp, 'migration-data'),
+        TARGET_MIGRATIONS: migrations,
+        TARGET_MIGRATE: 'deploy',
+      });
       assertOneLine(result, 'TARGET_MIGRATIONS', /migration 20261201000000_broken failed: near "\)": syntax error$/);
     } finally {
       await rm(own.dataDir, { recursive: true, force: true });

@@ -11,6 +11,10 @@ const SystemInfoRef = builder.objectRef<SystemInfo>('SystemInfo').implement({
     appVersion: t.exposeString('appVersion'),
     targetName: t.exposeString('targetName'),
     schemaVersion: t.exposeString('schemaVersion', { nullable: true, description: 'The newest migration applied to the target.' }),
+    pendingMigrations: t.exposeStringList('pendingMigrations', {
+      description:
+        "Migrations in the target's folder its database has not applied. Nothing applies them here unless TARGET_MIGRATE=deploy.",
+    }),
     databaseProvider: t.exposeString('databaseProvider', { description: 'The target database: sqlite or postgresql.' }),
     controlDatabaseProvider: t.exposeString('controlDatabaseProvider'),
     backupDir: t.exposeString('backupDir'),

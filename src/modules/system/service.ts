@@ -8,6 +8,8 @@ export interface SystemInfo {
   targetName: string;
   /** The newest migration applied to the target database. */
   schemaVersion: string | null;
+  /** Migrations in the target's folder that its database has not applied (the app applies its own). */
+  pendingMigrations: string[];
   databaseProvider: string;
   controlDatabaseProvider: string;
   backupDir: string;
@@ -24,6 +26,8 @@ export class SystemService {
       appVersion: this.deps.appVersion,
       targetName: this.deps.target.name,
       schemaVersion: applied.at(-1) ?? null,
+      pendingMigrations:
+        this.deps.target.migrationsDir === null ? [] : this.deps.target.knownMigrations.filter((name) => !applied.includes(name)),
       databaseProvider: this.deps.target.schema.provider,
       controlDatabaseProvider: this.deps.controlProvider,
       backupDir: this.deps.store.location,
