@@ -196,6 +196,12 @@ export async function buildApp(config: Config): Promise<App> {
   async function route(req: IncomingMessage, res: ServerResponse) {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path === '/healthz') return health(res, control, config);
+    if (path === '/readyz') {
+      // Open like /healthz, for a monitor: whether scheduled backups are happening, without their errors.
+      const { ready, reason } = await scheduler.readiness();
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ status: ready ? 'ready' : 'not ready', reason }));
+    }
     if (path === '/openapi.json') {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify(openApiDocument));

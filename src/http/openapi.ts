@@ -162,6 +162,15 @@ export const openApiDocument = {
         },
       },
     },
+    '/readyz': {
+      get: {
+        summary: 'Whether scheduled backups are happening',
+        description:
+          "Open to anyone. 503 while the latest scheduled backup failed, or when none has succeeded within twice the schedule's interval; 200 otherwise (and when the schedule is off).",
+        security: [],
+        responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready, with the reason (no error text)' } },
+      },
+    },
     '/healthz': {
       get: {
         summary: 'Liveness and database check',

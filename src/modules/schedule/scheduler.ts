@@ -99,6 +99,29 @@ export class Scheduler {
     return row ? { at: row.slot, status: row.status as RunStatus, error: row.error, fileName: row.fileName } : null;
   }
 
+  /**
+   * Whether scheduled backups are happening, for /readyz: not when the latest scheduled run
+   * failed, nor when none has succeeded within twice the schedule's interval (counted from the
+   * last success, or from when the schedule was set). Ready when the schedule is off.
+   */
+  async readiness(): Promise<{ ready: boolean; reason: string | null }> {
+    const settings = await this.deps.settings.get();
+    const due = previousRun(settings);
+    const before = due && previousRun(settings, due);
+    if (!due || !before) return { ready: true, reason: null };
+    const latest = await this.deps.control.scheduledRun.findFirst({ orderBy: { slot: 'desc' } });
+    if (latest?.status === 'FAILED') {
+      return { ready: false, reason: `the scheduled backup due at ${latest.slot.toISOString()} failed` };
+    }
+    const success = await this.deps.control.scheduledRun.findFirst({ where: { status: 'SUCCEEDED' }, orderBy: { slot: 'desc' } });
+    const since = success?.slot ?? settings.updatedAt;
+    const allowed = 2 * (due.getTime() - before.getTime());
+    if (Date.now() - since.getTime() > allowed) {
+      return { ready: false, reason: `no scheduled backup has succeeded since ${since.toISOString()}, twice the schedule's interval ago` };
+    }
+    return { ready: true, reason: null };
+  }
+
   /** Replaces the croner job with one for these settings; a running backup goes on. */
   private apply(settings: BackupSettings): void {
     this.job?.stop();
