@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { looksLikeArchive } from '../archive/archive-name.ts';
+import { isProcessAlive } from '../util/instance-id.ts';
 import { ArchiveExistsError, type BackupStore, type StoredArchive, type WrittenArchive } from './backup-store.ts';
 
 /**
@@ -138,15 +139,6 @@ function isPlainArchiveName(fileName: string): boolean {
     !fileName.includes('\0') &&
     path.basename(fileName) === fileName
   );
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Makes a rename or unlink durable: the directory entry itself must reach the disk. */

@@ -39,7 +39,8 @@ export function instanceGone(id: string): boolean | null {
   return !isProcessAlive(pid);
 }
 
-function isProcessAlive(pid: number): boolean {
+/** Whether a process with this pid runs on this host (EPERM: it does, owned by another user). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
