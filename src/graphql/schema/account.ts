@@ -163,13 +163,7 @@ builder.mutationFields((t) => ({
       types: [ValidationError, InvalidCredentialsError, TooManyAttemptsError, NotFoundError],
       union: { name: 'ChangePasswordResult' },
     },
-    resolve: async (_root, { input }, ctx) => {
-      const principal = principalOf(ctx);
-      await ctx.services.access.changePassword(principal, input, ctx.address);
-      const account = (await ctx.services.access.accounts()).find((a) => principal.kind === 'session' && a.id === principal.accountId);
-      if (!account) throw new NotFoundError('account', principal.kind === 'session' ? principal.accountId : '');
-      return { account };
-    },
+    resolve: async (_root, { input }, ctx) => ({ account: await ctx.services.access.changePassword(principalOf(ctx), input, ctx.address) }),
   }),
   createAccount: t.field({
     type: AccountPayload,

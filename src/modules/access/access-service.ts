@@ -161,12 +161,12 @@ export class AccessService {
     return count;
   }
 
-  /** Sets a new password and ends every other session of the account. */
+  /** Sets a new password, ends every other session of the account, and returns the account. */
   async changePassword(
     principal: Principal,
     input: { currentPassword: string; newPassword: string },
     address: string | null,
-  ): Promise<void> {
+  ): Promise<Account> {
     const session = requireSession(principal);
     checkNewPassword('newPassword', input.newPassword);
     this.refuseWhenThrottled(session.username, address);
@@ -182,6 +182,7 @@ export class AccessService {
       this.control.session.deleteMany({ where: { accountId: account.id, id: { not: session.sessionId } } }),
     ]);
     this.revoked();
+    return toAccount(account);
   }
 
   async accounts(): Promise<Account[]> {
