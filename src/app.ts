@@ -3,7 +3,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { createFetch } from '@whatwg-node/fetch';
 import { createYoga } from 'graphql-yoga';
 import { ConfigError, type Config } from './core/config.ts';
 import { removeTargetFileLeftovers } from './engine/target-file-leftovers.ts';
@@ -12,6 +11,7 @@ import type { ControlDatabase } from './control/control-db.ts';
 import type { Context, Services } from './graphql/context.ts';
 import { schema } from './graphql/schema/index.ts';
 import { useGraphQLLimits } from './graphql/limits.ts';
+import { useStreamingUploads } from './graphql/streaming-uploads.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { corsOriginOf, isAllowedOrigin } from './http/origin.ts';
 import { handleRest } from './http/rest.ts';
@@ -164,8 +164,6 @@ export async function buildApp(config: Config): Promise<App> {
       };
     },
     graphiql: { title: 'Backup control plane', subscriptionsProtocol: 'WS' },
-    // Multipart uploads are parsed in memory: cap them before they are read, not after.
-    fetchAPI: createFetch({ formDataLimits: { fileSize: config.uploadMaxBytes, files: 1, fieldSize: 1024 * 1024 } }),
     landingPage: false,
     // Yoga's own cap (25 MB by default) would stop uploads long before UPLOAD_MAX_BYTES; other
     // requests are capped at MAX_GRAPHQL_BODY_BYTES by route() before they reach Yoga.
@@ -173,7 +171,11 @@ export async function buildApp(config: Config): Promise<App> {
     // Unexpected errors are logged by maskUnexpectedError, with the id the client is given.
     logging: false,
     maskedErrors: { maskError: (error) => maskUnexpectedError(error) },
-    plugins: [useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }), useGraphQLLimits()],
+    plugins: [
+      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      useGraphQLLimits(),
+      useStreamingUploads({ dir: config.scratchDir, maxFileBytes: config.uploadMaxBytes }),
+    ],
     // Same-origin pages need no CORS headers; only the CORS_ORIGINS get any.
     cors: (request) => {
       const origin = corsOriginOf(request.headers.get('origin'), config.corsOrigins);
@@ -221,7 +223,7 @@ export async function buildApp(config: Config): Promise<App> {
     }
     const length = Number(req.headers['content-length'] ?? 0);
     if (/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
-      // An upload is parsed into memory before any resolver runs: only an admin's is read at all.
+      // An upload is staged on disk before any resolver runs: only an admin's is read at all.
       const auth = await identify(req);
       if (roleOf(auth.principal) !== 'ADMIN') {
         res.setHeader('connection', 'close'); // the body is not read
@@ -300,8 +302,16 @@ async function health(res: ServerResponse, control: ControlDatabase, config: Con
   res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', checks }));
 }
 
+/** The codes a GraphQL client reads from a refusal made before Yoga sees the request. */
+const REFUSAL_CODES: Record<number, string> = {
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  411: 'LENGTH_REQUIRED',
+  413: 'REQUEST_ENTITY_TOO_LARGE',
+};
+
 function graphqlRefusal(res: ServerResponse, status: number, message: string): void {
-  const text = JSON.stringify({ errors: [{ message }] });
+  const text = JSON.stringify({ errors: [{ message, extensions: { code: REFUSAL_CODES[status] } }] });
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

@@ -7,13 +7,14 @@ import { GraphQLError, Kind } from 'graphql';
 import { roleOf } from '../modules/access/principal.ts';
 import type { Context } from './context.ts';
 import { refusalFor } from './refusal.ts';
+import { StagedUpload } from './streaming-uploads.ts';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     SafeInt: { Input: number; Output: number };
-    File: { Input: File; Output: never };
+    File: { Input: StagedUpload; Output: never };
   };
   DefaultFieldNullability: false;
   /** viewer: any account or API token; admin: the ADMIN role; firstRun: the setup code, before the first account. */
@@ -59,6 +60,13 @@ builder.scalarType('File', {
   description: 'A file sent with a GraphQL multipart request (input only).',
   serialize: () => {
     throw new GraphQLError('File is an input type');
+  },
+  parseValue: (value) => {
+    if (value instanceof StagedUpload) return value;
+    throw new GraphQLError('File must be a file part of a GraphQL multipart request');
+  },
+  parseLiteral: () => {
+    throw new GraphQLError('File must be a file part of a GraphQL multipart request');
   },
 });
 

@@ -239,6 +239,7 @@ function leastValue(type: GraphQLInputType): unknown {
     }
     return value;
   }
+  if (isScalarType(type) && type.name === 'File') return A_FILE;
   if (isScalarType(type)) {
     const scalars: Record<string, unknown> = { Int: 1, Float: 1, Boolean: false, SafeInt: 1, DateTime: '2026-01-01T00:00:00.000Z' };
     return scalars[type.name] ?? 'x';
@@ -246,12 +247,27 @@ function leastValue(type: GraphQLInputType): unknown {
   throw new Error(`no least value for ${String(type)}`);
 }
 
+/** Where a File goes: sent as the file part of a multipart request, the only way a file can come. */
+const A_FILE = Symbol('a file');
+
 async function post(query: string, variables: Record<string, unknown>, token: string | null) {
-  const response = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
+  const authorization: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const json = JSON.stringify({ query, variables }, (_key, value: unknown) => (value === A_FILE ? null : value));
+  // The File arguments are fields of top-level inputs here (`input.file`).
+  const paths = Object.entries(variables).flatMap(([name, value]) =>
+    Object.entries(value as Record<string, unknown>)
+      .filter(([, field]) => field === A_FILE)
+      .map(([field]) => `variables.${name}.${field}`),
+  );
+  const init: RequestInit = { method: 'POST', headers: { 'content-type': 'application/json', ...authorization }, body: json };
+  if (paths.length > 0) {
+    const form = new FormData();
+    form.set('operations', json);
+    form.set('map', JSON.stringify({ 0: paths }));
+    form.set('0', new Blob([new Uint8Array(16)]), 'x.tar.gz');
+    Object.assign(init, { body: form, headers: { 'x-graphql-yoga-csrf': '1', ...authorization } });
+  }
+  const response = await fetch(`${server.url}/graphql`, init);
   return (await response.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
 }
 

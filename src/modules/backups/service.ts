@@ -42,6 +42,8 @@ export interface UploadedFile {
   size: number;
   /** The file's bytes, read once. */
   stream(): ReadableStream<Uint8Array>;
+  /** Where the bytes already are on disk (a GraphQL upload staged by the request): read in place. */
+  path?: string;
 }
 
 export interface Restorability {
@@ -201,13 +203,15 @@ export class BackupService {
         `the file is ${file.size} bytes; uploads are limited to ${this.deps.uploadMaxBytes} (UPLOAD_MAX_BYTES)`,
       );
     }
-    const staging = path.join(this.deps.scratchDir, `upload-${randomUUID()}`);
-    await mkdir(this.deps.scratchDir, { recursive: true });
+    const staging = file.path ?? path.join(this.deps.scratchDir, `upload-${randomUUID()}`);
     try {
-      await pipeline(
-        Readable.from(file.stream() as unknown as AsyncIterable<Uint8Array>),
-        createWriteStream(staging, { flags: 'wx', mode: 0o600 }),
-      );
+      if (!file.path) {
+        await mkdir(this.deps.scratchDir, { recursive: true });
+        await pipeline(
+          Readable.from(file.stream() as unknown as AsyncIterable<Uint8Array>),
+          createWriteStream(staging, { flags: 'wx', mode: 0o600 }),
+        );
+      }
       const content = await this.checkUpload(staging, file.size, passphrase ?? null);
       await this.checkUploadedRows(staging, file.size, passphrase ?? null, content);
       return await this.queue.run(async () => {
@@ -221,7 +225,7 @@ export class BackupService {
       if (cause) throw new BackupFailedError(`the upload could not be stored: ${cause}; nothing was kept`);
       throw error;
     } finally {
-      await rm(staging, { force: true });
+      if (!file.path) await rm(staging, { force: true });
     }
   }
 
