@@ -19,7 +19,7 @@ let manifestProblem = (_manifest: Manifest): string | null => null;
 let keyMs = 0;
 // With BENCH_PASSPHRASE set the archive is an encrypted one, opened as BackupService.access
 // does (header read, key derived and checked once) and decrypted as it is read; the manifest
-// must agree with the header's public metadata.
+// must agree with the header's public metadata, where it has any (BCPCRYPT, not age).
 if (passphrase !== null) {
   const keyStarted = performance.now();
   const unlocked = await unlockArchive(read, passphrase);

@@ -84,7 +84,7 @@ export async function writeBackup(request: BackupRequest): Promise<BackupResult>
       ...targetFiles.files.map((file) => ({ name: file.path, filePath: file.stagedPath, size: file.size, mode: file.mode, date })),
     ];
     const tarGz = assembleTarGz(entries);
-    const sealed = request.sealer?.seal(tarGz, manifest) ?? null;
+    const sealed = request.sealer?.seal(tarGz) ?? null;
     const archive = await request.store.write(request.fileName, sealed?.stream ?? tarGz);
     return { manifest, archive, envelope: sealed?.header ?? null };
   } finally {

@@ -1,5 +1,5 @@
-// Turns a passphrase into archive keys with scrypt, a memory-hard KDF. Parameters come from
-// the archive header on read, so they are capped before any work is done, and only one
+// Turns a passphrase into keys with scrypt, a memory-hard KDF. Parameters come from the
+// archive header on read, so they are capped before any work is done, and only one
 // derivation runs at a time: each holds up to 256 MiB, and a burst must not multiply that.
 import { scrypt } from 'node:crypto';
 import { SerialQueue } from '../../util/serial-queue.ts';
@@ -11,25 +11,12 @@ export interface ScryptParams {
   p: number;
 }
 
-/**
- * What new archives use: N = 2^16, r = 8, p = 2, one of the settings OWASP's password
- * storage guidance lists as equal in strength to N = 2^17, r = 8, p = 1 (the two passes of
- * p = 2 do the work of the doubled N). It holds 64 MiB rather than 128: with 128 an
- * encrypted backup or restore went over the 200 MB the engine keeps to, and this one takes
- * about the same time (docs/PERFORMANCE.md, "Measurements behind the code"). Archives
- * written with 2^17 (before 2026-12-03) name it in their header and are read as they are.
- */
-export const DEFAULT_SCRYPT: ScryptParams = { logN: 16, r: 8, p: 2 };
-
 /** scrypt needs 128 · N · r bytes; a header asking for more than this is refused. */
 export const MAX_SCRYPT_MEMORY = 256 * 1024 * 1024;
 /** Each p repeats the whole cost; more than this is refused. */
 export const MAX_SCRYPT_P = 4;
 const MIN_LOG_N = 10;
 const MAX_R = 32;
-
-/** Bytes derived: an encryption key and a key-check key. */
-export const DERIVED_KEY_BYTES = 64;
 
 const derivations = new SerialQueue();
 
@@ -50,18 +37,25 @@ export function scryptParamsProblem(params: ScryptParams): string | null {
 }
 
 /**
- * The passphrase is taken as UTF-8 after Unicode NFC normalisation, so the same words
- * typed on different systems give the same key.
+ * The passphrase as the key derivation takes it: UTF-8 after Unicode NFC normalisation, so
+ * the same words typed on different systems give the same key.
  */
-export function derivePassphraseKey(passphrase: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
+export function passphraseBytes(passphrase: string): Buffer {
+  return Buffer.from(passphrase.normalize('NFC'), 'utf8');
+}
+
+/** scrypt of `secret` (zeroed once used), refused outside the caps, one derivation at a time. */
+export function scryptKey(secret: Buffer, salt: Buffer, params: ScryptParams, length: number): Promise<Buffer> {
   const problem = scryptParamsProblem(params);
-  if (problem) return Promise.reject(new Error(problem));
-  const secret = Buffer.from(passphrase.normalize('NFC'), 'utf8');
+  if (problem) {
+    secret.fill(0);
+    return Promise.reject(new Error(problem));
+  }
   return derivations.run(
     () =>
       new Promise<Buffer>((resolve, reject) => {
         const options = { N: 2 ** params.logN, r: params.r, p: params.p, maxmem: scryptMemory(params) + 1024 * 1024 };
-        scrypt(secret, salt, DERIVED_KEY_BYTES, options, (error, key) => {
+        scrypt(secret, salt, length, options, (error, key) => {
           secret.fill(0);
           if (error) reject(error);
           else resolve(key);

@@ -113,6 +113,9 @@ export class BackupService {
 
   /** Whether this target can take the backup back: readable, and a schema it can hold; the restore's own reason when not. */
   restorability(backup: Backup): Restorability {
+    if (!backup.summary && backup.envelope) {
+      return { ok: true, reason: 'encrypted with age: what it holds is checked once its passphrase opens it' };
+    }
     if (!backup.summary) return { ok: false, reason: backup.problem ?? 'the manifest cannot be read' };
     const refusal = this.schemaRefusal(backup.summary, backup.manifest);
     if (refusal) return { ok: false, reason: refusal.message };

@@ -104,10 +104,17 @@ export class RestoreService {
   async start(input: { backupId: string; passphrase?: string | null }): Promise<RestoreJob> {
     await this.deps.gate.assertFree();
     const backup = await this.deps.backups.require(input.backupId);
-    if (!backup.summary) throw new InvalidArchiveError(backup.problem ?? 'the archive cannot be read');
-    this.refuseSchema(backup.summary, backup.manifest);
+    if (!backup.summary && !backup.envelope) throw new InvalidArchiveError(backup.problem ?? 'the archive cannot be read');
+    if (backup.summary) this.refuseSchema(backup.summary, backup.manifest);
     // An encrypted backup's passphrase is checked here, so a wrong one fails the request itself.
     const access = await this.deps.backups.access(backup, input.passphrase);
+    // An age archive shows nothing of its schema outside: its manifest, read now, refuses it.
+    if (!backup.summary) {
+      const manifest = await readManifest(access.open()).catch((error: unknown) => {
+        throw error instanceof ManifestReadError ? new InvalidArchiveError(error.message) : error;
+      });
+      this.refuseSchema(manifest, manifest);
+    }
     // The safety backup holds the same secrets: it is encrypted whenever the user encrypts,
     // with the saved passphrase, or else with the one that opened the backup being restored.
     const openedWith = backup.encrypted && input.passphrase && !passphraseProblem(input.passphrase) ? input.passphrase : null;

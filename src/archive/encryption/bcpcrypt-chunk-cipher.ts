@@ -1,10 +1,11 @@
-// The body of an encrypted archive: the plaintext in fixed-size chunks, each sealed with
-// AES-256-GCM. A chunk's plaintext is passed on only once its tag checks, so a consumer never
-// sees unauthenticated bytes: truncation, reordering, splicing and appended data all fail a tag.
+// The body of a `BCPCRYPT` archive (read; written only by tests): the plaintext in fixed-size
+// chunks, each sealed with AES-256-GCM. A chunk's plaintext is passed on only once its tag
+// checks: truncation, reordering, splicing and appended data all fail a tag.
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { InvalidArchiveError } from '../../core/errors.ts';
-import type { UnlockedEnvelope } from './envelope-header.ts';
+import type { UnlockedBcpcrypt } from './bcpcrypt-header.ts';
+import { ByteQueue } from './byte-queue.ts';
 
 export const TAG_BYTES = 16;
 const MAX_CHUNKS = 2 ** 32;
@@ -13,7 +14,7 @@ const MAX_CHUNKS = 2 ** 32;
  * Plaintext in, header and sealed chunks out. Each chunk's nonce is the header's random
  * prefix, the chunk's counter and a last-chunk flag; the whole header is its associated data.
  */
-export function createEncryptStream(envelope: UnlockedEnvelope): Transform {
+export function createBcpcryptEncryptStream(envelope: UnlockedBcpcrypt): Transform {
   const { header, key } = envelope;
   const pending = new ByteQueue();
   let counter = 0;
@@ -54,7 +55,7 @@ export function createEncryptStream(envelope: UnlockedEnvelope): Transform {
  * that was unlocked (a file replaced between the two reads is refused). Any failure is an
  * InvalidArchiveError: by this point the passphrase is known to be right.
  */
-export function createDecryptStream(envelope: UnlockedEnvelope): Transform {
+export function createBcpcryptDecryptStream(envelope: UnlockedBcpcrypt): Transform {
   const { header, key } = envelope;
   const recordSize = header.chunkSize + TAG_BYTES;
   const pending = new ByteQueue();
@@ -118,32 +119,4 @@ function chunkNonce(prefix: Buffer, counter: number, final: boolean): Buffer {
   nonce.writeUInt32BE(counter, 7);
   nonce.writeUInt8(final ? 1 : 0, 11);
   return nonce;
-}
-
-/** A FIFO of buffers that hands out exact-size slices without re-concatenating everything. */
-class ByteQueue {
-  private parts: Buffer[] = [];
-  length = 0;
-
-  push(buffer: Buffer): void {
-    if (buffer.length === 0) return;
-    this.parts.push(buffer);
-    this.length += buffer.length;
-  }
-
-  take(size: number): Buffer {
-    if (size > this.length) throw new RangeError('not enough bytes queued');
-    const out = Buffer.allocUnsafe(size);
-    let filled = 0;
-    while (filled < size) {
-      const head = this.parts[0]!;
-      const used = Math.min(head.length, size - filled);
-      head.copy(out, filled, 0, used);
-      filled += used;
-      if (used === head.length) this.parts.shift();
-      else this.parts[0] = head.subarray(used);
-    }
-    this.length -= size;
-    return out;
-  }
 }
