@@ -4,9 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga } from 'graphql-yoga';
-import { ConfigError, type Config } from './core/config.ts';
-import { removeTargetFileLeftovers } from './engine/target-file-leftovers.ts';
-import { removeAbandonedScratchDatabases } from './engine/scratch-database.ts';
+import type { Config } from './core/config.ts';
+import { openBackupServices } from './backup-services.ts';
 import type { ControlDatabase } from './control/control-db.ts';
 import type { Context, Services } from './graphql/context.ts';
 import { schema } from './graphql/schema/index.ts';
@@ -20,23 +19,19 @@ import { attachGraphQLWebSocket } from './graphql-websocket.ts';
 import { AccessService } from './modules/access/access-service.ts';
 import { AuditLog } from './modules/access/audit-log.ts';
 import { roleOf, type Authentication } from './modules/access/principal.ts';
-import { BackupCatalog } from './modules/backups/catalog.ts';
-import { BackupService } from './modules/backups/service.ts';
-import { RestoreGate } from './modules/restore-gate.ts';
-import { RestoreLease } from './modules/restore-lease.ts';
-import { RestoreService } from './modules/restores/service.ts';
 import type { RestoreTopics } from './modules/restores/restore-progress.ts';
 import { SystemService } from './modules/system/service.ts';
 import { listenFailure, prepareStartup } from './startup.ts';
-import { SwitchableFolderStore } from './storage/switchable-store.ts';
-import { openScratchFolder } from './storage/scratch-folders.ts';
-import { loadSecretKey } from './control/secret-box.ts';
 import { openEventBus } from './events/event-bus.ts';
-import { SettingsService } from './modules/schedule/settings-service.ts';
 import { Scheduler } from './modules/schedule/scheduler.ts';
 import { listAppliedMigrations } from './target/applied-migrations.ts';
 import { APP_VERSION } from './core/version.ts';
 import { logUnexpectedError } from './core/error-log.ts';
+import { setLogLevel } from './core/logger.ts';
+import { loadSecretKey } from './control/secret-box.ts';
+import { Metrics } from './modules/metrics/metrics.ts';
+import { WebhookService } from './modules/notifications/webhook-service.ts';
+import { OperationLog } from './modules/operation-log.ts';
 import { maskUnexpectedError } from './graphql/unexpected-error.ts';
 
 /** A GraphQL request that is not an upload: far above any real document (Armor allows 1,000 tokens) with its variables. */
@@ -58,65 +53,39 @@ export interface App {
 }
 
 export async function buildApp(config: Config): Promise<App> {
+  setLogLevel(config.logLevel);
   // Redis first: a wrong REDIS_URL stops start-up before anything else is opened.
   const bus = await openEventBus<RestoreTopics>(config.redisUrl);
   const { control, target } = await prepareStartup(config).catch(async (error: unknown) => {
     await bus.close();
     throw error;
   });
-  // This instance's own scratch folder; those of instances that are gone are removed.
-  const scratch = await openScratchFolder(config.scratchDir, config.instanceId);
-  // So are the PostgreSQL scratch databases of instances that are gone (a verify killed midway).
-  await removeAbandonedScratchDatabases(config.target.location).catch((error: unknown) => {
-    console.error(`scratch databases of stopped instances could not be removed: ${(error as Error).message}`);
-  });
-  // The backup folder is a setting (unless BACKUP_DIR fixes it): the store follows it.
-  const store = new SwitchableFolderStore(config.backupDir);
-  await store.removeLeftovers();
-  const settings = new SettingsService({
-    control: control.client,
-    store,
-    defaultBackupDir: config.backupDir,
-    backupDirFixed: config.backupDirFixed,
-    secretKey: () => loadSecretKey(config.dataDir),
-  });
-  await settings.init();
-  const catalog = new BackupCatalog(store);
-  const lease = new RestoreLease({ control: control.client, instance: config.instanceId });
-  // A killed restore's copies of the target's files go, unless a restore on another instance
-  // holds the lease: the copies would be its, staged for its commit.
-  if (!(await lease.current())) {
-    await removeTargetFileLeftovers(config.target.files).catch(async (error: unknown) => {
-      await control.close();
-      await bus.close();
-      throw new ConfigError(
-        'TARGET_FILES',
-        `holds leftovers of an interrupted restore that cannot be removed: ${(error as Error).message}`,
-      );
-    });
-  }
-  const restoreGate = new RestoreGate(lease);
-  const backups = new BackupService({
-    catalog,
-    store,
+  const operations = new OperationLog();
+  const { store, settings, restoreGate, backups, restores, scratch } = await openBackupServices(config, {
+    control,
     target,
-    control: control.client,
-    scratchDir: config.scratchDir,
-    appVersion: APP_VERSION,
-    restoreGate,
-    uploadMaxBytes: config.uploadMaxBytes,
-  });
-  const restores = new RestoreService({
-    backups,
-    store,
-    target,
-    control: control.client,
-    gate: restoreGate,
-    instance: config.instanceId,
-    scratchDir: config.scratchDir,
     events: bus.events,
-    savedPassphrase: () => settings.passphrase(),
+    operations,
+  }).catch(async (error: unknown) => {
+    await control.close();
+    await bus.close();
+    throw error;
   });
+  const audit = new AuditLog(control.client);
+  const metrics = new Metrics({ restoreInProgress: async () => (await restoreGate.busyWith()) !== null });
+  const webhooks = new WebhookService({
+    control: control.client,
+    secretKey: () => loadSecretKey(config.dataDir),
+    audit,
+    retryDelaysMs: config.webhookRetryDelaysMs,
+    onDelivered: (event, ok) => metrics.observeDelivery(event, ok),
+  });
+  // Each operation's end moves the metrics and may be sent to the webhooks: restores settled just below too.
+  operations.onFinished((record) => {
+    metrics.observe(record);
+    webhooks.notify(record);
+  });
+  metrics.seed(backups.list());
   await restores.recoverInterrupted();
   const scheduler = new Scheduler({
     control: control.client,
@@ -125,11 +94,11 @@ export async function buildApp(config: Config): Promise<App> {
     backups,
     restoreGate,
     instance: config.instanceId,
+    operations,
   });
   await scheduler.start();
   const access = new AccessService({ control: control.client, dataDir: config.dataDir });
   const setupCode = await access.prepareSetupCode();
-  const audit = new AuditLog(control.client);
   await audit.prune();
   const services: Services = {
     access,
@@ -139,6 +108,7 @@ export async function buildApp(config: Config): Promise<App> {
     system: new SystemService({ target, store, appVersion: APP_VERSION, controlProvider: config.controlDatabase.provider }),
     settings,
     scheduler,
+    webhooks,
   };
 
   /** The request's credentials, checked against the control database. */
@@ -212,8 +182,15 @@ export async function buildApp(config: Config): Promise<App> {
       res.writeHead(302, { location: '/graphql' });
       return res.end();
     }
-    if (path.startsWith('/api/')) {
-      const rest = { backups: services.backups, store, corsOrigins: config.corsOrigins, uploadMaxBytes: config.uploadMaxBytes, audit };
+    if (path.startsWith('/api/') || path === '/metrics') {
+      const rest = {
+        backups: services.backups,
+        store,
+        corsOrigins: config.corsOrigins,
+        uploadMaxBytes: config.uploadMaxBytes,
+        audit,
+        metrics,
+      };
       const handled = await handleRest(req, res, { ...rest, auth: await identify(req), address: clientAddressOf(req, config.trustProxy) });
       if (handled) return;
     }
@@ -271,6 +248,7 @@ export async function buildApp(config: Config): Promise<App> {
       settings.close();
       await scheduler.stop();
       await restores.stop();
+      await webhooks.stop();
       await websocket.dispose();
       await closeServer(server);
       await control.close();

@@ -5,11 +5,13 @@ import { access, constants, cp, mkdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { ConfigError, EXAMPLE_APP_DIR, type Config } from './core/config.ts';
+import { log } from './core/logger.ts';
 import { openControlDatabase, type ControlDatabase } from './control/control-db.ts';
 import { connectAdapter } from './prisma/adapters.ts';
 import { connectionProblem } from './prisma/database-reachable.ts';
 import type { DatabaseLocation } from './prisma/database-url.ts';
 import { SchemaEngineError } from './prisma/schema-engine.ts';
+import { databaseState, describeDatabase } from './target/database-state.ts';
 import { missingColumns } from './target/missing-columns.ts';
 import { loadTarget, migrateTarget, pendingMigrations, type Target } from './target/target.ts';
 
@@ -19,10 +21,27 @@ export const EXAMPLE_SEED_ITEMS = 200;
 /** Missing tables and columns named in the one line, before "and N more". */
 const MISSING_SHOWN = 5;
 
-export async function prepareStartup(config: Config): Promise<{ control: ControlDatabase; target: Target }> {
+export interface Prepared {
+  control: ControlDatabase;
+  target: Target;
+}
+
+export async function prepareStartup(config: Config): Promise<Prepared> {
   // What can be checked without changing anything comes first: a wrong host, port, database
   // URL or schema path stops start-up before any folder, file or database is made or touched.
   await probePort(config.host, config.port);
+  return prepare(config, { server: true });
+}
+
+/**
+ * The same checks for the command-line tool, which listens on nothing and leaves the target as
+ * it is: no migration, no example seeded (a server may be running, or the target may wait for a restore).
+ */
+export function prepareCommandLine(config: Config): Promise<Prepared> {
+  return prepare(config, { server: false });
+}
+
+async function prepare(config: Config, { server }: { server: boolean }): Promise<Prepared> {
   await reachable('CONTROL_DATABASE_URL', config.controlDatabase);
   const target = await checkTarget(config);
 
@@ -32,13 +51,13 @@ export async function prepareStartup(config: Config): Promise<{ control: Control
   // instances' folders are storage/scratch-folders.ts's business.
   await rm(config.scratchDir, { recursive: true, force: true });
   await mkdir(config.scratchDir, { recursive: true, mode: 0o700 });
-  if (config.target.isExample) await prepareExampleFiles(config);
+  if (server && config.target.isExample) await prepareExampleFiles(config);
 
   const control = await openControlDatabase(config.controlDatabase).catch((error: unknown) => {
     throw new ConfigError('CONTROL_DATABASE_URL', `cannot be used: ${firstLine(error)}`);
   });
   try {
-    await prepareTarget(config, target);
+    if (server) await prepareTarget(config, target);
     return { control, target };
   } catch (error) {
     await control.close();
@@ -59,11 +78,15 @@ async function checkTarget(config: Config): Promise<Target> {
     });
   }
   const location = targetConfig.location;
-  // A user's database that is not there is a wrong path, not a new database to create.
+  // A user's file that is not there waits for a restore (a new machine); its folder must be
+  // there, so that a wrong path is still a wrong value.
   if (location.provider === 'sqlite' && !targetConfig.isExample) {
-    await stat(location.filePath).catch(() => {
-      throw new ConfigError('TARGET_DATABASE_URL', `${location.filePath} does not exist`);
-    });
+    const folder = path.dirname(location.filePath);
+    await stat(location.filePath).catch(() =>
+      stat(folder).catch(() => {
+        throw new ConfigError('TARGET_DATABASE_URL', `${location.filePath} does not exist, nor does its folder ${folder}`);
+      }),
+    );
   }
   await reachable('TARGET_DATABASE_URL', location);
   return loadTarget(targetConfig).catch((error: unknown) => {
@@ -73,11 +96,26 @@ async function checkTarget(config: Config): Promise<Target> {
 
 /**
  * Reports the target's pending migrations, or applies them when TARGET_MIGRATE=deploy asks (the
- * bundled example always), checks its tables, and seeds the example on its first start.
+ * bundled example always), checks its tables, and seeds the example on its first start. A user's
+ * database that is not there yet (a missing file; no tables, unless deploy asks) is left as it
+ * is, for a restore to create: start-up never creates it.
  */
 async function prepareTarget(config: Config, target: Target): Promise<void> {
   const location = config.target.location;
   if (location.provider === 'sqlite' && config.target.isExample) await mkdir(path.dirname(location.filePath), { recursive: true });
+  if (!config.target.isExample) {
+    const state = await databaseState(location).catch((error: unknown) => {
+      throw new ConfigError('TARGET_DATABASE_URL', `cannot be read: ${firstLine(error)}`);
+    });
+    if (state === 'missing' || (state === 'empty' && config.target.migrate !== 'deploy')) {
+      log.warn(
+        { targetDatabase: state },
+        `target: the database ${describeDatabase(location)} ${state === 'missing' ? 'does not exist' : 'holds no tables'}: ` +
+          'restore a backup to create it (the first-run restore, or `npx backup-control-plane restore ARCHIVE`); backups wait until then',
+      );
+      return;
+    }
+  }
   if (!config.target.isExample && config.target.migrate !== 'deploy') {
     const pending = await pendingMigrations(target).catch((error: unknown) => {
       throw new ConfigError('TARGET_DATABASE_URL', `cannot be read: ${firstLine(error)}`);
@@ -85,7 +123,8 @@ async function prepareTarget(config: Config, target: Target): Promise<void> {
     if (pending.length > 0) {
       // The app's own deploy applies them; until then its schema is ahead of its tables, and
       // backups wait for it rather than change the database unasked.
-      console.log(
+      log.warn(
+        { pendingMigrations: pending },
         `target: ${pending.length} pending migration(s) not applied (${pending.join(', ')}): the app applies its own; TARGET_MIGRATE=deploy applies them at start-up`,
       );
       return;

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { DatabaseUrlError, parseDatabaseUrl, type DatabaseLocation } from '../prisma/database-url.ts';
 import { newInstanceId } from '../util/instance-id.ts';
+import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import { PROJECT_ROOT } from './project-root.ts';
 
 export { PROJECT_ROOT };
@@ -48,6 +49,10 @@ export interface Config {
   corsOrigins: string[];
   /** Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (TRUST_PROXY). */
   trustProxy: string[];
+  /** The least severe log lines written (LOG_LEVEL). */
+  logLevel: LogLevel;
+  /** The waits between a webhook delivery's attempts; not an environment variable (tests shorten it). */
+  webhookRetryDelaysMs: number[];
 }
 
 export class ConfigError extends Error {
@@ -107,6 +112,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const redisUrl = value('REDIS_URL') === undefined ? null : parseRedisUrl(value('REDIS_URL')!);
   const corsOrigins = value('CORS_ORIGINS') === undefined ? [] : parseOrigins('CORS_ORIGINS', value('CORS_ORIGINS')!);
   const trustProxy = value('TRUST_PROXY') === undefined ? [] : parseAddresses('TRUST_PROXY', value('TRUST_PROXY')!);
+  const logLevel = value('LOG_LEVEL')?.toLowerCase() ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, not "${logLevel}"`);
   const instanceId = newInstanceId();
 
   return {
@@ -116,6 +124,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     redisUrl,
     corsOrigins,
     trustProxy,
+    logLevel: logLevel as LogLevel,
+    webhookRetryDelaysMs: DEFAULT_WEBHOOK_RETRY_DELAYS_MS,
     dataDir,
     backupDir,
     backupDirFixed: value('BACKUP_DIR') !== undefined,
@@ -134,6 +144,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
   };
 }
+
+/** Five attempts in about a minute and a half: a receiver restarting is caught, a dead one given up on. */
+export const DEFAULT_WEBHOOK_RETRY_DELAYS_MS = [1000, 4000, 16_000, 60_000];
 
 /** Uploads are held in memory while the request is parsed, so the default stays modest. */
 export const DEFAULT_UPLOAD_MAX_BYTES = 1024 ** 3;

@@ -1,14 +1,13 @@
-// The server log of failures: an unexpected error gets a short random id, one line with its
-// causes, then its stack; the client is shown only the id, which finds the line.
+// The server log of failures: an unexpected error gets a short random id and one log line
+// with its cause chain as the message and its stack in `err`; the client is shown only the id.
 import { randomBytes } from 'node:crypto';
-import { inspect } from 'node:util';
 import { AppError } from './errors.ts';
+import { log } from './logger.ts';
 
 /** Logs an unexpected error (where it happened, its cause chain, its stack) and returns its id. */
 export function logUnexpectedError(where: string, error: unknown): string {
   const id = randomBytes(4).toString('hex');
-  const details = inspect(error, { depth: 6 }).replace(/^/gm, '    ');
-  console.error(`${new Date().toISOString()} error ${id} in ${where}: ${causeChain(error)}\n${details}`);
+  log.error({ errorId: id, where, err: error }, `error ${id} in ${where}: ${causeChain(error)}`);
   return id;
 }
 
@@ -18,7 +17,7 @@ export function logUnexpectedError(where: string, error: unknown): string {
  */
 export function recordFailure(where: string, error: unknown): string {
   if (error instanceof AppError) {
-    console.error(`${new Date().toISOString()} ${where} failed: ${error.message}`);
+    log.error({ where, errorType: error.name }, `${where} failed: ${error.message}`);
     return error.message;
   }
   const id = logUnexpectedError(where, error);

@@ -11,6 +11,7 @@ import type { DatabaseLocation } from '../prisma/database-url.ts';
 import type { BackupStore, WrittenArchive } from '../storage/backup-store.ts';
 import type { TableSpec, TargetSchema } from '../target/target-schema.ts';
 import { dataModelFingerprint } from '../target/data-model.ts';
+import { requireTargetDatabase } from '../target/database-state.ts';
 import { assembleTarGz, GZIP_LEVEL, type AssembledEntry } from '../archive/tar-gz-assembler.ts';
 import { FORMAT_VERSION, MANIFEST_ENTRY, ROW_ENCODING, type BackupKind, type Manifest, type ManifestTable } from '../archive/manifest.ts';
 import { openSnapshot } from './providers.ts';
@@ -51,6 +52,8 @@ export interface BackupResult {
 }
 
 export async function writeBackup(request: BackupRequest): Promise<BackupResult> {
+  // A target a restore has yet to create: one clear refusal, not the database's error for a missing file or table.
+  await requireTargetDatabase(request.target.location);
   const staging = path.join(request.scratchDir, `backup-${randomBytes(6).toString('hex')}`);
   await mkdir(staging, { recursive: true, mode: 0o700 });
   try {

@@ -38,14 +38,11 @@ export interface ScratchRestore {
  */
 export async function withBackupInScratch<T>(request: ScratchRestoreRequest, use: (scratch: ScratchRestore) => Promise<T>): Promise<T> {
   const { manifest, target } = request;
-  const crossProvider = manifest.provider !== target.location.provider;
   const scratch = await createScratchDatabase(target.location, request.scratchDir);
   const handle = createAdapterFactory(scratch.location);
   const { migrationsDir } = target;
   try {
-    if (migrationsDir === null) await pushSchema(target.schemaFiles, handle.factory);
-    else await applyMigrations(target.schemaFiles, migrationsDir, handle.factory, crossProvider ? {} : { only: manifest.migrations });
-    const tables = crossProvider ? target.tables : manifestTables(manifest, target.tables);
+    const tables = await createBackupSchema(handle.factory, manifest, target);
     await replaceData({ location: scratch.location, tables, source: archiveSource(manifest, tables, request.openArchive) });
     return await use({
       location: scratch.location,
@@ -58,6 +55,22 @@ export async function withBackupInScratch<T>(request: ScratchRestoreRequest, use
     await handle.close();
     await scratch.drop();
   }
+}
+
+/**
+ * Makes the backup's schema in an empty database of the target's kind and returns the tables
+ * its rows go into: the backup's own migrations; a backup from the other kind of database
+ * gets all the target's migrations and the target's tables; an app without migrations, its schema.
+ */
+export async function createBackupSchema(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  manifest: Manifest,
+  target: ScratchRestoreRequest['target'],
+): Promise<TableSpec[]> {
+  const crossProvider = manifest.provider !== target.location.provider;
+  if (target.migrationsDir === null) await pushSchema(target.schemaFiles, factory);
+  else await applyMigrations(target.schemaFiles, target.migrationsDir, factory, crossProvider ? {} : { only: manifest.migrations });
+  return crossProvider ? target.tables : manifestTables(manifest, target.tables);
 }
 
 /** Creates the schema's tables in an empty database, as `prisma db push` would. */

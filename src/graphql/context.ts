@@ -3,6 +3,7 @@ import type { AccessService } from '../modules/access/access-service.ts';
 import type { AuditLog } from '../modules/access/audit-log.ts';
 import type { Authentication } from '../modules/access/principal.ts';
 import type { BackupService } from '../modules/backups/service.ts';
+import type { WebhookService } from '../modules/notifications/webhook-service.ts';
 import type { RestoreService } from '../modules/restores/service.ts';
 import type { SettingsService } from '../modules/schedule/settings-service.ts';
 import type { Scheduler } from '../modules/schedule/scheduler.ts';
@@ -16,6 +17,7 @@ export interface Services {
   scheduler: Scheduler;
   access: AccessService;
   audit: AuditLog;
+  webhooks: WebhookService;
 }
 
 /** Sets or clears the browser's session cookie; over a websocket there is no cookie to set. */

@@ -162,6 +162,17 @@ export const openApiDocument = {
         },
       },
     },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics',
+        description:
+          'VIEWER or ADMIN: a scraper sends an API token with the VIEWER role as its bearer token. The text format: backups (last success per kind, durations, sizes, failures), restores (in progress, durations, failures), verifies, webhook deliveries, and the process.',
+        responses: {
+          200: { description: "Prometheus's text exposition format", content: { 'text/plain; version=0.0.4; charset=utf-8': {} } },
+          ...accessResponses,
+        },
+      },
+    },
     '/readyz': {
       get: {
         summary: 'Whether scheduled backups are happening',

@@ -1,4 +1,5 @@
-// The small REST surface (`/api/v1/backups`), thin over BackupService, for scripts and curl.
+// The small REST surface (`/api/v1/backups`), thin over BackupService, for scripts and curl;
+// and `/metrics`, for Prometheus.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -32,6 +33,8 @@ export interface RestDeps {
   auth: Authentication;
   address: string | null;
   audit: AuditLog;
+  /** What GET /metrics serves (modules/metrics/metrics.ts). */
+  metrics: { readonly contentType: string; text(): Promise<string> };
 }
 
 /** Who may call a route: any account or token (viewer), ADMIN only, or also the setup code (first run). */
@@ -45,14 +48,17 @@ export const REST_ACCESS: Record<string, Need> = {
   'DELETE /api/v1/backups/{id}': 'admin',
   'GET /api/v1/backups/{id}/download': 'admin',
   'POST /api/v1/uploads': 'admin',
+  // A scraper's credentials: an API token with the VIEWER role.
+  'GET /metrics': 'viewer',
 };
 
 /** Handles the request and returns true, or returns false when the path is not ours. */
 export async function handleRest(req: IncomingMessage, res: ServerResponse, deps: RestDeps): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  const metrics = url.pathname === '/metrics';
   const uploads = /^\/api\/v1\/uploads\/?$/.test(url.pathname);
-  const match = uploads ? null : /^\/api\/v1\/backups(?:\/([^/]+)(\/download)?)?\/?$/.exec(url.pathname);
-  if (!match && !uploads) return false;
+  const match = uploads || metrics ? null : /^\/api\/v1\/backups(?:\/([^/]+)(\/download)?)?\/?$/.exec(url.pathname);
+  if (!match && !uploads && !metrics) return false;
   const id = match?.[1] === undefined ? undefined : safeDecode(match[1]);
   const download = Boolean(match?.[2]);
   const origin = req.headers.origin;
@@ -76,9 +82,11 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
     });
     return (res.end(), true);
   }
-  const route = uploads
-    ? `${req.method} /api/v1/uploads`
-    : `${req.method} /api/v1/backups${id === undefined ? '' : '/{id}'}${download ? '/download' : ''}`;
+  const route = metrics
+    ? `${req.method} /metrics`
+    : uploads
+      ? `${req.method} /api/v1/uploads`
+      : `${req.method} /api/v1/backups${id === undefined ? '' : '/{id}'}${download ? '/download' : ''}`;
   // A method no route has still needs credentials before it learns even that (405).
   const need = REST_ACCESS[route] ?? 'viewer';
   // Changes and downloads are audited; reads are not.
@@ -104,6 +112,12 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
   }
 
   async function serve(): Promise<boolean> {
+    if (metrics) {
+      if (req.method !== 'GET') return (methodNotAllowed(res, 'GET'), true);
+      const text = await deps.metrics.text();
+      res.writeHead(200, { 'content-type': deps.metrics.contentType, 'content-length': Buffer.byteLength(text) });
+      return (res.end(text), true);
+    }
     if (uploads) {
       if (req.method !== 'POST') return (methodNotAllowed(res, 'POST'), true);
       return uploadArchive(req, res, deps);

@@ -1,4 +1,5 @@
 // Reads which Prisma migrations a database has applied, from Prisma's own history table.
+import { stat } from 'node:fs/promises';
 import type { SqlQuery } from '@prisma/driver-adapter-utils';
 import { connectAdapter } from '../prisma/adapters.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
@@ -25,7 +26,9 @@ export async function readAppliedMigrations(queryable: RowQuery): Promise<string
   }
 }
 
+/** None for a SQLite file that does not exist: it is not opened, which would create it. */
 export async function listAppliedMigrations(location: DatabaseLocation): Promise<string[]> {
+  if (location.provider === 'sqlite' && !(await stat(location.filePath).catch(() => null))) return [];
   const connection = await connectAdapter(location);
   try {
     return await readAppliedMigrations(connection.adapter);

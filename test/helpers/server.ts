@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { buildApp, type App } from '../../src/app.ts';
-import { loadConfig } from '../../src/core/config.ts';
+import { loadConfig, type Config } from '../../src/core/config.ts';
 import { createScratchDatabase, type ScratchDatabase } from './postgres.ts';
 
 export interface TestServerOptions {
@@ -24,6 +24,8 @@ export interface TestServerOptions {
    * database, else with login. False leaves the server as a first start finds it.
    */
   signIn?: boolean;
+  /** Settings that are no environment variable, such as shorter waits between webhook attempts. */
+  config?: Partial<Config>;
 }
 
 /** The account startServer creates and signs in with. */
@@ -66,7 +68,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     ...options.env,
   };
   if (controlDatabase) env.CONTROL_DATABASE_URL = controlDatabase.url;
-  const app = await buildApp(loadConfig(env));
+  const app = await buildApp({ ...loadConfig(env), ...options.config });
   const url = await app.start();
   const token = options.signIn === false ? null : await signInAt(url, app.setupCode);
   const authHeaders: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};

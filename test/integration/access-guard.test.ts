@@ -33,6 +33,7 @@ const ACCESS: Record<string, { who: Who; firstRun?: true }> = {
   'Query.accounts': { who: 'admin' },
   'Query.apiTokens': { who: 'admin' },
   'Query.auditLog': { who: 'admin' },
+  'Query.webhooks': { who: 'admin' },
   'Mutation.createBackup': { who: 'admin' },
   'Mutation.deleteBackup': { who: 'admin' },
   'Mutation.uploadBackup': { who: 'admin' },
@@ -48,6 +49,9 @@ const ACCESS: Record<string, { who: Who; firstRun?: true }> = {
   'Mutation.deleteAccount': { who: 'admin' },
   'Mutation.createApiToken': { who: 'admin' },
   'Mutation.revokeApiToken': { who: 'admin' },
+  'Mutation.addWebhook': { who: 'admin' },
+  'Mutation.removeWebhook': { who: 'admin' },
+  'Mutation.testWebhook': { who: 'admin' },
   'Subscription.restoreProgress': { who: 'viewer', firstRun: true },
 };
 /** Allowed, but they would end the caller's session: their refusal is checked, their success elsewhere. */
@@ -82,7 +86,7 @@ test('ACCESS names every root field of the schema, and no other', () => {
 
 test('REST_ACCESS and /openapi.json name the same routes', () => {
   const documented = Object.entries(openApiDocument.paths)
-    .filter(([path]) => path.startsWith('/api/'))
+    .filter(([path]) => path.startsWith('/api/') || path === '/metrics')
     .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
   assert.deepEqual(documented.sort(), Object.keys(REST_ACCESS).sort());
 });

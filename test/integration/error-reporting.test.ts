@@ -16,38 +16,23 @@ import { applyMigrations } from '../../src/prisma/schema-engine.ts';
 import { readSchemaFiles } from '../../src/prisma/schema-files.ts';
 import { CreateBackupDocument, RestoreBackupDocument, RestoreJobDocument } from '../generated/graphql.ts';
 import { fillLedger, ledgerTarget } from '../helpers/ledger.ts';
+import { captureLog, type CapturedLog, type LogLine } from '../helpers/log-capture.ts';
 import { createScratchDatabase } from '../helpers/postgres.ts';
 import { archivePath, createBackup } from '../helpers/scenarios.ts';
 import { startServer, waitFor, wsAuth, type TestServer } from '../helpers/server.ts';
 
 const MASKED = /^Unexpected error \(id ([0-9a-f]{8})\): see the server log\.$/;
 
-/** Everything written to stderr from now until `stop()`, kept from the test's output. */
-function captureStderr() {
-  const chunks: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  }) as typeof process.stderr.write;
-  return {
-    text: () => chunks.join(''),
-    stop: () => void (process.stderr.write = write),
-  };
-}
-
-/** The log entry for an error id: its headline and the stack lines under it. */
-function logEntry(log: string, errorId: string): string {
-  const at = log.indexOf(` error ${errorId} in `);
-  assert.ok(at >= 0, `a log line for error ${errorId} in:\n${log}`);
-  const start = log.lastIndexOf('\n', at) + 1;
-  const end = log.slice(at).search(/\n\S/);
-  return end < 0 ? log.slice(start) : log.slice(start, at + end);
+/** The log line for an error id: its message has the causes on one line, its `err` the stack. */
+function logEntry(log: CapturedLog, errorId: string): LogLine {
+  const entry = log.lines().find((line) => line.errorId === errorId);
+  assert.ok(entry, `a log line for error ${errorId} in:\n${log.text()}`);
+  return entry;
 }
 
 describe('an unexpected error in a resolver', () => {
   let server: TestServer;
-  let log: ReturnType<typeof captureStderr>;
+  let log: CapturedLog;
 
   before(async () => {
     const ledger = await ledgerTarget();
@@ -57,7 +42,7 @@ describe('an unexpected error in a resolver', () => {
     const db = new Database(ledger.file);
     db.exec('DROP TABLE "Entry"');
     db.close();
-    log = captureStderr();
+    log = captureLog();
   });
 
   after(async () => {
@@ -78,9 +63,10 @@ describe('an unexpected error in a resolver', () => {
     assert.ok(errorId, error!.message);
     assert.deepEqual(error!.extensions, { code: 'INTERNAL_SERVER_ERROR', errorId });
     assert.doesNotMatch(text, /no such table|Entry|sqlite/i, 'nothing of the cause reaches the client');
-    const entry = logEntry(log.text(), errorId);
-    assert.match(entry.split('\n')[0]!, /Z error [0-9a-f]{8} in graphql createBackup: .*no such table: Entry/);
-    assert.match(entry, /\n {4}.*\n\s+at /, 'the stack follows');
+    const entry = logEntry(log, errorId);
+    assert.equal(entry.level, 'error');
+    assert.match(entry.msg, /^error [0-9a-f]{8} in graphql createBackup: .*no such table: Entry/);
+    assert.match((entry.err as { stack: string }).stack, /\n\s+at /, 'the stack is in the line');
   });
 
   test('over the websocket: the same masking, the same log', async () => {
@@ -103,7 +89,7 @@ describe('an unexpected error in a resolver', () => {
       assert.ok(errorId, JSON.stringify(result));
       assert.equal(error!.extensions?.errorId, errorId);
       assert.equal(error!.extensions?.code, 'INTERNAL_SERVER_ERROR');
-      assert.match(logEntry(log.text(), errorId), /in graphql createBackup: .*no such table: Entry/);
+      assert.match(logEntry(log, errorId).msg, /in graphql createBackup: .*no such table: Entry/);
     } finally {
       await client.dispose();
     }
@@ -119,7 +105,7 @@ describe('an unexpected error in a resolver', () => {
     const { error } = (await response.json()) as { error: { type: string; message: string; errorId: string } };
     assert.equal(error.type, 'InternalError');
     assert.match(error.message, MASKED);
-    assert.match(logEntry(log.text(), error.errorId), /in POST \/api\/v1\/backups: .*no such table: Entry/);
+    assert.match(logEntry(log, error.errorId).msg, /in POST \/api\/v1\/backups: .*no such table: Entry/);
   });
 });
 
@@ -167,7 +153,7 @@ describe('a migration that fails', () => {
     const next = await ledgerTarget({ TARGET_MIGRATIONS: path.join(dir, 'migrations') });
     const v1 = await startServer({ dataDir: old.dataDir, env: old.env });
     const v2 = await startServer({ dataDir: next.dataDir, env: next.env });
-    const log = captureStderr();
+    const log = captureLog();
     try {
       fillLedger(old.file, 3, 2);
       const backup = await createBackup(v1, { includeMedia: true });
@@ -184,7 +170,7 @@ describe('a migration that fails', () => {
       assert.match(job.error ?? '', new RegExp(`^migration ${migration} failed: UNIQUE constraint failed: Entry\\.accountId`));
       const errorId = /\(error id ([0-9a-f]{8}): see the server log\)$/.exec(job.error ?? '')?.[1];
       assert.ok(errorId, job.error ?? '');
-      assert.match(logEntry(log.text(), errorId), new RegExp(`in restore job ${jobId}: SchemaEngineError: migration ${migration} failed`));
+      assert.match(logEntry(log, errorId).msg, new RegExp(`in restore job ${jobId}: SchemaEngineError: migration ${migration} failed`));
       const target = new Database(next.file, { readonly: true });
       assert.deepEqual(target.prepare('SELECT count(*) AS n FROM "Entry"').get(), { n: 0 }, 'the target was left as it was');
       target.close();

@@ -10,5 +10,6 @@ import './backup-settings.ts';
 import './account.ts';
 import './api-token.ts';
 import './audit-event.ts';
+import './webhook.ts';
 
 export const schema = auditMutations(builder.toSchema({ sortSchema: false }));

@@ -6,10 +6,20 @@ const TargetTable = builder.objectRef<{ name: string; media: boolean }>('TargetT
   fields: (t) => ({ name: t.exposeString('name'), media: t.exposeBoolean('media') }),
 });
 
+const TargetDatabaseStateEnum = builder.enumType('TargetDatabaseState', {
+  description: 'Whether the target database is there to back up.',
+  values: {
+    PRESENT: { value: 'present', description: 'It holds tables.' },
+    EMPTY: { value: 'empty', description: "It exists and holds no tables: a restore creates them with the backup's own migrations." },
+    MISSING: { value: 'missing', description: 'Its SQLite file does not exist yet: a restore creates it.' },
+  } as const,
+});
+
 const SystemInfoRef = builder.objectRef<SystemInfo>('SystemInfo').implement({
   fields: (t) => ({
     appVersion: t.exposeString('appVersion'),
     targetName: t.exposeString('targetName'),
+    targetDatabase: t.field({ type: TargetDatabaseStateEnum, resolve: (s) => s.targetDatabase }),
     schemaVersion: t.exposeString('schemaVersion', { nullable: true, description: 'The newest migration applied to the target.' }),
     pendingMigrations: t.exposeStringList('pendingMigrations', {
       description:

@@ -23,6 +23,7 @@ import type { BackupStore } from '../../storage/backup-store.ts';
 import type { Target } from '../../target/target.ts';
 import { environmentFailure } from '../../util/environment-failure.ts';
 import { SerialQueue } from '../../util/serial-queue.ts';
+import type { OperationLog } from '../operation-log.ts';
 import type { RestoreGate } from '../restore-gate.ts';
 import type { Backup, BackupCatalog } from './catalog.ts';
 
@@ -34,6 +35,8 @@ export interface CreateBackupInput {
   passphrase?: string | null;
   /** What asked for it: the API, the scheduler, or a restore taking its safety copy. */
   trigger: 'api' | 'schedule' | 'restore';
+  /** The restore job, or the scheduled run (its due time), it belongs to: in its log line and notifications. */
+  jobId?: string | null;
 }
 
 /** What an upload hands over: the web File a multipart request carries. */
@@ -73,6 +76,8 @@ export interface BackupServiceDeps {
   /** Held by a running restore, here or on another instance: other backups are refused meanwhile. */
   restoreGate: RestoreGate;
   uploadMaxBytes: number;
+  /** Every create, upload, verify and delete is recorded here as it ends. */
+  operations: OperationLog;
 }
 
 export class BackupService {
@@ -135,7 +140,15 @@ export class BackupService {
   }
 
   /** The same, with the manifest it wrote (an encrypted backup's too, which the listing does not show). */
-  async createWithManifest(input: CreateBackupInput): Promise<{ backup: Backup; manifest: Manifest }> {
+  createWithManifest(input: CreateBackupInput): Promise<{ backup: Backup; manifest: Manifest }> {
+    return this.deps.operations.track(
+      { op: 'backup', kind: input.kind, trigger: input.trigger, jobId: input.jobId },
+      () => this.takeBackup(input),
+      ({ backup }) => ({ backupId: backup.id, sizeBytes: backup.sizeBytes }),
+    );
+  }
+
+  private async takeBackup(input: CreateBackupInput): Promise<{ backup: Backup; manifest: Manifest }> {
     const note = input.note?.trim() || null;
     if (note && note.length > MAX_NOTE_LENGTH) {
       throw new ValidationError('note', `note must be at most ${MAX_NOTE_LENGTH} characters`);
@@ -182,7 +195,15 @@ export class BackupService {
   }
 
   /** Checks the archive, then restores it into a scratch database and compares it with the manifest; the target is not touched. */
-  async verify(id: string, passphrase?: string | null): Promise<VerifyReport> {
+  verify(id: string, passphrase?: string | null): Promise<VerifyReport> {
+    return this.deps.operations.track(
+      { op: 'verify', backupId: id },
+      () => this.verifyNow(id, passphrase),
+      (report) => ({ outcome: report.ok ? 'succeeded' : 'failed', details: { problems: report.problems.length } }),
+    );
+  }
+
+  private async verifyNow(id: string, passphrase?: string | null): Promise<VerifyReport> {
     const backup = await this.require(id);
     const access = await this.access(backup, passphrase);
     const { target } = this.deps;
@@ -199,7 +220,15 @@ export class BackupService {
    * Stores an archive a user sends, as kind `uploaded`, only once it has passed every
    * check. The client's file name is never used: the archive gets a name of our own.
    */
-  async upload(file: UploadedFile, passphrase?: string | null): Promise<Backup> {
+  upload(file: UploadedFile, passphrase?: string | null): Promise<Backup> {
+    return this.deps.operations.track(
+      { op: 'upload', kind: 'uploaded', trigger: 'api' },
+      () => this.storeUpload(file, passphrase),
+      (backup) => ({ backupId: backup.id, sizeBytes: backup.sizeBytes }),
+    );
+  }
+
+  private async storeUpload(file: UploadedFile, passphrase?: string | null): Promise<Backup> {
     if (file.size > this.deps.uploadMaxBytes) {
       throw new ValidationError(
         'file',
@@ -296,9 +325,18 @@ export class BackupService {
 
   /** Deletes the backup's archive and returns its id; NotFoundError when there is none. */
   async delete(id: string): Promise<string> {
+    const deleted = await this.deps.operations.track(
+      { op: 'delete', backupId: id },
+      () => this.deleteNow(id),
+      (backup) => ({ kind: backup.kind }),
+    );
+    return deleted.id;
+  }
+
+  private async deleteNow(id: string): Promise<Backup> {
     const backup = await this.require(id);
     if (!(await this.deps.store.delete(backup.fileName))) throw new NotFoundError('backup', id);
-    return backup.id;
+    return backup;
   }
 
   private refusalTarget(): RefusalTarget & Pick<Target, 'location'> {

@@ -6,17 +6,20 @@ import { ManifestReadError, readManifest } from '../../archive/archive-reader.ts
 import { checkArchive, ArchiveRejectedError } from '../../archive/archive-check.ts';
 import { fileStager, stageFileRestore, type StagedFileRestore } from '../../engine/restore-target-files.ts';
 import { withMigratedBackup } from '../../engine/forward-migration.ts';
+import { restoreIntoFreshTarget } from '../../engine/fresh-target.ts';
 import { checkedArchiveSource, replaceData, type RowSource } from '../../engine/restore.ts';
 import type { ControlClient } from '../../control/control-db.ts';
 import { InvalidArchiveError, RestoreInProgressError } from '../../core/errors.ts';
 import { recordFailure } from '../../core/error-log.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
+import { databaseState } from '../../target/database-state.ts';
 import type { Target } from '../../target/target.ts';
 import type { Backup } from '../backups/catalog.ts';
 import type { ArchiveAccess, BackupService } from '../backups/service.ts';
 import type { Manifest } from '../../archive/manifest.ts';
 import type { PublicMetadata } from '../../archive/encryption/envelope-header.ts';
 import { passphraseProblem } from '../../archive/encryption/encrypted-archive.ts';
+import type { OperationLog } from '../operation-log.ts';
 import type { RestoreGate } from '../restore-gate.ts';
 import { LEASE_HEARTBEAT_MS } from '../restore-lease.ts';
 import { commitRecordFor, settleInterrupted } from './interrupted-restore.ts';
@@ -45,6 +48,8 @@ export class RestoreService {
       events: RestoreEvents;
       /** The saved passphrase for scheduled backups, which the safety backup uses too. */
       savedPassphrase: () => Promise<string | null>;
+      /** Every restore's end (and refusal) is recorded here: the log line, the metrics, the notification. */
+      operations: OperationLog;
     },
   ) {}
 
@@ -92,16 +97,33 @@ export class RestoreService {
     const leftovers = await control.restoreJob.findMany({ where: except ? { ...active, id: { not: except } } : active });
     for (const job of leftovers) {
       const settled = await settleInterrupted(job, { location: target.location, tables: target.schema.tables });
-      console.error(`${new Date().toISOString()} restore job ${job.id}: ${settled.status} (${settled.error})`);
       await control.restoreJob.updateMany({
         where: { id: job.id, ...active },
         data: { status: settled.status, error: settled.error, phase: 'DONE', finishedAt: new Date() },
+      });
+      this.deps.operations.record({
+        op: 'restore',
+        outcome: settled.status === 'SUCCEEDED' ? 'succeeded' : 'failed',
+        durationMs: null,
+        backupId: job.backupId,
+        jobId: job.id,
+        error: settled.error,
+        details: { preRestoreBackupId: job.preRestoreBackupId, interrupted: true },
       });
     }
   }
 
   /** Checks what can be checked at once, then restores in the background. */
   async start(input: { backupId: string; passphrase?: string | null }): Promise<RestoreJob> {
+    try {
+      return await this.begin(input);
+    } catch (error) {
+      this.deps.operations.failed({ op: 'restore', backupId: input.backupId }, error);
+      throw error;
+    }
+  }
+
+  private async begin(input: { backupId: string; passphrase?: string | null }): Promise<RestoreJob> {
     await this.deps.gate.assertFree();
     const backup = await this.deps.backups.require(input.backupId);
     if (!backup.summary && !backup.envelope) throw new InvalidArchiveError(backup.problem ?? 'the archive cannot be read');
@@ -238,35 +260,47 @@ export class RestoreService {
       if (mismatch) throw new InvalidArchiveError(mismatch);
       // What the archive says, not what the listing read earlier, decides from here on.
       this.refuseSchema(manifest, manifest);
+      // A target database not there yet (a new machine) is made with the backup's own migrations.
+      const targetState = await databaseState(target.location);
+      const fresh = targetState !== 'present';
       // An older backup is checked in full before anything else: it is loaded into a
-      // scratch database and migrated there. A current one is checked as it is loaded,
-      // in one pass, inside the restore's transaction.
-      if (!current(manifest)) {
+      // scratch database and migrated there. A current one, or one going into a fresh target,
+      // is checked as it is loaded, in one pass, inside the restore's transaction.
+      if (!fresh && !current(manifest)) {
         await update({ message: 'checking every hash' });
         await checkArchive(access.open(), backup.sizeBytes).catch(rejected);
       }
       const { tablesTotal, rowsTotal } = totals(manifest);
       Object.assign(progress, { tablesTotal, rowsTotal });
 
-      await update({ phase: 'SAFETY_BACKUP', message: 'backing up the current state first' });
-      const { backup: safety, manifest: safetyManifest } = await this.deps.backups.createWithManifest({
-        kind: 'pre-restore',
-        includeMedia: true,
-        trigger: 'restore',
-        note: `before restoring ${backup.fileName}`,
-        passphrase: safetyPassphrase,
+      // A fresh target has nothing to keep: its state before is no tables at all.
+      let safetyManifest: Manifest = { ...manifest, tables: [] };
+      if (!fresh) {
+        await update({ phase: 'SAFETY_BACKUP', message: 'backing up the current state first' });
+        const safety = await this.deps.backups.createWithManifest({
+          kind: 'pre-restore',
+          includeMedia: true,
+          trigger: 'restore',
+          note: `before restoring ${backup.fileName}`,
+          passphrase: safetyPassphrase,
+          jobId: job.id,
+        });
+        safetyManifest = safety.manifest;
+        job.preRestoreBackupId = safety.backup.id;
+      }
+      await this.deps.control.restoreJob.update({
+        where: { id: job.id },
+        data: { preRestoreBackupId: job.preRestoreBackupId, phase: 'RESTORING' },
       });
-      job.preRestoreBackupId = safety.id;
-      await this.deps.control.restoreJob.update({ where: { id: job.id }, data: { preRestoreBackupId: safety.id, phase: 'RESTORING' } });
 
       const doneByTable = new Map<string, number>();
       let lastPublished = 0;
       const tables = target.schema.tables;
       const openArchive = () => access.open();
-      const replace = async (source: RowSource) => {
+      const replace = async (source: RowSource, into = { location: target.location, tables }) => {
         await replaceData({
-          location: target.location,
-          tables,
+          location: into.location,
+          tables: into.tables,
           source,
           onRows: (table, rows) => {
             const changedTable = progress.table !== table;
@@ -285,9 +319,9 @@ export class RestoreService {
             const record = commitRecordFor({
               pending,
               manifest,
-              direct: current(manifest),
+              direct: fresh || current(manifest),
               safety: safetyManifest,
-              tables,
+              tables: into.tables,
               provider: target.location.provider,
             });
             await this.deps.control.restoreJob.update({
@@ -296,10 +330,42 @@ export class RestoreService {
             });
           },
         });
+      };
+      const markCommitted = async () => {
         committed = true;
         await this.deps.control.restoreJob.update({ where: { id: job.id }, data: { phase: 'COMMITTED' } });
       };
-      if (current(manifest)) {
+      let done = `restored ${backup.fileName}`;
+      if (fresh) {
+        const files = fileStager(manifest, target.files);
+        stagedFiles = files;
+        const schemaFrom =
+          target.migrationsDir === null
+            ? 'its schema'
+            : manifest.provider === target.location.provider
+              ? `the backup's ${manifest.migrations.length} migration(s)`
+              : `its ${target.knownMigrations.length} migration(s)`;
+        await update({ phase: 'MIGRATING', message: `creating the target database with ${schemaFrom}` });
+        // SQLite: built beside the missing file and renamed into place, which is the commit.
+        await restoreIntoFreshTarget({ manifest, target: { ...target, tables } }, async (location, loaded) => {
+          await update({ phase: 'RESTORING', message: 'loading every table, checking every hash' });
+          const source = checkedArchiveSource({
+            manifest,
+            targetTables: loaded,
+            openArchive,
+            compressedBytes: backup.sizeBytes,
+            onFile: files.stage,
+          });
+          await replace(source, { location, tables: loaded });
+        }).catch(rejected);
+        await markCommitted();
+        const pending =
+          manifest.provider === target.location.provider ? target.knownMigrations.filter((m) => !manifest.migrations.includes(m)) : [];
+        done = `restored ${backup.fileName} into a new database (it ${targetState === 'missing' ? 'did not exist' : 'held no tables'})`;
+        if (target.migrationsDir !== null && pending.length > 0) {
+          done += `; the app's ${pending.length} newer migration(s) are pending: the app applies them (or TARGET_MIGRATE=deploy at the next start)`;
+        }
+      } else if (current(manifest)) {
         // Files are written beside their destinations as the pass reaches them, moved into place only after the commit.
         const files = fileStager(manifest, target.files);
         stagedFiles = files;
@@ -307,6 +373,7 @@ export class RestoreService {
         await replace(
           checkedArchiveSource({ manifest, targetTables: tables, openArchive, compressedBytes: backup.sizeBytes, onFile: files.stage }),
         ).catch(rejected);
+        await markCommitted();
       } else {
         await update({ phase: 'RESTORING', message: 'staging the target files' });
         stagedFiles = await stageFileRestore(manifest, access.open(), target.files);
@@ -317,6 +384,7 @@ export class RestoreService {
           async (source) => {
             await update({ phase: 'RESTORING', message: null });
             await replace(source);
+            await markCommitted();
           },
         );
       }
@@ -327,7 +395,8 @@ export class RestoreService {
       job.status = 'SUCCEEDED';
       job.finishedAt = new Date();
       await this.end(job);
-      await update({ phase: 'DONE', message: `restored ${backup.fileName}` });
+      this.recordEnd(job, backup);
+      await update({ phase: 'DONE', message: done });
     } catch (error) {
       await stagedFiles?.discard();
       // After the commit the data is the backup's: the job says so, and what did not finish.
@@ -337,8 +406,24 @@ export class RestoreService {
       const failure = recordFailure(`restore job ${job.id}`, error);
       job.error = committed ? `the data was restored, but the restore did not finish: ${failure}` : failure;
       await this.end(job).catch(() => {});
+      this.recordEnd(job, backup, error);
       await update({ phase: 'DONE', message: job.error });
     }
+  }
+
+  /** The restore's line in the operation log, once its end is recorded: whoever is notified finds the job ended. */
+  private recordEnd(job: RestoreJob, backup: Backup, cause?: unknown): void {
+    this.deps.operations.record({
+      op: 'restore',
+      outcome: job.status === 'SUCCEEDED' ? 'succeeded' : 'failed',
+      durationMs: (job.finishedAt ?? new Date()).getTime() - (job.startedAt ?? job.createdAt).getTime(),
+      backupId: backup.id,
+      jobId: job.id,
+      sizeBytes: backup.sizeBytes,
+      error: job.error,
+      cause,
+      details: { preRestoreBackupId: job.preRestoreBackupId },
+    });
   }
 
   /** Records the job's end and frees the lease in one transaction: whoever sees it ended may restore. */

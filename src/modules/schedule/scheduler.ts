@@ -5,8 +5,11 @@ import { Cron } from 'croner';
 import type { ControlClient } from '../../control/control-db.ts';
 import { RestoreInProgressError } from '../../core/errors.ts';
 import { logUnexpectedError, recordFailure } from '../../core/error-log.ts';
+import { childLogger } from '../../core/logger.ts';
+import { TargetDatabaseMissingError } from '../../target/database-state.ts';
 import { newInstanceId } from '../../util/instance-id.ts';
 import type { BackupService } from '../backups/service.ts';
+import type { OperationLog } from '../operation-log.ts';
 import type { RestoreGate } from '../restore-gate.ts';
 import type { BackupSettings, SettingsService } from './settings-service.ts';
 import { applyRetention } from './retention.ts';
@@ -20,6 +23,8 @@ export interface LastRun {
   error: string | null;
   fileName: string | null;
 }
+
+const schedulerLog = childLogger('scheduler');
 
 /** A slot missed while the server was down runs this long after start-up. */
 export const CATCH_UP_DELAY_MS = 3000;
@@ -42,6 +47,8 @@ export interface SchedulerDeps {
   restoreGate: RestoreGate;
   /** The instance's name in ScheduledRun rows; a new one when not given. */
   instance?: string;
+  /** Records a scheduled backup that failed before the backup service was asked (BackupService records the rest). */
+  operations: Pick<OperationLog, 'failed'>;
   log?: (line: string) => void;
 }
 
@@ -212,15 +219,19 @@ export class Scheduler {
     const heartbeat = setInterval(() => {
       void this.deps.control.scheduledRun.update({ where: { slot }, data: { heartbeatAt: new Date() } }).catch(() => {});
     }, HEARTBEAT_MS);
+    const started = performance.now();
+    let asked = false;
     try {
       // Read now, not when the job was made: the latest keep, media choice and passphrase apply.
       const settings = await this.deps.settings.get();
       const passphrase = await this.deps.settings.passphrase();
+      asked = true;
       const backup = await this.deps.backups.create({
         kind: 'scheduled',
         includeMedia: settings.includeMedia,
         passphrase,
         trigger: 'schedule',
+        jobId: slot.toISOString(),
       });
       let note: string | null = null;
       try {
@@ -232,6 +243,14 @@ export class Scheduler {
       await this.finish(slot, 'SUCCEEDED', note, backup.fileName);
     } catch (error) {
       if (error instanceof RestoreInProgressError) return this.finish(slot, 'SKIPPED', `skipped: ${error.message}`);
+      // A new machine waiting for its first restore: nothing to back up yet, and nothing broken.
+      if (error instanceof TargetDatabaseMissingError) {
+        this.log(`the backup due at ${slot.toISOString()} is skipped: ${error.message}`);
+        return this.finish(slot, 'SKIPPED', `skipped: ${error.message}`);
+      }
+      if (!asked) {
+        this.deps.operations.failed({ op: 'backup', kind: 'scheduled', trigger: 'schedule', jobId: slot.toISOString() }, error, started);
+      }
       await this.finish(slot, 'FAILED', recordFailure(`scheduler: the scheduled backup due at ${slot.toISOString()}`, error));
     } finally {
       clearInterval(heartbeat);
@@ -247,6 +266,6 @@ export class Scheduler {
   }
 
   private log(line: string): void {
-    (this.deps.log ?? ((text: string) => console.error(text)))(`scheduler: ${line}`);
+    (this.deps.log ?? ((text: string) => schedulerLog.info(text)))(`scheduler: ${line}`);
   }
 }

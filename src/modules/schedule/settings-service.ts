@@ -7,6 +7,8 @@ import { passphraseProblem } from '../../archive/encryption/encrypted-archive.ts
 import { openSecret, sealSecret } from '../../control/secret-box.ts';
 import type { ControlClient } from '../../control/control-db.ts';
 import { ValidationError } from '../../core/errors.ts';
+import { childLogger } from '../../core/logger.ts';
+import type { OperationLog } from '../operation-log.ts';
 import {
   cronPattern,
   cronProblem,
@@ -45,6 +47,8 @@ export interface BackupSettingsInput {
   passphrase?: string | null;
 }
 
+const log = childLogger('settings');
+
 export const MAX_KEEP = 1000;
 /** How often the row is read for changes made by another instance sharing the database. */
 export const SETTINGS_POLL_MS = 5000;
@@ -67,6 +71,8 @@ export class SettingsService {
       backupDirFixed: boolean;
       /** Seals the saved passphrase (see control/secret-box.ts). */
       secretKey: () => Promise<Buffer>;
+      /** Each change is recorded here, with the names of the fields it set (never their values). */
+      operations: Pick<OperationLog, 'track'>;
     },
   ) {}
 
@@ -103,7 +109,12 @@ export class SettingsService {
   }
 
   /** Checks every given field (ValidationError), stores them together, and lets them take effect. */
-  async update(input: BackupSettingsInput): Promise<BackupSettings> {
+  update(input: BackupSettingsInput): Promise<BackupSettings> {
+    const changed = Object.entries(input).flatMap(([field, value]) => (value == null ? [] : [field]));
+    return this.deps.operations.track({ op: 'settings', details: { changed } }, () => this.change(input));
+  }
+
+  private async change(input: BackupSettingsInput): Promise<BackupSettings> {
     const current = await this.get();
     const data: Record<string, unknown> = {};
     const next: Schedule = { ...current };
@@ -187,7 +198,7 @@ export class SettingsService {
    */
   private async followFolder(settings: BackupSettings): Promise<void> {
     await this.deps.store.switchTo(settings.backupDir).catch((error: unknown) => {
-      console.error(`the backup folder ${settings.backupDir} cannot be used now: ${(error as Error).message}`);
+      log.error({ err: error }, `the backup folder ${settings.backupDir} cannot be used now: ${(error as Error).message}`);
     });
   }
 
@@ -196,7 +207,7 @@ export class SettingsService {
       const settings = await this.get();
       if (settings.updatedAt.getTime() !== this.stamp) await this.takeEffect(settings);
     } catch (error) {
-      console.error(`cannot read the backup settings: ${(error as Error).message}`);
+      log.error({ err: error }, `cannot read the backup settings: ${(error as Error).message}`);
     }
   }
 

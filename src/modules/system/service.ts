@@ -2,10 +2,13 @@
 import type { BackupStore } from '../../storage/backup-store.ts';
 import type { Target } from '../../target/target.ts';
 import { listAppliedMigrations } from '../../target/applied-migrations.ts';
+import { databaseState, type DatabaseState } from '../../target/database-state.ts';
 
 export interface SystemInfo {
   appVersion: string;
   targetName: string;
+  /** Whether the target database is there: `missing` and `empty` wait for a restore, which creates it. */
+  targetDatabase: DatabaseState;
   /** The newest migration applied to the target database. */
   schemaVersion: string | null;
   /** Migrations in the target's folder that its database has not applied (the app applies its own). */
@@ -21,10 +24,14 @@ export class SystemService {
   constructor(private readonly deps: { target: Target; store: BackupStore; appVersion: string; controlProvider: string }) {}
 
   async info(): Promise<SystemInfo> {
-    const applied = await listAppliedMigrations(this.deps.target.location);
+    const [targetDatabase, applied] = await Promise.all([
+      databaseState(this.deps.target.location),
+      listAppliedMigrations(this.deps.target.location),
+    ]);
     return {
       appVersion: this.deps.appVersion,
       targetName: this.deps.target.name,
+      targetDatabase,
       schemaVersion: applied.at(-1) ?? null,
       pendingMigrations:
         this.deps.target.migrationsDir === null ? [] : this.deps.target.knownMigrations.filter((name) => !applied.includes(name)),
