@@ -40,6 +40,20 @@ module.exports = {
       to: { path: '^src/http/' },
     },
     {
+      name: 'server-and-console-apart',
+      comment: 'The server serves the built console (dist/web/) and never imports web/.',
+      severity: 'error',
+      from: { path: '^(src|bench|scripts)/' },
+      to: { path: '^web/' },
+    },
+    {
+      name: 'console-stays-in-the-browser',
+      comment: 'The web console talks to the server over HTTP only; its types come from schema.graphql (web/src/generated/).',
+      severity: 'error',
+      from: { path: '^web/' },
+      to: { path: '^(src|test|bench|scripts)/' },
+    },
+    {
       name: 'providers-through-the-picker',
       comment: 'Only engine/providers.ts chooses between SQLite and PostgreSQL.',
       severity: 'error',

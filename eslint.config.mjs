@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'src/generated/', 'test/generated/', 'bench/results/', 'bench/work/'] },
+  { ignores: ['node_modules/', 'dist/', 'src/generated/', 'test/generated/', 'web/src/generated/', 'bench/results/', 'bench/work/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {
@@ -19,4 +19,6 @@ export default tseslint.config(
       'no-useless-assignment': 'off',
     },
   },
+  // The web console runs in the browser.
+  { files: ['web/src/**'], languageOptions: { globals: globals.browser } },
 );

@@ -14,6 +14,8 @@ import { useStreamingUploads } from './graphql/streaming-uploads.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { corsOriginOf, isAllowedOrigin } from './http/origin.ts';
 import { handleRest } from './http/rest.ts';
+import { loadConsoleAssets } from './http/console-assets.ts';
+import { GRAPHIQL_DEFAULT_QUERY, renderOfflineGraphiQL } from './http/graphiql-page.ts';
 import { bearerSecretOf, clearedSessionCookie, clientAddressOf, isHttps, sessionCookie } from './http/request-identity.ts';
 import { attachGraphQLWebSocket } from './graphql-websocket.ts';
 import { AccessService } from './modules/access/access-service.ts';
@@ -133,7 +135,8 @@ export async function buildApp(config: Config): Promise<App> {
         },
       };
     },
-    graphiql: { title: 'Backup control plane', subscriptionsProtocol: 'WS' },
+    graphiql: { title: 'Backup control plane', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
+    renderGraphiQL: renderOfflineGraphiQL,
     landingPage: false,
     // Yoga's own cap (25 MB by default) would stop uploads long before UPLOAD_MAX_BYTES; other
     // requests are capped at MAX_GRAPHQL_BODY_BYTES by route() before they reach Yoga.
@@ -153,6 +156,8 @@ export async function buildApp(config: Config): Promise<App> {
     },
   });
 
+  // The web console at `/`, as `npm run build` left it in dist/web/.
+  const consoleAssets = loadConsoleAssets();
   const server = createServer((req, res) => {
     void route(req, res).catch((error: unknown) => {
       // The path alone: a query string may carry what the log should not keep.
@@ -178,10 +183,7 @@ export async function buildApp(config: Config): Promise<App> {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify(openApiDocument));
     }
-    if (path === '/') {
-      res.writeHead(302, { location: '/graphql' });
-      return res.end();
-    }
+    if (consoleAssets.handles(path)) return consoleAssets.serve(req, res);
     if (path.startsWith('/api/') || path === '/metrics') {
       const rest = {
         backups: services.backups,
