@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { addAbortSignal, Transform, type Readable } from 'node:stream';
 import { BackupFailedError } from '../core/errors.ts';
 import { longestLineBytes, MAX_LINE_BYTES } from '../ndjson/line-pieces.ts';
 import type { ArchiveSealer } from '../archive/encryption/encrypted-archive.ts';
@@ -39,7 +40,14 @@ export interface BackupRequest {
   appVersion: string;
   /** A private folder for intermediate files; removed when the backup ends. */
   scratchDir: string;
+  /** Each table once read whole: its rows. */
   onTable?: (table: string, rows: number) => void;
+  /** While a table is read, after each page: its rows and bytes of row text so far. */
+  onRows?: (table: string, rows: number, bytes: number) => void;
+  /** While the archive is written to the store: its bytes so far. */
+  onWritten?: (bytes: number) => void;
+  /** Stops the backup (throwing the signal's reason) while tables are read or the archive is written; nothing is stored. */
+  signal?: AbortSignal;
   /** Encrypts the archive (`….tar.gz.enc`); the key is already derived. */
   sealer?: ArchiveSealer;
 }
@@ -54,6 +62,7 @@ export interface BackupResult {
 export async function writeBackup(request: BackupRequest): Promise<BackupResult> {
   // A target a restore has yet to create: one clear refusal, not the database's error for a missing file or table.
   await requireTargetDatabase(request.target.location);
+  request.signal?.throwIfAborted();
   const staging = path.join(request.scratchDir, `backup-${randomBytes(6).toString('hex')}`);
   await mkdir(staging, { recursive: true, mode: 0o700 });
   try {
@@ -61,6 +70,7 @@ export async function writeBackup(request: BackupRequest): Promise<BackupResult>
     const excluded = request.target.schema.tables.filter((table) => !included.includes(table)).map((t) => t.name);
     const { tables, migrations } = await stageTables(request, included, staging);
     const targetFiles = await stageTargetFiles(request.target.files, staging);
+    request.signal?.throwIfAborted();
     const manifest: Manifest = {
       formatVersion: FORMAT_VERSION,
       generator: 'backup-control-plane',
@@ -88,7 +98,10 @@ export async function writeBackup(request: BackupRequest): Promise<BackupResult>
     ];
     const tarGz = assembleTarGz(entries);
     const sealed = request.sealer?.seal(tarGz) ?? null;
-    const archive = await request.store.write(request.fileName, sealed?.stream ?? tarGz);
+    const archive = await request.store.write(request.fileName, watched(sealed?.stream ?? tarGz, request)).catch((error: unknown) => {
+      request.signal?.throwIfAborted();
+      throw error;
+    });
     return { manifest, archive, envelope: sealed?.header ?? null };
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -107,7 +120,7 @@ async function stageTables(request: BackupRequest, tables: TableSpec[], staging:
     await mkdir(path.join(staging, 'db'));
     const sizes = await snapshot.sizes(tables);
     const largestFirst = [...tables].sort((a, b) => (sizes.get(b.name) ?? 0) - (sizes.get(a.name) ?? 0));
-    const staged = await mapConcurrently(largestFirst, snapshot.readers, (table) => stageTable(snapshot, table, staging, request.onTable));
+    const staged = await mapConcurrently(largestFirst, snapshot.readers, (table) => stageTable(snapshot, table, staging, request));
     // Read after the rows, as pg_dump does: a PostgreSQL sequence is outside the snapshot, and
     // read last it is at least as far on as any id the rows hold.
     const sequences = await snapshot.sequences(tables);
@@ -126,15 +139,19 @@ async function stageTable(
   snapshot: Snapshot,
   table: TableSpec,
   staging: string,
-  onTable: BackupRequest['onTable'],
+  { onTable, onRows, signal }: BackupRequest,
 ): Promise<ManifestTable & { stagedPath: string }> {
   const entryPath = `db/${safeEntryName(table.name)}.ndjson`;
   // Compressed as it is read: zlib works in its thread pool while the next page is read.
   const file = new StagedFile(path.join(staging, `${entryPath}.gz`), { gzipLevel: GZIP_LEVEL });
   let rows = 0;
+  let bytes = 0;
   try {
     await snapshot.readTableText(table, async (text, count) => {
+      signal?.throwIfAborted();
       rows += count;
+      bytes += text.length;
+      onRows?.(table.name, rows, bytes);
       // A row no restore would read (line-pieces.ts) fails the backup now, not the restore later.
       if (text.length * 3 > MAX_LINE_BYTES && longestLineBytes(text) > MAX_LINE_BYTES) {
         throw new BackupFailedError(`table ${table.name} has a row over ${MAX_LINE_BYTES} bytes, more than a restore can read`);
@@ -160,6 +177,30 @@ async function stageTable(
     columns: table.columns.map(({ enumValues: _, ...column }) => column),
     stagedPath: file.path,
   };
+}
+
+/**
+ * The archive on its way to the store, counted; an abort destroys it, so the store's write
+ * fails and keeps nothing (BackupStore.write appears whole or not at all).
+ */
+function watched(archive: Readable, { onWritten, signal }: BackupRequest): Readable {
+  let written = 0;
+  const counted = onWritten
+    ? archive.pipe(
+        new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            written += chunk.length;
+            onWritten(written);
+            done(null, chunk);
+          },
+        }),
+      )
+    : archive;
+  if (counted !== archive) {
+    archive.on('error', (error) => counted.destroy(error));
+    counted.on('close', () => archive.destroy());
+  }
+  return signal ? addAbortSignal(signal, counted) : counted;
 }
 
 /** Table names become file names: anything beyond letters, digits, `_`, `-` and `.` is escaped. */

@@ -37,6 +37,8 @@ export interface ReplaceRequest {
   tables: TableSpec[];
   source: RowSource;
   onRows?: (table: string, rowsDone: number) => void;
+  /** An abort before beforeCommit rolls the load back, throwing the signal's reason; after it, it changes nothing. */
+  signal?: AbortSignal;
   /**
    * Called once every row is loaded, just before the commit; a throw rolls back. What it
    * records settles the restore if the process dies before it learns the commit's outcome.
@@ -53,6 +55,7 @@ export interface PendingCommit {
 }
 
 export async function replaceData(request: ReplaceRequest): Promise<void> {
+  request.signal?.throwIfAborted();
   const loader = await openTableLoader(request.location, request.tables);
   try {
     await loader.clear(request.tables);
@@ -62,6 +65,7 @@ export async function replaceData(request: ReplaceRequest): Promise<void> {
       const total = (done.get(table.name) ?? 0) + rows;
       done.set(table.name, total);
       request.onRows?.(table.name, total);
+      request.signal?.throwIfAborted();
     };
     await request.source({
       async rows(table, rows) {
@@ -73,6 +77,7 @@ export async function replaceData(request: ReplaceRequest): Promise<void> {
         if (provider === request.location.provider) sequences = byTable;
       },
     });
+    request.signal?.throwIfAborted();
     if (request.beforeCommit) await request.beforeCommit({ transactionId: (await loader.transactionId?.()) ?? null, rows: done });
     await loader.commit(request.tables, sequences);
   } catch (error) {
