@@ -22,6 +22,10 @@ import { AccessService } from './modules/access/access-service.ts';
 import { AuditLog } from './modules/access/audit-log.ts';
 import { roleOf, type Authentication } from './modules/access/principal.ts';
 import type { RestoreTopics } from './modules/restores/restore-progress.ts';
+import type { BackupTopics } from './modules/backups/backup-jobs.ts';
+import type { JobTopics } from './modules/job-signals.ts';
+import { JobHistory } from './modules/jobs/job-history.ts';
+import { JobCancellation } from './modules/jobs/job-cancellation.ts';
 import { SystemService } from './modules/system/service.ts';
 import { listenFailure, prepareStartup } from './startup.ts';
 import { openEventBus } from './events/event-bus.ts';
@@ -57,13 +61,13 @@ export interface App {
 export async function buildApp(config: Config): Promise<App> {
   setLogLevel(config.logLevel);
   // Redis first: a wrong REDIS_URL stops start-up before anything else is opened.
-  const bus = await openEventBus<RestoreTopics>(config.redisUrl);
+  const bus = await openEventBus<RestoreTopics & BackupTopics & JobTopics>(config.redisUrl);
   const { control, target } = await prepareStartup(config).catch(async (error: unknown) => {
     await bus.close();
     throw error;
   });
   const operations = new OperationLog();
-  const { store, settings, restoreGate, backups, restores, scratch } = await openBackupServices(config, {
+  const { store, settings, restoreGate, backups, restores, scratch, signals, backupJobs } = await openBackupServices(config, {
     control,
     target,
     events: bus.events,
@@ -102,10 +106,14 @@ export async function buildApp(config: Config): Promise<App> {
   const access = new AccessService({ control: control.client, dataDir: config.dataDir });
   const setupCode = await access.prepareSetupCode();
   await audit.prune();
+  const jobs = new JobHistory({ control: control.client, backupJobs, restores });
   const services: Services = {
     access,
     audit,
     backups,
+    backupJobs,
+    jobs,
+    cancellation: new JobCancellation({ control: control.client, history: jobs, signals }),
     restores,
     system: new SystemService({ target, store, appVersion: APP_VERSION, controlProvider: config.controlDatabase.provider }),
     settings,
@@ -251,6 +259,7 @@ export async function buildApp(config: Config): Promise<App> {
       await scheduler.stop();
       await restores.stop();
       await webhooks.stop();
+      await signals.stop();
       await websocket.dispose();
       await closeServer(server);
       await control.close();

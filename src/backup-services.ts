@@ -9,7 +9,9 @@ import { removeAbandonedScratchDatabases } from './engine/scratch-database.ts';
 import { removeTargetFileLeftovers } from './engine/target-file-leftovers.ts';
 import { log } from './core/logger.ts';
 import { BackupCatalog } from './modules/backups/catalog.ts';
+import { BackupJobs, type BackupEvents } from './modules/backups/backup-jobs.ts';
 import { BackupService } from './modules/backups/service.ts';
+import { JobSignals, type JobEvents } from './modules/job-signals.ts';
 import { OperationLog } from './modules/operation-log.ts';
 import { RestoreGate } from './modules/restore-gate.ts';
 import { RestoreLease } from './modules/restore-lease.ts';
@@ -30,6 +32,9 @@ export interface BackupServices {
   restores: RestoreService;
   /** This instance's scratch folder; closed last. */
   scratch: ScratchFolder;
+  /** The jobs running here and the cancels for them; stopped with the rest. */
+  signals: JobSignals;
+  backupJobs: BackupJobs;
 }
 
 export async function openBackupServices(
@@ -37,7 +42,8 @@ export async function openBackupServices(
   deps: {
     control: ControlDatabase;
     target: Target;
-    events: RestoreEvents;
+    /** Progress and cancels: in process, or through Redis to every instance. */
+    events: RestoreEvents & BackupEvents & JobEvents;
     /** The store backups and restores read archives from, around the folder's (the tool adds an archive named by its path). */
     archives?: (folder: BackupStore) => BackupStore;
     /** Where backups, restores and settings changes are recorded as they end (the server adds metrics and webhooks). */
@@ -79,7 +85,13 @@ export async function openBackupServices(
     });
   }
   const restoreGate = new RestoreGate(lease);
+  const signals = new JobSignals(deps.events);
+  signals.listen();
+  const backupJobs = new BackupJobs({ control: control.client, events: deps.events });
   const backups = new BackupService({
+    jobs: backupJobs,
+    signals,
+    instance: config.instanceId,
     catalog,
     store: archives,
     target,
@@ -101,6 +113,7 @@ export async function openBackupServices(
     events: deps.events,
     savedPassphrase: () => settings.passphrase(),
     operations,
+    signals,
   });
-  return { store, settings, restoreGate, backups, restores, scratch };
+  return { store, settings, restoreGate, backups, restores, scratch, signals, backupJobs };
 }

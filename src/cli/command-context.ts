@@ -8,6 +8,8 @@ import { openBackupServices, type BackupServices } from '../backup-services.ts';
 import { loadConfig, type Config } from '../core/config.ts';
 import { setLogLevel } from '../core/logger.ts';
 import { openEventBus } from '../events/event-bus.ts';
+import type { BackupTopics } from '../modules/backups/backup-jobs.ts';
+import type { JobTopics } from '../modules/job-signals.ts';
 import type { RestoreTopics } from '../modules/restores/restore-progress.ts';
 import { prepareCommandLine } from '../startup.ts';
 import type { Target } from '../target/target.ts';
@@ -34,7 +36,7 @@ export async function openCommandContext(archive?: string): Promise<CommandConte
   const external = archive === undefined ? null : await archivePath(archive);
   const { control, target } = await prepareCommandLine(config);
   // In process: the restore started here is followed here.
-  const bus = await openEventBus<RestoreTopics>(null);
+  const bus = await openEventBus<RestoreTopics & BackupTopics & JobTopics>(null);
   let overlay: ExternalArchiveStore | null = null;
   let services: BackupServices;
   try {
@@ -51,6 +53,7 @@ export async function openCommandContext(archive?: string): Promise<CommandConte
   const close = async () => {
     services.settings.close();
     await services.restores.stop();
+    await services.signals.stop();
     await control.close();
     await bus.close();
     services.scratch.close();

@@ -105,3 +105,31 @@ export class InvalidSetupCodeError extends AppError {
     super('the setup code is wrong, or was used already (an account exists: log in instead)');
   }
 }
+
+/** What a cancelled job records as its error: who cancelled it, and that nothing changed. */
+export class JobCancelledError extends AppError {
+  constructor(
+    readonly jobKind: 'backup' | 'restore',
+    readonly actor: string | null,
+  ) {
+    const by = `cancelled by ${actor ?? 'an unknown user'}`;
+    super(jobKind === 'backup' ? `${by}: no backup was kept` : `${by} before the commit: the data was left as it was`);
+  }
+}
+
+/** cancelJob on a job that has already ended. */
+export class JobFinishedError extends AppError {
+  constructor(
+    readonly jobId: string,
+    readonly status: string,
+  ) {
+    super(`job ${jobId} has already ended (${status}): there is nothing to cancel`);
+  }
+}
+
+/** cancelJob on a restore whose commit has begun: it ends with the backup's data. */
+export class TooLateToCancelError extends AppError {
+  constructor(readonly jobId: string) {
+    super(`too late: restore job ${jobId} is committing; the data will be the backup's`);
+  }
+}

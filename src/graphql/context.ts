@@ -2,8 +2,11 @@
 import type { AccessService } from '../modules/access/access-service.ts';
 import type { AuditLog } from '../modules/access/audit-log.ts';
 import type { Authentication } from '../modules/access/principal.ts';
+import type { BackupJobs } from '../modules/backups/backup-jobs.ts';
 import type { BackupService } from '../modules/backups/service.ts';
 import type { WebhookService } from '../modules/notifications/webhook-service.ts';
+import type { JobCancellation } from '../modules/jobs/job-cancellation.ts';
+import type { JobHistory } from '../modules/jobs/job-history.ts';
 import type { RestoreService } from '../modules/restores/service.ts';
 import type { SettingsService } from '../modules/schedule/settings-service.ts';
 import type { Scheduler } from '../modules/schedule/scheduler.ts';
@@ -11,6 +14,9 @@ import type { SystemService } from '../modules/system/service.ts';
 
 export interface Services {
   backups: BackupService;
+  backupJobs: BackupJobs;
+  jobs: JobHistory;
+  cancellation: JobCancellation;
   restores: RestoreService;
   system: SystemService;
   settings: SettingsService;

@@ -137,6 +137,7 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
           note: optionalString(body, 'note'),
           passphrase: optionalString(body, 'passphrase'),
           trigger: 'api',
+          actor: actorOf(deps.auth.principal),
         });
         return (json(res, 201, describe(backup)), true);
       }

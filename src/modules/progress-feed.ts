@@ -1,21 +1,31 @@
-// A restore's progress as one stream for a subscriber: the current state first, then each
-// event from the event bus until the job ends. A job running on another instance is also
-// checked in the database now and then, so a missed last event cannot leave a watcher waiting.
-import { isFinal, type RestoreProgress } from './restore-progress.ts';
+// A job's progress as one stream for a subscriber (restores and backups alike): the current
+// state first, then each event from the event bus until the job ends. A job running on another
+// instance is also checked in the database now and then, so a missed last event cannot leave a
+// watcher waiting.
 
 /** How often the database is asked whether a job watched from another instance has ended. */
 export const END_POLL_MS = 1000;
 
-export interface ProgressSource {
-  /** The job's events from the event bus. */
-  events: AsyncIterable<RestoreProgress>;
-  /** The state now, or null for an unknown job. */
-  current(): Promise<RestoreProgress | null>;
-  /** The final state when the job has ended elsewhere; null while it runs (or runs here). */
-  ended(): Promise<RestoreProgress | null>;
+/** What every progress event carries: its job, whose status says whether it has ended. */
+export interface JobProgress {
+  job: { status: string };
 }
 
-export async function followProgress(source: ProgressSource): Promise<AsyncGenerator<RestoreProgress> | null> {
+/** Whether the job has ended: the last event a subscriber gets. */
+export function isFinal(progress: JobProgress): boolean {
+  return progress.job.status === 'SUCCEEDED' || progress.job.status === 'FAILED';
+}
+
+export interface ProgressSource<P extends JobProgress> {
+  /** The job's events from the event bus. */
+  events: AsyncIterable<P>;
+  /** The state now, or null for an unknown job. */
+  current(): Promise<P | null>;
+  /** The final state when the job has ended elsewhere; null while it runs (or runs here). */
+  ended(): Promise<P | null>;
+}
+
+export async function followProgress<P extends JobProgress>(source: ProgressSource<P>): Promise<AsyncGenerator<P> | null> {
   const iterator = source.events[Symbol.asyncIterator]();
   // Listening starts before the current state is read, so no event falls in between.
   let pending = iterator.next();

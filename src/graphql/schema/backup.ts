@@ -9,6 +9,7 @@ import {
   ValidationError,
   WrongPassphraseError,
 } from '../../core/errors.ts';
+import { actorOf } from '../../modules/access/principal.ts';
 import { builder } from '../builder.ts';
 import { paginate } from '../pagination.ts';
 import { downloadPath, type Backup } from '../../modules/backups/catalog.ts';
@@ -140,6 +141,7 @@ builder.mutationFields((t) => ({
         passphrase: input?.passphrase,
         note: input?.note,
         trigger: 'api',
+        actor: actorOf(ctx.auth.principal),
       });
       return { backup };
     },

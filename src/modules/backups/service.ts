@@ -25,6 +25,8 @@ import { environmentFailure } from '../../util/environment-failure.ts';
 import { SerialQueue } from '../../util/serial-queue.ts';
 import type { OperationLog } from '../operation-log.ts';
 import type { RestoreGate } from '../restore-gate.ts';
+import type { JobSignals } from '../job-signals.ts';
+import type { BackupJob, BackupJobs, BackupProgress } from './backup-jobs.ts';
 import type { Backup, BackupCatalog } from './catalog.ts';
 
 export interface CreateBackupInput {
@@ -37,6 +39,8 @@ export interface CreateBackupInput {
   trigger: 'api' | 'schedule' | 'restore';
   /** The restore job, or the scheduled run (its due time), it belongs to: in its log line and notifications. */
   jobId?: string | null;
+  /** Who asked (actorOf); none for the schedule and a restore's safety backup. */
+  actor?: string | null;
 }
 
 /** What an upload hands over: the web File a multipart request carries. */
@@ -63,6 +67,8 @@ export interface ArchiveAccess {
 }
 
 export const MAX_NOTE_LENGTH = 500;
+/** Rows are reported at least this often while they are read. */
+const PROGRESS_INTERVAL_MS = 250;
 /** A new backup is assumed to need at least this share of the last one's size. */
 const SPACE_MARGIN = 1.1;
 
@@ -78,6 +84,12 @@ export interface BackupServiceDeps {
   uploadMaxBytes: number;
   /** Every create, upload, verify and delete is recorded here as it ends. */
   operations: OperationLog;
+  /** Backup jobs as rows and progress events. */
+  jobs: BackupJobs;
+  /** The jobs running here, each cancelable. */
+  signals: JobSignals;
+  /** This instance's name, recorded on the jobs it runs. */
+  instance: string;
 }
 
 export class BackupService {
@@ -139,16 +151,47 @@ export class BackupService {
     return (await this.createWithManifest(input)).backup;
   }
 
-  /** The same, with the manifest it wrote (an encrypted backup's too, which the listing does not show). */
-  createWithManifest(input: CreateBackupInput): Promise<{ backup: Backup; manifest: Manifest }> {
-    return this.deps.operations.track(
-      { op: 'backup', kind: input.kind, trigger: input.trigger, jobId: input.jobId },
-      () => this.takeBackup(input),
-      ({ backup }) => ({ backupId: backup.id, sizeBytes: backup.sizeBytes }),
-    );
+  /**
+   * The same, with the manifest it wrote (an encrypted backup's too, which the listing does not
+   * show); `signal` (a restore's) stops it as a cancel of its own job does.
+   */
+  async createWithManifest(input: CreateBackupInput, signal?: AbortSignal): Promise<{ backup: Backup; manifest: Manifest }> {
+    return (await this.enqueue(input, signal)).done;
   }
 
-  private async takeBackup(input: CreateBackupInput): Promise<{ backup: Backup; manifest: Manifest }> {
+  /** Checks what can be checked at once, then backs up in the background: the job at once, PENDING or RUNNING. */
+  async start(input: CreateBackupInput): Promise<BackupJob> {
+    const { job, done } = await this.enqueue(input);
+    done.catch(() => {}); // the job records its failure
+    return job;
+  }
+
+  /**
+   * Refuses at once what can be refused (recorded in the operation log as refused), records the
+   * job as PENDING and queues it; `done` settles as the backup ends, recorded there too.
+   */
+  private async enqueue(
+    input: CreateBackupInput,
+    outer?: AbortSignal,
+  ): Promise<{ job: BackupJob; done: Promise<{ backup: Backup; manifest: Manifest }> }> {
+    const facts = { op: 'backup' as const, kind: input.kind, trigger: input.trigger, jobId: input.jobId };
+    const started = performance.now();
+    const { job, run } = await this.admit(input, outer).catch((error: unknown) => {
+      this.deps.operations.failed(facts, error, started);
+      throw error;
+    });
+    const done = this.deps.operations.track({ ...facts, jobId: input.jobId ?? job.id }, run, ({ backup }) => ({
+      backupId: backup.id,
+      sizeBytes: backup.sizeBytes,
+    }));
+    return { job, done };
+  }
+
+  /** The checks, then the PENDING row; `run` takes the backup when called. */
+  private async admit(
+    input: CreateBackupInput,
+    outer?: AbortSignal,
+  ): Promise<{ job: BackupJob; run: () => Promise<{ backup: Backup; manifest: Manifest }> }> {
     const note = input.note?.trim() || null;
     if (note && note.length > MAX_NOTE_LENGTH) {
       throw new ValidationError('note', `note must be at most ${MAX_NOTE_LENGTH} characters`);
@@ -159,39 +202,134 @@ export class BackupService {
     if (weak) throw new ValidationError('passphrase', weak);
     // A restore's own safety backup is the one backup that runs while it holds the gate.
     if (input.trigger !== 'restore') await this.deps.restoreGate.assertFree();
-    // The key is derived before the snapshot opens, so the snapshot is not held meanwhile.
-    const sealer = passphrase === null ? undefined : await ArchiveSealer.create(passphrase);
-    return this.queue.run(async () => {
-      await this.ensureSpace(includeMedia);
-      const runId = randomUUID();
-      await this.deps.control.backupRun.create({
-        data: { id: runId, kind: input.kind, trigger: input.trigger, status: 'RUNNING' },
-      });
-      try {
-        const { createdAt, fileName } = await this.freeName(input.kind, sealer !== undefined);
+    await this.ensureSpace(includeMedia);
+    const job: BackupJob = {
+      id: randomUUID(),
+      backupKind: input.kind,
+      status: 'PENDING',
+      actor: input.actor ?? null,
+      trigger: input.trigger,
+      includesMedia: includeMedia,
+      encrypted: passphrase !== null,
+      createdAt: new Date(),
+      startedAt: null,
+      finishedAt: null,
+      fileName: null,
+      sizeBytes: null,
+      error: null,
+    };
+    await this.deps.control.backupRun.create({
+      data: {
+        id: job.id,
+        kind: job.backupKind,
+        trigger: job.trigger,
+        status: job.status,
+        actor: job.actor,
+        includesMedia: includeMedia,
+        encrypted: job.encrypted,
+        instance: this.deps.instance,
+        requestedAt: job.createdAt,
+        startedAt: job.createdAt,
+      },
+    });
+    const own = this.deps.signals.track(job.id, 'backup');
+    const signal = outer ? AbortSignal.any([own, outer]) : own;
+    const run = () =>
+      this.run(job, { kind: input.kind, includeMedia, note, passphrase }, signal).finally(() => this.deps.signals.untrack(job.id));
+    return { job: { ...job }, run };
+  }
+
+  private async run(
+    job: BackupJob,
+    request: { kind: BackupKind; includeMedia: boolean; note: string | null; passphrase: string | null },
+    signal: AbortSignal,
+  ): Promise<{ backup: Backup; manifest: Manifest }> {
+    const { target } = this.deps;
+    const tablesTotal = target.schema.tables.filter((table) => request.includeMedia || !table.media).length;
+    const progress: BackupProgress = {
+      job,
+      phase: 'QUEUED',
+      table: null,
+      tablesDone: 0,
+      tablesTotal,
+      rowsDone: 0,
+      rowsTotal: null,
+      bytesRead: 0,
+      bytesWritten: 0,
+      message: null,
+    };
+    const publish = (change: Partial<BackupProgress> = {}) => this.deps.jobs.publish(Object.assign(progress, change));
+    publish();
+    const rowsByTable = new Map<string, { rows: number; bytes: number }>();
+    let lastPublished = 0;
+    const onRows = (table: string, rows: number, bytes: number) => {
+      const started = !rowsByTable.has(table);
+      rowsByTable.set(table, { rows, bytes });
+      progress.table = table;
+      progress.rowsDone = [...rowsByTable.values()].reduce((sum, t) => sum + t.rows, 0);
+      progress.bytesRead = [...rowsByTable.values()].reduce((sum, t) => sum + t.bytes, 0);
+      if (started || Date.now() - lastPublished >= PROGRESS_INTERVAL_MS) {
+        lastPublished = Date.now();
+        publish();
+      }
+    };
+    try {
+      // The key is derived before the snapshot opens, so the snapshot is not held meanwhile.
+      const sealer = request.passphrase === null ? undefined : await ArchiveSealer.create(request.passphrase);
+      const queued = this.queue.run(async () => {
+        signal.throwIfAborted();
+        await this.ensureSpace(request.includeMedia);
+        job.status = 'RUNNING';
+        // Later than requestedAt, always: that is how a run that never started is told apart (backupJobOf).
+        job.startedAt = new Date(Math.max(Date.now(), job.createdAt.getTime() + 1));
+        await this.deps.control.backupRun.update({ where: { id: job.id }, data: { status: 'RUNNING', startedAt: job.startedAt } });
+        publish({ phase: 'READING', message: 'reading the tables in one snapshot' });
+        const { createdAt, fileName } = await this.freeName(request.kind, sealer !== undefined);
         const { manifest, archive, envelope } = await writeBackup({
           sealer,
-          target: this.deps.target,
+          target,
           store: this.deps.store,
           fileName,
-          kind: input.kind,
-          includeMedia,
-          note,
+          kind: request.kind,
+          includeMedia: request.includeMedia,
+          note: request.note,
           createdAt,
           appVersion: this.deps.appVersion,
           scratchDir: this.deps.scratchDir,
+          signal,
+          onRows,
+          onTable: (table, rows) => {
+            onRows(table, rows, rowsByTable.get(table)?.bytes ?? 0);
+            progress.tablesDone++;
+            if (progress.tablesDone === tablesTotal) {
+              publish({ phase: 'WRITING', table: null, rowsTotal: progress.rowsDone, message: `writing ${fileName}` });
+            } else publish();
+          },
+          onWritten: (bytes) => {
+            progress.bytesWritten = bytes;
+            if (Date.now() - lastPublished >= PROGRESS_INTERVAL_MS) {
+              lastPublished = Date.now();
+              publish();
+            }
+          },
         });
         this.deps.catalog.remember(archive, envelope ? { envelope } : { manifest }, archive.sha256);
-        await this.finishRun(runId, { status: 'SUCCEEDED', fileName, sizeBytes: BigInt(archive.sizeBytes) });
+        Object.assign(job, { status: 'SUCCEEDED', fileName, sizeBytes: archive.sizeBytes, finishedAt: new Date() });
+        await this.finishRun(job);
+        publish({ phase: 'DONE', table: null, bytesWritten: archive.sizeBytes, message: `wrote ${fileName}` });
         return { backup: (await this.deps.catalog.get(fileName))!, manifest };
-      } catch (error) {
-        await this.finishRun(runId, { status: 'FAILED', error: (error as Error).message });
-        if (error instanceof TargetFileMissingError) throw new BackupFailedError(error.message);
-        const cause = environmentFailure(error);
-        if (cause) throw new BackupFailedError(`the backup could not be written: ${cause}; nothing was kept`);
-        throw error;
-      }
-    });
+      });
+      queued.catch(() => {}); // cancelled while it waited: it throws once its turn comes, unheard
+      return await Promise.race([queued, abortedWhilePending(signal, job)]);
+    } catch (error) {
+      Object.assign(job, { status: 'FAILED', error: (error as Error).message, finishedAt: new Date() });
+      await this.finishRun(job).catch(() => {});
+      publish({ phase: 'DONE', table: null, message: job.error });
+      if (error instanceof TargetFileMissingError) throw new BackupFailedError(error.message);
+      const cause = environmentFailure(error);
+      if (cause) throw new BackupFailedError(`the backup could not be written: ${cause}; nothing was kept`);
+      throw error;
+    }
   }
 
   /** Checks the archive, then restores it into a scratch database and compares it with the manifest; the target is not touched. */
@@ -344,8 +482,12 @@ export class BackupService {
     return { location, migrationsDir, knownMigrations, tables: schema.tables };
   }
 
-  private async finishRun(id: string, data: { status: string; fileName?: string; sizeBytes?: bigint; error?: string }) {
-    await this.deps.control.backupRun.update({ where: { id }, data: { ...data, finishedAt: new Date() } });
+  private async finishRun(job: BackupJob): Promise<void> {
+    const { status, fileName, sizeBytes, error, finishedAt } = job;
+    await this.deps.control.backupRun.update({
+      where: { id: job.id },
+      data: { status, fileName, sizeBytes: sizeBytes === null ? null : BigInt(sizeBytes), error, finishedAt },
+    });
   }
 
   /** Names carry the time to the second; a second backup within it waits for the next. */
@@ -366,6 +508,15 @@ export class BackupService {
     const available = await this.deps.store.freeBytes();
     if (available < required) throw new InsufficientSpaceError(required, available);
   }
+}
+
+/** Rejects with the signal's reason if it aborts while the job still waits for the backup ahead. */
+function abortedWhilePending(signal: AbortSignal, job: BackupJob): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    const abort = () => job.status === 'PENDING' && reject(signal.reason as Error);
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
+  });
 }
 
 /** The first bytes of a file: enough to tell an encrypted archive from a plain one. */

@@ -1,6 +1,7 @@
 // A restore job and the progress events it publishes, shared by the service, the event
 // bus and the GraphQL subscription.
 import type { PubSub } from 'graphql-yoga';
+import type { ControlClient } from '../../control/control-db.ts';
 
 export type RestoreStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 export type RestorePhase = 'QUEUED' | 'VERIFYING' | 'SAFETY_BACKUP' | 'MIGRATING' | 'RESTORING' | 'FINISHING' | 'DONE';
@@ -14,6 +15,10 @@ export interface RestoreJob {
   startedAt: Date | null;
   finishedAt: Date | null;
   error: string | null;
+  /** Who asked for it (actorOf); null when not recorded. */
+  actor: string | null;
+  /** The size of the archive restored, as listed when the job began. */
+  sizeBytes: number | null;
 }
 
 export interface RestoreProgress {
@@ -31,7 +36,19 @@ export interface RestoreProgress {
 export type RestoreTopics = { restoreProgress: [jobId: string, progress: RestoreProgress] };
 export type RestoreEvents = PubSub<RestoreTopics>;
 
-/** Whether the job has ended: the last event a subscriber gets. */
-export function isFinal(progress: RestoreProgress): boolean {
-  return progress.job.status === 'SUCCEEDED' || progress.job.status === 'FAILED';
+type RestoreJobRow = Awaited<ReturnType<ControlClient['restoreJob']['findUnique']>> & {};
+
+export function restoreJobOf(row: RestoreJobRow): RestoreJob {
+  return {
+    id: row.id,
+    backupId: row.backupId,
+    preRestoreBackupId: row.preRestoreBackupId,
+    status: row.status as RestoreStatus,
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+    error: row.error,
+    actor: row.actor,
+    sizeBytes: row.sizeBytes === null ? null : Number(row.sizeBytes),
+  };
 }

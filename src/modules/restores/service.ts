@@ -23,8 +23,9 @@ import type { OperationLog } from '../operation-log.ts';
 import type { RestoreGate } from '../restore-gate.ts';
 import { LEASE_HEARTBEAT_MS } from '../restore-lease.ts';
 import { commitRecordFor, settleInterrupted } from './interrupted-restore.ts';
-import { followProgress } from './progress-feed.ts';
-import { isFinal, type RestoreEvents, type RestoreJob, type RestoreProgress, type RestoreStatus } from './restore-progress.ts';
+import type { JobSignals } from '../job-signals.ts';
+import { followProgress, isFinal } from '../progress-feed.ts';
+import { restoreJobOf, type RestoreEvents, type RestoreJob, type RestoreProgress } from './restore-progress.ts';
 
 /** Rows are reported at least this often while they are written. */
 const PROGRESS_INTERVAL_MS = 250;
@@ -50,6 +51,8 @@ export class RestoreService {
       savedPassphrase: () => Promise<string | null>;
       /** Every restore's end (and refusal) is recorded here: the log line, the metrics, the notification. */
       operations: OperationLog;
+      /** The jobs running here, each cancelable until its commit begins. */
+      signals: JobSignals;
     },
   ) {}
 
@@ -114,7 +117,7 @@ export class RestoreService {
   }
 
   /** Checks what can be checked at once, then restores in the background. */
-  async start(input: { backupId: string; passphrase?: string | null }): Promise<RestoreJob> {
+  async start(input: { backupId: string; passphrase?: string | null; actor?: string | null }): Promise<RestoreJob> {
     try {
       return await this.begin(input);
     } catch (error) {
@@ -123,7 +126,7 @@ export class RestoreService {
     }
   }
 
-  private async begin(input: { backupId: string; passphrase?: string | null }): Promise<RestoreJob> {
+  private async begin(input: { backupId: string; passphrase?: string | null; actor?: string | null }): Promise<RestoreJob> {
     await this.deps.gate.assertFree();
     const backup = await this.deps.backups.require(input.backupId);
     if (!backup.summary && !backup.envelope) throw new InvalidArchiveError(backup.problem ?? 'the archive cannot be read');
@@ -150,18 +153,32 @@ export class RestoreService {
       startedAt: null,
       finishedAt: null,
       error: null,
+      actor: input.actor ?? null,
+      sizeBytes: backup.sizeBytes,
     };
     await this.deps.gate.acquire(job.id);
     try {
       await this.deps.control.restoreJob.create({
-        data: { id: job.id, backupId: job.backupId, status: job.status, createdAt: job.createdAt, instance: this.deps.instance },
+        data: {
+          id: job.id,
+          backupId: job.backupId,
+          status: job.status,
+          createdAt: job.createdAt,
+          instance: this.deps.instance,
+          actor: job.actor,
+          sizeBytes: BigInt(backup.sizeBytes),
+        },
       });
     } catch (error) {
       await this.deps.gate.release(job.id);
       throw error;
     }
+    const signal = this.deps.signals.track(job.id, 'restore');
     // run() publishes the QUEUED state before its first await, so watchers find it at once.
-    void this.run(job, backup, access, safetyPassphrase).finally(() => this.deps.gate.release(job.id).catch(() => {}));
+    void this.run(job, backup, access, safetyPassphrase, signal).finally(() => {
+      this.deps.signals.untrack(job.id);
+      return this.deps.gate.release(job.id).catch(() => {});
+    });
     return { ...job };
   }
 
@@ -170,17 +187,7 @@ export class RestoreService {
     const live = this.latest.get(id);
     if (live) return live.job;
     const row = await this.deps.control.restoreJob.findUnique({ where: { id } });
-    if (!row) return null;
-    return {
-      id: row.id,
-      backupId: row.backupId,
-      preRestoreBackupId: row.preRestoreBackupId,
-      status: row.status as RestoreStatus,
-      createdAt: row.createdAt,
-      startedAt: row.startedAt,
-      finishedAt: row.finishedAt,
-      error: row.error,
-    };
+    return row ? restoreJobOf(row) : null;
   }
 
   /** The job's current state first, then every event until it ends; null for an unknown job. */
@@ -196,7 +203,7 @@ export class RestoreService {
   private async finishedProgress(id: string): Promise<RestoreProgress | null> {
     const job = await this.get(id);
     if (!job) return null;
-    const phase = isFinal({ job } as RestoreProgress) ? 'DONE' : 'QUEUED';
+    const phase = isFinal({ job }) ? 'DONE' : 'QUEUED';
     return { job, phase, table: null, tablesDone: 0, tablesTotal: 0, rowsDone: 0, rowsTotal: 0, message: job.error };
   }
 
@@ -212,7 +219,13 @@ export class RestoreService {
     if (refusal) throw refusal;
   }
 
-  private async run(job: RestoreJob, backup: Backup, access: ArchiveAccess, safetyPassphrase: string | null): Promise<void> {
+  private async run(
+    job: RestoreJob,
+    backup: Backup,
+    access: ArchiveAccess,
+    safetyPassphrase: string | null,
+    signal: AbortSignal,
+  ): Promise<void> {
     // An encrypted backup's table list is inside the ciphertext: the totals follow the check.
     const totals = (m: Manifest | null) => ({
       tablesTotal: m?.tables.length ?? 0,
@@ -228,7 +241,9 @@ export class RestoreService {
       message: null,
     };
     this.publish(progress);
+    // Each step begins only if no cancel came; the load itself checks as its rows go in.
     const update = async (change: Partial<RestoreProgress>) => {
+      signal.throwIfAborted();
       Object.assign(progress, change);
       this.publish(progress);
     };
@@ -277,14 +292,18 @@ export class RestoreService {
       let safetyManifest: Manifest = { ...manifest, tables: [] };
       if (!fresh) {
         await update({ phase: 'SAFETY_BACKUP', message: 'backing up the current state first' });
-        const safety = await this.deps.backups.createWithManifest({
-          kind: 'pre-restore',
-          includeMedia: true,
-          trigger: 'restore',
-          note: `before restoring ${backup.fileName}`,
-          passphrase: safetyPassphrase,
-          jobId: job.id,
-        });
+        const safety = await this.deps.backups.createWithManifest(
+          {
+            kind: 'pre-restore',
+            includeMedia: true,
+            trigger: 'restore',
+            note: `before restoring ${backup.fileName}`,
+            passphrase: safetyPassphrase,
+            jobId: job.id,
+            actor: job.actor,
+          },
+          signal,
+        );
         safetyManifest = safety.manifest;
         job.preRestoreBackupId = safety.backup.id;
       }
@@ -302,6 +321,7 @@ export class RestoreService {
           location: into.location,
           tables: into.tables,
           source,
+          signal,
           onRows: (table, rows) => {
             const changedTable = progress.table !== table;
             doneByTable.set(table, rows);
@@ -315,6 +335,8 @@ export class RestoreService {
           },
           // Recorded before the commit, so a restart can tell whether it happened (interrupted-restore.ts).
           beforeCommit: async (pending) => {
+            // From here a cancel is refused: a cancel that came first rolls the load back.
+            this.deps.signals.beginCommit(job.id);
             await this.deps.gate.confirm(job.id);
             const record = commitRecordFor({
               pending,
@@ -407,7 +429,7 @@ export class RestoreService {
       job.error = committed ? `the data was restored, but the restore did not finish: ${failure}` : failure;
       await this.end(job).catch(() => {});
       this.recordEnd(job, backup, error);
-      await update({ phase: 'DONE', message: job.error });
+      this.publish(Object.assign(progress, { phase: 'DONE', message: job.error }));
     }
   }
 

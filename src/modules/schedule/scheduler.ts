@@ -71,7 +71,7 @@ export class Scheduler {
     const interrupted = { status: 'FAILED', error: 'interrupted: the server stopped during the backup', finishedAt: new Date() };
     if (this.deps.controlProvider === 'sqlite') {
       await this.deps.control.scheduledRun.updateMany({ where: { status: 'RUNNING' }, data: interrupted });
-      await this.deps.control.backupRun.updateMany({ where: { status: 'RUNNING' }, data: interrupted });
+      await this.deps.control.backupRun.updateMany({ where: { status: { in: ['PENDING', 'RUNNING'] } }, data: interrupted });
     } else {
       // Other instances may be running theirs: only rows whose heartbeat stopped are over.
       const stale = new Date(Date.now() - HEARTBEAT_STALE_MS);

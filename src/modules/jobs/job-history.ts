@@ -1,0 +1,54 @@
+// Past and running jobs, backups and restores alike, newest first: what `jobs` lists.
+import type { ControlClient } from '../../control/control-db.ts';
+import { backupJobOf, type BackupJob, type BackupJobs, type JobStatus } from '../backups/backup-jobs.ts';
+import { restoreJobOf, type RestoreJob } from '../restores/restore-progress.ts';
+import type { RestoreService } from '../restores/service.ts';
+
+export type Job = BackupJob | RestoreJob;
+export type JobKind = 'BACKUP' | 'RESTORE';
+
+export function jobKindOf(job: Job): JobKind {
+  return 'backupKind' in job ? 'BACKUP' : 'RESTORE';
+}
+
+/** Whether the job has ended, one way or the other. */
+export function hasEnded(job: Job): boolean {
+  return job.status === 'SUCCEEDED' || job.status === 'FAILED';
+}
+
+/** Who started it: the account or token (a safety backup: the restore's), or the schedule. */
+export function startedBy(job: Job): string | null {
+  return job.actor ?? ('backupKind' in job && job.trigger === 'schedule' ? 'schedule' : null);
+}
+
+/** From start to end, or null while it has not both. */
+export function durationMs(job: Job): number | null {
+  return job.startedAt && job.finishedAt ? job.finishedAt.getTime() - job.startedAt.getTime() : null;
+}
+
+export class JobHistory {
+  constructor(
+    private readonly deps: {
+      control: ControlClient;
+      backupJobs: Pick<BackupJobs, 'get'>;
+      restores: Pick<RestoreService, 'get'>;
+    },
+  ) {}
+
+  /** Every job recorded, newest first (the time it was asked for), of one kind and status if asked. */
+  async list(filter: { kind?: JobKind | null; status?: JobStatus | null } = {}): Promise<Job[]> {
+    const where = filter.status ? { status: filter.status } : {};
+    const { control } = this.deps;
+    const [runs, restores] = await Promise.all([
+      filter.kind === 'RESTORE' ? [] : control.backupRun.findMany({ where }),
+      filter.kind === 'BACKUP' ? [] : control.restoreJob.findMany({ where }),
+    ]);
+    const jobs: Job[] = [...runs.map(backupJobOf), ...restores.map(restoreJobOf)];
+    return jobs.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
+  }
+
+  /** The job with this id, as it stands now (live when it runs here); null if unknown. */
+  async get(id: string): Promise<Job | null> {
+    return (await this.deps.backupJobs.get(id)) ?? (await this.deps.restores.get(id));
+  }
+}
