@@ -7,7 +7,7 @@ import { actorOf } from '../modules/access/principal.ts';
 import type { Context } from './context.ts';
 
 /** Input fields that name what a mutation acts on (never a password, passphrase or code). */
-const TARGET_FIELDS = ['backupId', 'accountId', 'apiTokenId', 'username', 'name'] as const;
+const TARGET_FIELDS = ['backupId', 'jobId', 'accountId', 'apiTokenId', 'username', 'name'] as const;
 
 export function auditMutations(schema: GraphQLSchema): GraphQLSchema {
   for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {

@@ -27,6 +27,8 @@ const ACCESS: Record<string, { who: Who; firstRun?: true }> = {
   'Query.backups': { who: 'viewer', firstRun: true },
   'Query.backup': { who: 'viewer' },
   'Query.restoreJob': { who: 'viewer', firstRun: true },
+  'Query.backupJob': { who: 'viewer' },
+  'Query.jobs': { who: 'viewer' },
   'Query.system': { who: 'viewer' },
   'Query.backupSettings': { who: 'viewer' },
   'Query.me': { who: 'viewer' },
@@ -39,6 +41,8 @@ const ACCESS: Record<string, { who: Who; firstRun?: true }> = {
   'Mutation.uploadBackup': { who: 'admin' },
   'Mutation.verifyBackup': { who: 'admin' },
   'Mutation.restoreBackup': { who: 'admin', firstRun: true },
+  'Mutation.startBackup': { who: 'admin' },
+  'Mutation.cancelJob': { who: 'admin' },
   'Mutation.updateBackupSettings': { who: 'admin' },
   'Mutation.setupAccount': { who: 'anyone' },
   'Mutation.login': { who: 'anyone' },
@@ -53,6 +57,7 @@ const ACCESS: Record<string, { who: Who; firstRun?: true }> = {
   'Mutation.removeWebhook': { who: 'admin' },
   'Mutation.testWebhook': { who: 'admin' },
   'Subscription.restoreProgress': { who: 'viewer', firstRun: true },
+  'Subscription.backupProgress': { who: 'viewer' },
 };
 /** Allowed, but they would end the caller's session: their refusal is checked, their success elsewhere. */
 const NOT_RUN_WHEN_ALLOWED = new Set(['Mutation.logout', 'Mutation.logoutAll']);

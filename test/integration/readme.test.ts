@@ -1,7 +1,7 @@
 // README.md's examples run as a reader runs them, top to bottom, against a real server first
 // started, as GraphiQL runs them (with its session cookie): every ```graphql operation and every
 // ```sh block that curls it. `$setupCode` is the server's, `$id` the last createBackup's id,
-// `$jobId` the last restoreBackup's job, as the README says.
+// `$jobId` the last restoreBackup's or startBackup's job, as the README says.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -77,7 +77,7 @@ async function runOperation(name: string, operation: OperationDefinitionNode, qu
     const value = carried[variable as keyof typeof carried];
     assert.ok(
       value,
-      `${name} takes $${variable}, but no earlier example gave it (the test knows $setupCode, $id from createBackup and $jobId from restoreBackup)`,
+      `${name} takes $${variable}, but no earlier example gave it (the test knows $setupCode, $id from createBackup and $jobId from restoreBackup or startBackup)`,
     );
     variables[variable] = value;
   }
@@ -96,6 +96,8 @@ async function runOperation(name: string, operation: OperationDefinitionNode, qu
   if (created) carried.id = created;
   const job = (data.restoreBackup as { job?: { id?: string } } | undefined)?.job?.id;
   if (job) carried.jobId = pendingJob = job;
+  const backupJob = (data.startBackup as { job?: { id?: string } } | undefined)?.job?.id;
+  if (backupJob) carried.jobId = backupJob;
 }
 
 async function post(name: string, query: string, variables: Json): Promise<Json> {

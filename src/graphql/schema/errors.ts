@@ -7,6 +7,8 @@ import {
   InvalidArchiveError,
   InvalidCredentialsError,
   InvalidSetupCodeError,
+  JobFinishedError,
+  TooLateToCancelError,
   NewerSchemaError,
   SetupRequiredError,
   TooManyAttemptsError,
@@ -104,4 +106,18 @@ builder.objectType(SetupRequiredError, {
 builder.objectType(InvalidSetupCodeError, {
   name: 'InvalidSetupCodeError',
   interfaces: [ErrorInterface],
+});
+
+builder.objectType(JobFinishedError, {
+  name: 'JobFinishedError',
+  description: 'The job has already ended: there is nothing to cancel.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ jobId: t.exposeID('jobId'), status: t.exposeString('status', { description: 'How it ended.' }) }),
+});
+
+builder.objectType(TooLateToCancelError, {
+  name: 'TooLateToCancelError',
+  description: "The restore's commit has begun: it ends with the backup's data.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ jobId: t.exposeID('jobId') }),
 });

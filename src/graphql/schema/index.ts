@@ -5,6 +5,8 @@ import './errors.ts';
 import './backup.ts';
 import './verify-report.ts';
 import './restore-job.ts';
+import './job.ts';
+import './backup-job.ts';
 import './system.ts';
 import './backup-settings.ts';
 import './account.ts';

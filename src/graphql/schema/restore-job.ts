@@ -8,30 +8,25 @@ import {
   ValidationError,
   WrongPassphraseError,
 } from '../../core/errors.ts';
+import { actorOf } from '../../modules/access/principal.ts';
 import { builder } from '../builder.ts';
 import { BackupRef } from './backup.ts';
+import { JobInterface } from './job.ts';
 import type { RestoreJob, RestoreProgress } from '../../modules/restores/restore-progress.ts';
 
-const RestoreStatusEnum = builder.enumType('RestoreStatus', { values: ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const });
 const RestorePhaseEnum = builder.enumType('RestorePhase', {
   values: ['QUEUED', 'VERIFYING', 'SAFETY_BACKUP', 'MIGRATING', 'RESTORING', 'FINISHING', 'DONE'] as const,
 });
 
 export const RestoreJobRef = builder.objectRef<RestoreJob>('RestoreJob').implement({
+  interfaces: [JobInterface],
   fields: (t) => ({
-    id: t.exposeID('id'),
-    status: t.field({ type: RestoreStatusEnum, resolve: (job) => job.status }),
-    backup: t.field({ type: BackupRef, nullable: true, resolve: (job, _args, ctx) => ctx.services.backups.get(job.backupId) }),
     preRestoreBackup: t.field({
       type: BackupRef,
       nullable: true,
       description: 'The safety backup of the state before the restore: the way back.',
       resolve: (job, _args, ctx) => (job.preRestoreBackupId ? ctx.services.backups.get(job.preRestoreBackupId) : null),
     }),
-    createdAt: t.field({ type: 'DateTime', resolve: (job) => job.createdAt }),
-    startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (job) => job.startedAt }),
-    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (job) => job.finishedAt }),
-    error: t.exposeString('error', { nullable: true }),
   }),
 });
 
@@ -84,7 +79,11 @@ builder.mutationField('restoreBackup', (t) =>
       union: { name: 'RestoreBackupResult' },
     },
     resolve: async (_root, { input }, ctx) => ({
-      job: await ctx.services.restores.start({ backupId: String(input.backupId), passphrase: input.passphrase }),
+      job: await ctx.services.restores.start({
+        backupId: String(input.backupId),
+        passphrase: input.passphrase,
+        actor: actorOf(ctx.auth.principal),
+      }),
     }),
   }),
 );
