@@ -195,6 +195,7 @@ export async function buildApp(config: Config): Promise<App> {
     if (path.startsWith('/api/') || path === '/metrics') {
       const rest = {
         backups: services.backups,
+        jobs: services.jobs,
         store,
         corsOrigins: config.corsOrigins,
         uploadMaxBytes: config.uploadMaxBytes,

@@ -19,6 +19,24 @@ const backupSchema = {
   },
 };
 
+const jobSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string', enum: ['BACKUP', 'RESTORE'] },
+    status: { type: 'string', enum: ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'] },
+    startedBy: { type: 'string', nullable: true, description: 'A username, `token:<name>`, or `schedule`.' },
+    createdAt: { type: 'string', format: 'date-time' },
+    startedAt: { type: 'string', format: 'date-time', nullable: true },
+    finishedAt: { type: 'string', format: 'date-time', nullable: true },
+    durationMs: { type: 'integer', nullable: true },
+    sizeBytes: { type: 'integer', nullable: true, description: 'The archive written (a backup) or restored (a restore).' },
+    backupId: { type: 'string', nullable: true, description: 'The backup written (once done) or restored.' },
+    backupKind: { type: 'string', enum: ['scheduled', 'manual', 'pre-restore', 'uploaded'], description: 'Backups only.' },
+    error: { type: 'string', nullable: true },
+  },
+};
+
 const errorSchema = {
   type: 'object',
   properties: {
@@ -133,6 +151,24 @@ export const openApiDocument = {
           401: accessResponses[401],
           403: errorResponse('The VIEWER role, or a foreign origin: an archive is not readable cross-site'),
           404: errorResponse('No such backup'),
+        },
+      },
+    },
+    '/api/v1/jobs': {
+      get: {
+        summary: 'List backup and restore jobs, newest first',
+        description: 'VIEWER or ADMIN. `kind` (BACKUP, RESTORE) and `status` narrow the list.',
+        parameters: [
+          { name: 'kind', in: 'query', required: false, schema: { type: 'string', enum: ['BACKUP', 'RESTORE'] } },
+          { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'] } },
+        ],
+        responses: {
+          ...accessResponses,
+          200: {
+            description: 'The jobs',
+            content: { 'application/json': { schema: { type: 'object', properties: { jobs: { type: 'array', items: jobSchema } } } } },
+          },
+          400: errorResponse('An unknown kind or status'),
         },
       },
     },

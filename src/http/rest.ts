@@ -16,6 +16,7 @@ import type { AuditLog } from '../modules/access/audit-log.ts';
 import { actorOf, roleOf, type Authentication } from '../modules/access/principal.ts';
 import { downloadPath, type Backup } from '../modules/backups/catalog.ts';
 import type { BackupService } from '../modules/backups/service.ts';
+import { durationMs, jobKindOf, startedBy, type Job, type JobHistory } from '../modules/jobs/job-history.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
 import { corsOriginOf, isAllowedOrigin } from './origin.ts';
 
@@ -24,6 +25,7 @@ const MAX_JSON_BODY_BYTES = 64 * 1024;
 
 export interface RestDeps {
   backups: BackupService;
+  jobs: Pick<JobHistory, 'list'>;
   store: BackupStore;
   /** CORS_ORIGINS: foreign origins that may call the API and read its replies. */
   corsOrigins: readonly string[];
@@ -50,6 +52,7 @@ export const REST_ACCESS: Record<string, Need> = {
   'POST /api/v1/uploads': 'admin',
   // A scraper's credentials: an API token with the VIEWER role.
   'GET /metrics': 'viewer',
+  'GET /api/v1/jobs': 'viewer',
 };
 
 /** Handles the request and returns true, or returns false when the path is not ours. */
@@ -57,8 +60,9 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
   const url = new URL(req.url ?? '/', 'http://localhost');
   const metrics = url.pathname === '/metrics';
   const uploads = /^\/api\/v1\/uploads\/?$/.test(url.pathname);
-  const match = uploads || metrics ? null : /^\/api\/v1\/backups(?:\/([^/]+)(\/download)?)?\/?$/.exec(url.pathname);
-  if (!match && !uploads && !metrics) return false;
+  const jobs = /^\/api\/v1\/jobs\/?$/.test(url.pathname);
+  const match = uploads || metrics || jobs ? null : /^\/api\/v1\/backups(?:\/([^/]+)(\/download)?)?\/?$/.exec(url.pathname);
+  if (!match && !uploads && !metrics && !jobs) return false;
   const id = match?.[1] === undefined ? undefined : safeDecode(match[1]);
   const download = Boolean(match?.[2]);
   const origin = req.headers.origin;
@@ -86,7 +90,9 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
     ? `${req.method} /metrics`
     : uploads
       ? `${req.method} /api/v1/uploads`
-      : `${req.method} /api/v1/backups${id === undefined ? '' : '/{id}'}${download ? '/download' : ''}`;
+      : jobs
+        ? `${req.method} /api/v1/jobs`
+        : `${req.method} /api/v1/backups${id === undefined ? '' : '/{id}'}${download ? '/download' : ''}`;
   // A method no route has still needs credentials before it learns even that (405).
   const need = REST_ACCESS[route] ?? 'viewer';
   // Changes and downloads are audited; reads are not.
@@ -121,6 +127,12 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
     if (uploads) {
       if (req.method !== 'POST') return (methodNotAllowed(res, 'POST'), true);
       return uploadArchive(req, res, deps);
+    }
+    if (jobs) {
+      if (req.method !== 'GET') return (methodNotAllowed(res, 'GET'), true);
+      const kind = oneOf(url.searchParams, 'kind', ['BACKUP', 'RESTORE'] as const);
+      const status = oneOf(url.searchParams, 'status', ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const);
+      return (json(res, 200, { jobs: (await deps.jobs.list({ kind, status })).map(describeJob) }), true);
     }
     if (id === undefined) {
       if (req.method === 'GET') return (json(res, 200, { backups: (await deps.backups.list()).map(describe) }), true);
@@ -226,6 +238,32 @@ export function describe(backup: Backup) {
     downloadUrl: downloadPath(backup.id),
     problem: backup.problem,
   };
+}
+
+export function describeJob(job: Job) {
+  const backup = 'backupKind' in job;
+  return {
+    id: job.id,
+    kind: jobKindOf(job),
+    status: job.status,
+    startedBy: startedBy(job),
+    createdAt: job.createdAt.toISOString(),
+    startedAt: job.startedAt?.toISOString() ?? null,
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+    durationMs: durationMs(job),
+    sizeBytes: job.sizeBytes,
+    backupId: backup ? job.fileName : job.backupId,
+    ...(backup ? { backupKind: job.backupKind } : {}),
+    error: job.error,
+  };
+}
+
+/** A query parameter that must be one of `values`, or absent. */
+function oneOf<T extends string>(params: URLSearchParams, name: string, values: readonly T[]): T | null {
+  const value = params.get(name);
+  if (value === null || value === '') return null;
+  if (!(values as readonly string[]).includes(value)) throw new ValidationError(name, `${name} must be one of ${values.join(', ')}`);
+  return value as T;
 }
 
 function statusFor(error: AppError): number {

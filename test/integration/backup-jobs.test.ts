@@ -296,6 +296,19 @@ test('jobs lists backups and restores, newest first, with who started them, dura
     onlyFailed.jobs.edges.map((e) => e.node.id),
     failed.map((j) => j.id),
   );
+
+  // The same list over REST.
+  const rest = (await (await server.fetch('/api/v1/jobs')).json()) as { jobs: { id: string; startedBy: string | null }[] };
+  assert.deepEqual(
+    rest.jobs.map((j) => [j.id, j.startedBy]),
+    jobs.map((j) => [j.id, j.startedBy]),
+  );
+  const failedRestores = (await (await server.fetch('/api/v1/jobs?kind=RESTORE&status=FAILED')).json()) as { jobs: { id: string }[] };
+  assert.deepEqual(
+    failedRestores.jobs.map((j) => j.id),
+    restores.filter((j) => j.status === 'FAILED').map((j) => j.id),
+  );
+  assert.equal((await server.fetch('/api/v1/jobs?kind=SOMETHING')).status, 400);
 });
 
 test('createBackup records who asked, and its job is watched like any other', async () => {
