@@ -1,6 +1,6 @@
 // Two processes on one PostgreSQL control database, backup folder and target, with Redis
 // between them: each scheduled run happens on exactly one instance, a restore's progress
-// reaches subscribers on the instance that did not start it, and one restore runs at a time
+// reaches subscribers on the instance that did not start it, and so does a cancel; one restore runs at a time
 // across instances (the restore lease), also for two instances on one data folder.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -15,6 +15,7 @@ import { PROJECT_ROOT } from '../../src/core/config.ts';
 import { seedExampleLibrary } from '../../src/examples/seed.ts';
 import {
   BackupSettingsDocument,
+  CancelJobDocument,
   CreateBackupDocument,
   RestoreBackupDocument,
   RestoreJobDocument,
@@ -202,7 +203,37 @@ test('a subscriber on instance A sees the progress of a restore started on insta
   assert.fail(`A never saw B's progress: ${seen.join(' | ')}`);
 });
 
-async function subscribeOn(url: string, token: string | null, jobId: string): Promise<RestoreProgressSubscription['restoreProgress'][]> {
+test('a cancel sent to instance A stops a restore running on instance B, through Redis', async () => {
+  const created = await gqlAt(b.url, CreateBackupDocument, { input: { includeMedia: true } }, b.token);
+  if (created.createBackup.__typename !== 'CreateBackupPayload') throw new Error(created.createBackup.__typename);
+  const backupId = created.createBackup.backup.id;
+  const outcomes: string[] = [];
+  // A restore that ends before the cancel reaches B is repeated: the cancel must be seen to work.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const started = await gqlAt(b.url, RestoreBackupDocument, { input: { backupId } }, b.token);
+    if (started.restoreBackup.__typename !== 'RestoreBackupPayload') throw new Error(started.restoreBackup.__typename);
+    const jobId = started.restoreBackup.job.id;
+    let cancelled: Promise<unknown> | null = null;
+    const events = await subscribeOn(a.url, a.token, jobId, (event) => {
+      if (event.phase !== 'DONE' && !cancelled) cancelled = gqlAt(a.url, CancelJobDocument, { input: { jobId } }, a.token);
+    });
+    await cancelled;
+    const last = events.at(-1)!;
+    outcomes.push(`${last.job.status}: ${last.job.error}`);
+    if (last.job.status === 'FAILED') {
+      assert.match(last.job.error ?? '', /cancelled by admin before the commit: the data was left as it was/);
+      return;
+    }
+  }
+  assert.fail(`the cancel never reached B: ${outcomes.join(' | ')}`);
+});
+
+async function subscribeOn(
+  url: string,
+  token: string | null,
+  jobId: string,
+  onEvent: (event: RestoreProgressSubscription['restoreProgress']) => void = () => {},
+): Promise<RestoreProgressSubscription['restoreProgress'][]> {
   const client = createClient({
     url: `${url.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,
@@ -215,7 +246,11 @@ async function subscribeOn(url: string, token: string | null, jobId: string): Pr
       client.subscribe<RestoreProgressSubscription>(
         { query: print(RestoreProgressDocument), variables: { jobId } },
         {
-          next: (value) => value.data && events.push(value.data.restoreProgress),
+          next: (value) => {
+            if (!value.data) return;
+            events.push(value.data.restoreProgress);
+            onEvent(value.data.restoreProgress);
+          },
           error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
           complete: () => resolve(),
         },
