@@ -1,7 +1,6 @@
-// A job's progress as one stream for a subscriber (restores and backups alike): the current
-// state first, then each event from the event bus until the job ends. A job running on another
-// instance is also checked in the database now and then, so a missed last event cannot leave a
-// watcher waiting.
+// A job's progress (a backup's or a restore's) as one stream: its state now, then each event
+// from the bus until it ends. A job running elsewhere is also looked up in the database now and
+// then, so a missed last event cannot leave a watcher waiting.
 
 /** How often the database is asked whether a job watched from another instance has ended. */
 export const END_POLL_MS = 1000;
