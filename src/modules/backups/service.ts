@@ -277,8 +277,9 @@ export class BackupService {
       // The key is derived before the snapshot opens, so the snapshot is not held meanwhile.
       const sealer = request.passphrase === null ? undefined : await ArchiveSealer.create(request.passphrase);
       const queued = this.queue.run(async () => {
-        signal.throwIfAborted();
         await this.ensureSpace(request.includeMedia);
+        // Checked just before the job leaves PENDING: a cancel until then has already ended it.
+        signal.throwIfAborted();
         job.status = 'RUNNING';
         // Later than requestedAt, always: that is how a run that never started is told apart (backupJobOf).
         job.startedAt = new Date(Math.max(Date.now(), job.createdAt.getTime() + 1));
