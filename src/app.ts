@@ -27,13 +27,14 @@ import type { JobTopics } from './modules/job-signals.ts';
 import { JobHistory } from './modules/jobs/job-history.ts';
 import { JobCancellation } from './modules/jobs/job-cancellation.ts';
 import { SystemService } from './modules/system/service.ts';
-import { listenFailure, prepareStartup } from './startup.ts';
+import { deployTargetMigrations, listenFailure, prepareStartup } from './startup.ts';
+import { backUpBeforeUpgrade } from './modules/backups/pre-upgrade.ts';
 import { openEventBus } from './events/event-bus.ts';
 import { Scheduler } from './modules/schedule/scheduler.ts';
 import { listAppliedMigrations } from './target/applied-migrations.ts';
 import { APP_VERSION } from './core/version.ts';
 import { logUnexpectedError } from './core/error-log.ts';
-import { setLogLevel } from './core/logger.ts';
+import { log, setLogLevel } from './core/logger.ts';
 import { loadSecretKey } from './control/secret-box.ts';
 import { Metrics } from './modules/metrics/metrics.ts';
 import { WebhookService } from './modules/notifications/webhook-service.ts';
@@ -62,7 +63,7 @@ export async function buildApp(config: Config): Promise<App> {
   setLogLevel(config.logLevel);
   // Redis first: a wrong REDIS_URL stops start-up before anything else is opened.
   const bus = await openEventBus<RestoreTopics & BackupTopics & JobTopics>(config.redisUrl);
-  const { control, target } = await prepareStartup(config).catch(async (error: unknown) => {
+  const { control, target, deployAfterBackup } = await prepareStartup(config).catch(async (error: unknown) => {
     await bus.close();
     throw error;
   });
@@ -93,6 +94,25 @@ export async function buildApp(config: Config): Promise<App> {
   });
   metrics.seed(backups.list());
   await restores.recoverInterrupted();
+  if (deployAfterBackup.length > 0) {
+    // TARGET_MIGRATE=deploy, on a database holding an older version's data: kept first.
+    try {
+      const backup = await backUpBeforeUpgrade({ backups, target, passphrase: () => settings.passphrase() }, deployAfterBackup);
+      await deployTargetMigrations(target);
+      log.info(
+        { preUpgradeBackup: backup?.id ?? null, applied: deployAfterBackup },
+        `target: ${deployAfterBackup.length} migration(s) applied (TARGET_MIGRATE=deploy) after the backup ${backup?.fileName ?? '(none needed)'}`,
+      );
+    } catch (error) {
+      settings.close();
+      await restores.stop();
+      await signals.stop();
+      await control.close();
+      await bus.close();
+      scratch.close();
+      throw error;
+    }
+  }
   const scheduler = new Scheduler({
     control: control.client,
     controlProvider: config.controlDatabase.provider,

@@ -12,6 +12,7 @@ import { connectionProblem } from './prisma/database-reachable.ts';
 import type { DatabaseLocation } from './prisma/database-url.ts';
 import { SchemaEngineError } from './prisma/schema-engine.ts';
 import { databaseState, describeDatabase } from './target/database-state.ts';
+import { listAppliedMigrations } from './target/applied-migrations.ts';
 import { missingColumns } from './target/missing-columns.ts';
 import { loadTarget, migrateTarget, pendingMigrations, type Target } from './target/target.ts';
 
@@ -24,6 +25,11 @@ const MISSING_SHOWN = 5;
 export interface Prepared {
   control: ControlDatabase;
   target: Target;
+  /**
+   * TARGET_MIGRATE=deploy: the migrations left to apply once a pre-upgrade backup holds the
+   * database as it is (deployTargetMigrations); empty when there is nothing to keep first.
+   */
+  deployAfterBackup: string[];
 }
 
 export async function prepareStartup(config: Config): Promise<Prepared> {
@@ -57,8 +63,8 @@ async function prepare(config: Config, { server }: { server: boolean }): Promise
     throw new ConfigError('CONTROL_DATABASE_URL', `cannot be used: ${firstLine(error)}`);
   });
   try {
-    if (server) await prepareTarget(config, target);
-    return { control, target };
+    const deployAfterBackup = server ? await prepareTarget(config, target) : [];
+    return { control, target, deployAfterBackup };
   } catch (error) {
     await control.close();
     throw error;
@@ -98,9 +104,10 @@ async function checkTarget(config: Config): Promise<Target> {
  * Reports the target's pending migrations, or applies them when TARGET_MIGRATE=deploy asks (the
  * bundled example always), checks its tables, and seeds the example on its first start. A user's
  * database that is not there yet (a missing file; no tables, unless deploy asks) is left as it
- * is, for a restore to create: start-up never creates it.
+ * is, for a restore to create: start-up never creates it. A user's database holding data at an
+ * older version is migrated only after a pre-upgrade backup: its pending migrations are returned.
  */
-async function prepareTarget(config: Config, target: Target): Promise<void> {
+async function prepareTarget(config: Config, target: Target): Promise<string[]> {
   const location = config.target.location;
   if (location.provider === 'sqlite' && config.target.isExample) await mkdir(path.dirname(location.filePath), { recursive: true });
   if (!config.target.isExample) {
@@ -113,7 +120,12 @@ async function prepareTarget(config: Config, target: Target): Promise<void> {
         `target: the database ${describeDatabase(location)} ${state === 'missing' ? 'does not exist' : 'holds no tables'}: ` +
           'restore a backup to create it (the first-run restore, or `npx backup-control-plane restore ARCHIVE`); backups wait until then',
       );
-      return;
+      return [];
+    }
+    if (state === 'present' && config.target.migrate === 'deploy') {
+      const applied = await listAppliedMigrations(location).catch(() => []);
+      const pending = applied.length > 0 ? await pendingMigrations(target).catch(() => []) : [];
+      if (pending.length > 0) return pending;
     }
   }
   if (!config.target.isExample && config.target.migrate !== 'deploy') {
@@ -127,11 +139,18 @@ async function prepareTarget(config: Config, target: Target): Promise<void> {
         { pendingMigrations: pending },
         `target: ${pending.length} pending migration(s) not applied (${pending.join(', ')}): the app applies its own; TARGET_MIGRATE=deploy applies them at start-up`,
       );
-      return;
+      return [];
     }
     await checkTablesExist(target);
-    return;
+    return [];
   }
+  await deployTargetMigrations(target);
+  if (config.target.isExample) await prepareExampleDatabase(config);
+  return [];
+}
+
+/** Applies the target's pending migrations (TARGET_MIGRATE=deploy), then checks its tables. */
+export async function deployTargetMigrations(target: Target): Promise<void> {
   await migrateTarget(target).catch((error: unknown) => {
     if (error instanceof SchemaEngineError && error.migration) {
       throw new ConfigError('TARGET_MIGRATIONS', `cannot be applied: ${error.message}`);
@@ -139,7 +158,6 @@ async function prepareTarget(config: Config, target: Target): Promise<void> {
     throw new ConfigError('TARGET_DATABASE_URL', `cannot be migrated: ${firstLine(error)}`);
   });
   await checkTablesExist(target);
-  if (config.target.isExample) await prepareExampleDatabase(config);
 }
 
 async function reachable(variable: string, location: DatabaseLocation): Promise<void> {

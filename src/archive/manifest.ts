@@ -7,7 +7,7 @@ export const MANIFEST_ENTRY = 'manifest.json';
 export const ROW_ENCODING = 'ndjson-v2';
 export const ROW_ENCODINGS = ['ndjson-v1', 'ndjson-v2'] as const;
 
-export const BACKUP_KINDS = ['scheduled', 'manual', 'pre-restore', 'uploaded'] as const;
+export const BACKUP_KINDS = ['scheduled', 'manual', 'pre-restore', 'pre-upgrade', 'uploaded'] as const;
 export type BackupKind = (typeof BACKUP_KINDS)[number];
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);

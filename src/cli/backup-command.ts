@@ -1,4 +1,5 @@
-// `backup [--media] [--passphrase-file F] [--note TEXT]`: a manual backup, as createBackup takes it.
+// `backup [--media] [--passphrase-file F] [--note TEXT] [--pre-upgrade]`: a manual backup, as
+// createBackup takes it, or one kept before an app upgrade (kind pre-upgrade, never expired).
 import type { CommandContext } from './command-context.ts';
 import type { CommandOutput } from './command-output.ts';
 import { formatBytes, formatCount } from './human-format.ts';
@@ -9,6 +10,7 @@ export interface BackupOptions {
   media?: boolean;
   passphraseFile?: string;
   note?: string;
+  preUpgrade?: boolean;
 }
 
 export async function backupCommand(context: CommandContext, out: CommandOutput, options: BackupOptions): Promise<void> {
@@ -20,7 +22,7 @@ export async function backupCommand(context: CommandContext, out: CommandOutput,
   let written;
   try {
     written = await context.services.backups.createWithManifest({
-      kind: 'manual',
+      kind: options.preUpgrade ? 'pre-upgrade' : 'manual',
       includeMedia,
       note: options.note ?? null,
       passphrase,

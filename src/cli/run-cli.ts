@@ -78,6 +78,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--media', 'include the media tables (@backup(media)), as a full backup')
     .addOption(passphraseFile())
     .option('--note <text>', 'a note kept in the manifest')
+    .option('--pre-upgrade', 'mark it kind pre-upgrade (before an app upgrade; never expired)')
     .addOption(json())
     .action((options: BackupOptions & { json?: boolean }) =>
       run('backup', options.json, undefined, async (context) => (await import('./backup-command.ts')).backupCommand(context, out, options)),

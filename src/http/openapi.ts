@@ -6,7 +6,7 @@ const backupSchema = {
   properties: {
     id: { type: 'string', description: 'The archive file name.' },
     fileName: { type: 'string' },
-    kind: { type: 'string', enum: ['scheduled', 'manual', 'pre-restore', 'uploaded'] },
+    kind: { type: 'string', enum: ['scheduled', 'manual', 'pre-restore', 'pre-upgrade', 'uploaded'] },
     createdAt: { type: 'string', format: 'date-time' },
     sizeBytes: { type: 'integer' },
     encrypted: { type: 'boolean' },
@@ -32,7 +32,7 @@ const jobSchema = {
     durationMs: { type: 'integer', nullable: true },
     sizeBytes: { type: 'integer', nullable: true, description: 'The archive written (a backup) or restored (a restore).' },
     backupId: { type: 'string', nullable: true, description: 'The backup written (once done) or restored.' },
-    backupKind: { type: 'string', enum: ['scheduled', 'manual', 'pre-restore', 'uploaded'], description: 'Backups only.' },
+    backupKind: { type: 'string', enum: ['scheduled', 'manual', 'pre-restore', 'pre-upgrade', 'uploaded'], description: 'Backups only.' },
     error: { type: 'string', nullable: true },
   },
 };

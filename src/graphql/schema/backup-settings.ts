@@ -32,7 +32,7 @@ const BackupSettingsRef = builder.objectRef<BackupSettings>('BackupSettings').im
     dayOfMonth: t.exposeInt('dayOfMonth', { description: 'For MONTHLY: 1 to 28.' }),
     timeZone: t.exposeString('timeZone', { description: "IANA time zone; the server's unless set." }),
     keep: t.exposeInt('keep', {
-      description: 'How many scheduled backups are kept; manual, uploaded and pre-restore backups never expire.',
+      description: 'How many scheduled backups are kept; manual, uploaded, pre-restore and pre-upgrade backups never expire.',
     }),
     includeMedia: t.exposeBoolean('includeMedia', { description: 'Whether scheduled backups include the media tables.' }),
     backupDir: t.exposeString('backupDir'),

@@ -20,6 +20,7 @@ import { BackupFailedError, InsufficientSpaceError, InvalidArchiveError, NotFoun
 import type { NewerSchemaError } from '../../core/errors.ts';
 import type { ControlClient } from '../../control/control-db.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
+import type { TableSpec } from '../../target/target-schema.ts';
 import type { Target } from '../../target/target.ts';
 import { environmentFailure } from '../../util/environment-failure.ts';
 import { SerialQueue } from '../../util/serial-queue.ts';
@@ -35,8 +36,13 @@ export interface CreateBackupInput {
   note?: string | null;
   /** Encrypts the archive (`….tar.gz.enc`); at least 8 characters. */
   passphrase?: string | null;
-  /** What asked for it: the API, the scheduler, or a restore taking its safety copy. */
-  trigger: 'api' | 'schedule' | 'restore';
+  /** What asked for it: the API, the scheduler, a restore taking its safety copy, or start-up before deploying migrations. */
+  trigger: 'api' | 'schedule' | 'restore' | 'upgrade';
+  /**
+   * The tables as the database has them, when they are not the schema's: a pre-upgrade backup
+   * reads a database its newer schema does not describe yet.
+   */
+  tables?: TableSpec[];
   /** The restore job, or the scheduled run (its due time), it belongs to: in its log line and notifications. */
   jobId?: string | null;
   /** Who asked (actorOf); none for the schedule and a restore's safety backup. */
@@ -235,16 +241,19 @@ export class BackupService {
     const own = this.deps.signals.track(job.id, 'backup');
     const signal = outer ? AbortSignal.any([own, outer]) : own;
     const run = () =>
-      this.run(job, { kind: input.kind, includeMedia, note, passphrase }, signal).finally(() => this.deps.signals.untrack(job.id));
+      this.run(job, { kind: input.kind, includeMedia, note, passphrase, tables: input.tables }, signal).finally(() =>
+        this.deps.signals.untrack(job.id),
+      );
     return { job: { ...job }, run };
   }
 
   private async run(
     job: BackupJob,
-    request: { kind: BackupKind; includeMedia: boolean; note: string | null; passphrase: string | null },
+    request: { kind: BackupKind; includeMedia: boolean; note: string | null; passphrase: string | null; tables?: TableSpec[] },
     signal: AbortSignal,
   ): Promise<{ backup: Backup; manifest: Manifest }> {
-    const { target } = this.deps;
+    const { tables } = request;
+    const target = tables ? { ...this.deps.target, schema: { ...this.deps.target.schema, tables } } : this.deps.target;
     const tablesTotal = target.schema.tables.filter((table) => request.includeMedia || !table.media).length;
     const progress: BackupProgress = {
       job,

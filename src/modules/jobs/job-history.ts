@@ -18,7 +18,9 @@ export function hasEnded(job: Job): boolean {
 
 /** Who started it: the account or token (a safety backup: the restore's), or the schedule. */
 export function startedBy(job: Job): string | null {
-  return job.actor ?? ('backupKind' in job && job.trigger === 'schedule' ? 'schedule' : null);
+  if (job.actor) return job.actor;
+  if (!('backupKind' in job)) return null;
+  return job.trigger === 'schedule' ? 'schedule' : job.trigger === 'upgrade' ? 'start-up (TARGET_MIGRATE=deploy)' : null;
 }
 
 /** From start to end, or null while it has not both. */

@@ -1,5 +1,5 @@
-// Retention: only scheduled backups expire, the oldest first, beyond `keep`. Manual,
-// uploaded and pre-restore backups were made on purpose and are never deleted here.
+// Retention: only scheduled backups expire, the oldest first, beyond `keep`. Manual, uploaded,
+// pre-restore and pre-upgrade backups were made on purpose and are never deleted here.
 import { NotFoundError } from '../../core/errors.ts';
 import type { BackupService } from '../backups/service.ts';
 

@@ -22,6 +22,7 @@ export const KIND_LABELS: Record<BackupKind, string> = {
   SCHEDULED: 'Scheduled',
   MANUAL: 'Manual',
   PRE_RESTORE: 'Pre-restore',
+  PRE_UPGRADE: 'Pre-upgrade',
   UPLOADED: 'Uploaded',
 };
 

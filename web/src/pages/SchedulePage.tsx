@@ -244,7 +244,7 @@ export function SchedulePage({ role }: { role: Role }) {
             min={1}
             value={draft.keep}
             onValue={set('keep')}
-            hint="Scheduled backups kept; older ones are deleted. Manual, uploaded and pre-restore backups never expire."
+            hint="Scheduled backups kept; older ones are deleted. Manual, uploaded, pre-restore and pre-upgrade backups never expire."
             error={errors.keep}
           />
           <Checkbox
