@@ -11,7 +11,7 @@ import { connectAdapter } from './prisma/adapters.ts';
 import { connectionProblem } from './prisma/database-reachable.ts';
 import type { DatabaseLocation } from './prisma/database-url.ts';
 import { SchemaEngineError } from './prisma/schema-engine.ts';
-import { databaseState, describeDatabase } from './target/database-state.ts';
+import { databaseState, describeDatabase, holdsRows } from './target/database-state.ts';
 import { listAppliedMigrations } from './target/applied-migrations.ts';
 import { missingColumns } from './target/missing-columns.ts';
 import { loadTarget, migrateTarget, pendingMigrations, type Target } from './target/target.ts';
@@ -122,10 +122,11 @@ async function prepareTarget(config: Config, target: Target): Promise<string[]> 
       );
       return [];
     }
+    // Data at an older version is kept in a pre-upgrade backup first; tables without a row have nothing to keep.
     if (state === 'present' && config.target.migrate === 'deploy') {
       const applied = await listAppliedMigrations(location).catch(() => []);
       const pending = applied.length > 0 ? await pendingMigrations(target).catch(() => []) : [];
-      if (pending.length > 0) return pending;
+      if (pending.length > 0 && (await holdsRows(location))) return pending;
     }
   }
   if (!config.target.isExample && config.target.migrate !== 'deploy') {

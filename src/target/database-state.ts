@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { BackupFailedError } from '../core/errors.ts';
 import { connectAdapter } from '../prisma/adapters.ts';
 import type { DatabaseLocation } from '../prisma/database-url.ts';
-import { sqlQuery } from '../prisma/sql.ts';
+import { quoteIdentifier, sqlQuery } from '../prisma/sql.ts';
 
 /** `missing`: a SQLite file not there; `empty`: a database with no tables; `present`: anything else. */
 export type DatabaseState = 'present' | 'empty' | 'missing';
@@ -30,6 +30,27 @@ export async function databaseState(location: DatabaseLocation): Promise<Databas
   try {
     const { rows } = await connection.adapter.queryRaw(sqlQuery(TABLES_SQL[location.provider]));
     return Number(rows[0]?.[0] ?? 0) === 0 ? 'empty' : 'present';
+  } finally {
+    await connection.close();
+  }
+}
+
+const TABLE_NAMES_SQL = {
+  sqlite: `SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 7) <> 'sqlite_' AND name <> '_prisma_migrations'`,
+  postgresql: `SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relname <> '_prisma_migrations'`,
+};
+
+/** Whether any table but the migration history holds a row: one indexed probe per table, never a count. */
+export async function holdsRows(location: DatabaseLocation): Promise<boolean> {
+  const connection = await connectAdapter(location);
+  try {
+    const { rows } = await connection.adapter.queryRaw(sqlQuery(TABLE_NAMES_SQL[location.provider]));
+    for (const [name] of rows) {
+      const probe = `SELECT 1 FROM ${quoteIdentifier(String(name))} LIMIT 1`;
+      if ((await connection.adapter.queryRaw(sqlQuery(probe))).rows.length > 0) return true;
+    }
+    return false;
   } finally {
     await connection.close();
   }
