@@ -22,8 +22,10 @@ export async function smallFilesystem(t: TestContext, bytes: number): Promise<st
   return folder;
 }
 
-/** Fills the folder's filesystem with someone else's file until `room` bytes are left. */
-export async function leaveRoom(folder: string, room: number): Promise<void> {
+/** Fills the folder's filesystem with someone else's file until `room` bytes are left; returns that file. */
+export async function leaveRoom(folder: string, room: number): Promise<string> {
   const info = await statfs(folder);
-  await writeFile(path.join(folder, 'someone-elses-file'), Buffer.alloc(info.bavail * info.bsize - room));
+  const filler = path.join(folder, 'someone-elses-file');
+  await writeFile(filler, Buffer.alloc(info.bavail * info.bsize - room));
+  return filler;
 }

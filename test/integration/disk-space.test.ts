@@ -2,38 +2,14 @@
 // cannot fit is refused up front, and a disk that fills mid-write fails the backup or upload
 // with no partial file left and the backups already there untouched.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { test, type TestContext } from 'node:test';
 import { seedExampleLibrary } from '../../src/examples/seed.ts';
 import { CreateBackupDocument, ListBackupsDocument } from '../generated/graphql.ts';
 import { archivePath, createBackup } from '../helpers/scenarios.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
+import { leaveRoom, smallFilesystem } from '../helpers/small-filesystem.ts';
 import { uploadArchive } from '../helpers/upload.ts';
-
-/** A folder on a tmpfs of `bytes`, or null (the test is skipped) where mounting is not allowed. */
-async function smallFilesystem(t: TestContext, bytes: number): Promise<string | null> {
-  const folder = await mkdtemp(path.join(os.tmpdir(), 'bcp-small-fs-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', folder], { stdio: 'pipe' });
-  } catch (error) {
-    await rm(folder, { recursive: true, force: true });
-    t.skip(`cannot mount a tmpfs here: ${String((error as Error).message).split('\n')[0]}`);
-    return null;
-  }
-  t.after(async () => {
-    execFileSync('umount', ['-l', folder]); // lazily: a server still closing may hold the folder
-    await rm(folder, { recursive: true, force: true });
-  });
-  return folder;
-}
-
-async function freeBytes(folder: string): Promise<number> {
-  const info = await statfs(folder);
-  return info.bavail * info.bsize;
-}
 
 /**
  * A server whose backup folder is a 4 MB filesystem holding one full backup of a small
@@ -47,13 +23,6 @@ async function folderWithOneBackup(t: TestContext) {
   await seedExampleLibrary({ databaseUrl: server.targetUrl, items: 200 });
   const backup = await createBackup(server, { includeMedia: true });
   return { folder, server, backup };
-}
-
-/** Fills the folder's filesystem with someone else's file until `room` bytes are left. */
-async function leaveRoom(folder: string, room: number): Promise<string> {
-  const filler = path.join(folder, 'someone-elses-file');
-  await writeFile(filler, Buffer.alloc((await freeBytes(folder)) - room));
-  return filler;
 }
 
 async function listedFileNames(server: TestServer): Promise<string[]> {
