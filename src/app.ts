@@ -79,7 +79,7 @@ export async function buildApp(config: Config): Promise<App> {
     throw error;
   });
   const audit = new AuditLog(control.client);
-  const metrics = new Metrics({ restoreInProgress: async () => (await restoreGate.busyWith()) !== null });
+  const metrics = new Metrics({ restoreInProgress: () => restoreGate.busyNow() });
   const webhooks = new WebhookService({
     control: control.client,
     secretKey: () => loadSecretKey(config.dataDir),

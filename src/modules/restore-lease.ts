@@ -14,6 +14,8 @@ export interface LeaseHolder {
   /** The instance holding it (`host~pid~tag`). */
   holder: string;
   jobId: string;
+  /** Held only to settle a dead instance's job: it ends soon, so others wait for it. */
+  settling: boolean;
   expiresAt: Date;
 }
 
@@ -24,12 +26,20 @@ export class RestoreLease {
    * Takes the lease for `jobId`: returns null when this instance now holds it, or the live
    * holder that keeps it. A lease past its expiry, or whose holder's process is seen dead on
    * this host, is taken over by a conditional update, which only one instance can win.
+   * `settling` marks a hold that only settles a dead instance's job.
    */
-  async take(jobId: string): Promise<LeaseHolder | null> {
+  async take(jobId: string, settling = false): Promise<LeaseHolder | null> {
     const { control, instance } = this.deps;
     for (let attempt = 0; attempt < 5; attempt++) {
       const now = new Date();
-      const data = { holder: instance, jobId, acquiredAt: now, heartbeatAt: now, expiresAt: new Date(now.getTime() + LEASE_TTL_MS) };
+      const data = {
+        holder: instance,
+        jobId,
+        settling,
+        acquiredAt: now,
+        heartbeatAt: now,
+        expiresAt: new Date(now.getTime() + LEASE_TTL_MS),
+      };
       try {
         await control.restoreLease.create({ data: { id: LEASE_ID, ...data } });
         return null;
@@ -45,7 +55,7 @@ export class RestoreLease {
       if (count === 1) return null;
     }
     const row = await control.restoreLease.findUnique({ where: { id: LEASE_ID } });
-    return row ?? { holder: 'unknown', jobId: 'unknown', expiresAt: new Date() };
+    return row ?? { holder: 'unknown', jobId: 'unknown', settling: false, expiresAt: new Date() };
   }
 
   /** The live lease, whoever holds it (this instance too); null when it is free. */

@@ -81,7 +81,7 @@ export class RestoreService {
     const orphan = await this.deps.control.restoreJob.findFirst({ where: { status: { in: ['PENDING', 'RUNNING'] } } });
     if (!orphan) return;
     try {
-      await this.deps.gate.acquire(orphan.id);
+      await this.deps.gate.acquire(orphan.id, { settling: true });
     } catch (error) {
       if (error instanceof RestoreInProgressError) return; // its instance is alive, or another settles it
       throw error;

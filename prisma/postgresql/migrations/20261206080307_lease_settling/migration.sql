@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "RestoreLease" ADD COLUMN     "settling" BOOLEAN NOT NULL DEFAULT false;
