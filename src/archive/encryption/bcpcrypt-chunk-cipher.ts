@@ -2,10 +2,10 @@
 // chunks, each sealed with AES-256-GCM. A chunk's plaintext is passed on only once its tag
 // checks: truncation, reordering, splicing and appended data all fail a tag.
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Transform } from 'node:stream';
 import { InvalidArchiveError } from '../../core/errors.ts';
 import type { UnlockedBcpcrypt } from './bcpcrypt-header.ts';
-import { ByteQueue } from './byte-queue.ts';
+import { createOpenStream, createSealStream, recordCheckFailed } from './chunked-stream.ts';
 
 export const TAG_BYTES = 16;
 const MAX_CHUNKS = 2 ** 32;
@@ -16,36 +16,15 @@ const MAX_CHUNKS = 2 ** 32;
  */
 export function createBcpcryptEncryptStream(envelope: UnlockedBcpcrypt): Transform {
   const { header, key } = envelope;
-  const pending = new ByteQueue();
   let counter = 0;
-  const seal = (plaintext: Buffer, final: boolean) => {
-    if (counter >= MAX_CHUNKS) throw new RangeError('too many chunks for one archive');
-    const cipher = createCipheriv('aes-256-gcm', key, chunkNonce(header.noncePrefix, counter++, final));
-    cipher.setAAD(header.bytes);
-    return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-  };
-  return new Transform({
-    construct(done) {
-      this.push(header.bytes);
-      done();
-    },
-    transform(chunk: Buffer, _encoding, done: TransformCallback) {
-      try {
-        pending.push(chunk);
-        // Keep at least one byte back: only the flush knows which chunk is the last.
-        while (pending.length > header.chunkSize) this.push(seal(pending.take(header.chunkSize), false));
-        done();
-      } catch (error) {
-        done(error as Error);
-      }
-    },
-    flush(done: TransformCallback) {
-      try {
-        this.push(seal(pending.take(pending.length), true));
-        done();
-      } catch (error) {
-        done(error as Error);
-      }
+  return createSealStream({
+    prologue: header.bytes,
+    chunkBytes: header.chunkSize,
+    seal(plaintext, final) {
+      if (counter >= MAX_CHUNKS) throw new RangeError('too many chunks for one archive');
+      const cipher = createCipheriv('aes-256-gcm', key, chunkNonce(header.noncePrefix, counter++, final));
+      cipher.setAAD(header.bytes);
+      return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
     },
   });
 }
@@ -57,57 +36,30 @@ export function createBcpcryptEncryptStream(envelope: UnlockedBcpcrypt): Transfo
  */
 export function createBcpcryptDecryptStream(envelope: UnlockedBcpcrypt): Transform {
   const { header, key } = envelope;
-  const recordSize = header.chunkSize + TAG_BYTES;
-  const pending = new ByteQueue();
-  let headerChecked = false;
   let counter = 0;
-  const open = (record: Buffer, final: boolean) => {
-    if (counter >= MAX_CHUNKS) throw new InvalidArchiveError('the encrypted archive has more chunks than the format allows');
-    const decipher = createDecipheriv('aes-256-gcm', key, chunkNonce(header.noncePrefix, counter, final));
-    decipher.setAAD(header.bytes);
-    decipher.setAuthTag(record.subarray(record.length - TAG_BYTES));
-    const plaintext = decipher.update(record.subarray(0, record.length - TAG_BYTES));
-    try {
-      decipher.final();
-    } catch {
-      throw new InvalidArchiveError(
-        final
-          ? `the encrypted archive is damaged, cut short or has data appended (chunk ${counter} fails its check)`
-          : `the encrypted archive is damaged or altered (chunk ${counter} fails its check)`,
-      );
-    }
-    counter++;
-    return plaintext;
-  };
-  const checkHeader = () => {
-    if (headerChecked || pending.length < header.bytes.length) return;
-    if (!pending.take(header.bytes.length).equals(header.bytes)) {
-      throw new InvalidArchiveError('the encrypted archive changed after its header was checked');
-    }
-    headerChecked = true;
-  };
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done: TransformCallback) {
-      try {
-        pending.push(chunk);
-        checkHeader();
-        // A record is only known not to be the last once more bytes follow it.
-        while (headerChecked && pending.length > recordSize) this.push(open(pending.take(recordSize), false));
-        done();
-      } catch (error) {
-        done(error as Error);
-      }
+  return createOpenStream({
+    recordBytes: header.chunkSize + TAG_BYTES,
+    tagBytes: TAG_BYTES,
+    endsBeforeStart: 'the encrypted archive ends inside its header',
+    start(pending) {
+      if (pending.length < header.bytes.length) return false;
+      if (!pending.take(header.bytes.length).equals(header.bytes))
+        throw new InvalidArchiveError('the encrypted archive changed after its header was checked');
+      return true;
     },
-    flush(done: TransformCallback) {
+    open(record, final) {
+      if (counter >= MAX_CHUNKS) throw new InvalidArchiveError('the encrypted archive has more chunks than the format allows');
+      const decipher = createDecipheriv('aes-256-gcm', key, chunkNonce(header.noncePrefix, counter, final));
+      decipher.setAAD(header.bytes);
+      decipher.setAuthTag(record.subarray(record.length - TAG_BYTES));
+      const plaintext = decipher.update(record.subarray(0, record.length - TAG_BYTES));
       try {
-        checkHeader();
-        if (!headerChecked) throw new InvalidArchiveError('the encrypted archive ends inside its header');
-        if (pending.length < TAG_BYTES) throw new InvalidArchiveError('the encrypted archive is cut short (its last chunk is missing)');
-        this.push(open(pending.take(pending.length), true));
-        done();
-      } catch (error) {
-        done(error as Error);
+        decipher.final();
+      } catch {
+        throw recordCheckFailed(counter, final);
       }
+      counter++;
+      return plaintext;
     },
   });
 }
