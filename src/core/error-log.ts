@@ -24,6 +24,15 @@ export function recordFailure(where: string, error: unknown): string {
   return `${messageOf(error)} (error id ${id}: see the server log)`;
 }
 
+/**
+ * The same text for a failure the operation log records too: an AppError's message is not
+ * logged again (the operation's line says it); anything else is logged with its stack and id.
+ */
+export function failureText(where: string, error: unknown): string {
+  if (error instanceof AppError) return error.message;
+  return recordFailure(where, error);
+}
+
 /** The error's message and each cause's, outermost first, on one line. */
 export function causeChain(error: unknown): string {
   const parts: string[] = [];

@@ -54,6 +54,8 @@ test('a scheduled backup that fails for lack of space shows in the log, /readyz,
   assert.equal(line.jobId, due.toISOString());
   assert.match(String(line.err), /BackupFailedError: the backup could not be written: the disk is full/);
   assert.equal(typeof line.durationMs, 'number');
+  const errors = captured.lines().filter((l) => l.level === 'error');
+  assert.deepEqual(errors, [line], 'an expected failure is logged once, by its operation line');
 
   // /readyz: not ready, and /healthz alive all the same.
   const readyz = await fetch(`${server.url}/readyz`);

@@ -10,7 +10,7 @@ import { restoreIntoFreshTarget } from '../../engine/fresh-target.ts';
 import { checkedArchiveSource, replaceData, type RowSource } from '../../engine/restore.ts';
 import type { ControlClient } from '../../control/control-db.ts';
 import { InvalidArchiveError, RestoreInProgressError } from '../../core/errors.ts';
-import { recordFailure } from '../../core/error-log.ts';
+import { failureText } from '../../core/error-log.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import { databaseState } from '../../target/database-state.ts';
 import type { Target } from '../../target/target.ts';
@@ -424,8 +424,8 @@ export class RestoreService {
       // After the commit the data is the backup's: the job says so, and what did not finish.
       job.status = committed ? 'SUCCEEDED' : 'FAILED';
       job.finishedAt = new Date();
-      // Logged too: a user's mistake in one line, anything else with its causes, stack and an id.
-      const failure = recordFailure(`restore job ${job.id}`, error);
+      // The operation's line logs it; anything unexpected also with its causes, stack and an id.
+      const failure = failureText(`restore job ${job.id}`, error);
       job.error = committed ? `the data was restored, but the restore did not finish: ${failure}` : failure;
       await this.end(job).catch(() => {});
       this.recordEnd(job, backup, error);

@@ -4,7 +4,7 @@
 import { Cron } from 'croner';
 import type { ControlClient } from '../../control/control-db.ts';
 import { RestoreInProgressError } from '../../core/errors.ts';
-import { logUnexpectedError, recordFailure } from '../../core/error-log.ts';
+import { failureText, logUnexpectedError, recordFailure } from '../../core/error-log.ts';
 import { childLogger } from '../../core/logger.ts';
 import { TargetDatabaseMissingError } from '../../target/database-state.ts';
 import { newInstanceId } from '../../util/instance-id.ts';
@@ -251,7 +251,7 @@ export class Scheduler {
       if (!asked) {
         this.deps.operations.failed({ op: 'backup', kind: 'scheduled', trigger: 'schedule', jobId: slot.toISOString() }, error, started);
       }
-      await this.finish(slot, 'FAILED', recordFailure(`scheduler: the scheduled backup due at ${slot.toISOString()}`, error));
+      await this.finish(slot, 'FAILED', failureText(`scheduler: the scheduled backup due at ${slot.toISOString()}`, error));
     } finally {
       clearInterval(heartbeat);
     }
