@@ -26,7 +26,7 @@ export async function backupCommand(context: CommandContext, out: CommandOutput,
       includeMedia,
       note: options.note ?? null,
       passphrase,
-      trigger: 'api',
+      trigger: 'cli',
     });
     const rows = written.manifest.tables.reduce((sum, table) => sum + table.rows, 0);
     const tables = written.manifest.tables.length;

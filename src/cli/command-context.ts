@@ -5,16 +5,23 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { looksLikeArchive } from '../archive/archive-name.ts';
 import { openBackupServices, type BackupServices } from '../backup-services.ts';
+import { loadSecretKey } from '../control/secret-box.ts';
 import { loadConfig, type Config } from '../core/config.ts';
 import { setLogLevel } from '../core/logger.ts';
 import { openEventBus } from '../events/event-bus.ts';
+import { AuditLog } from '../modules/access/audit-log.ts';
 import type { BackupTopics } from '../modules/backups/backup-jobs.ts';
 import type { JobTopics } from '../modules/job-signals.ts';
+import { WebhookService } from '../modules/notifications/webhook-service.ts';
+import { OperationLog } from '../modules/operation-log.ts';
 import type { RestoreTopics } from '../modules/restores/restore-progress.ts';
 import { prepareCommandLine } from '../startup.ts';
 import type { Target } from '../target/target.ts';
 import { UsageError } from './exit-codes.ts';
 import { ExternalArchiveStore } from './external-archive-store.ts';
+
+/** How long the tool waits, before it exits, for its notifications to be delivered (retries included). */
+const NOTIFY_GRACE_MS = 30_000;
 
 export interface CommandContext {
   config: Config;
@@ -37,6 +44,16 @@ export async function openCommandContext(archive?: string): Promise<CommandConte
   const { control, target } = await prepareCommandLine(config);
   // In process: the restore started here is followed here.
   const bus = await openEventBus<RestoreTopics & BackupTopics & JobTopics>(null);
+  // The server's webhooks hear of the backups and restores done here too: a backup run by
+  // cron through this tool fails as loudly as a scheduled one.
+  const operations = new OperationLog();
+  const webhooks = new WebhookService({
+    control: control.client,
+    secretKey: () => loadSecretKey(config.dataDir),
+    audit: new AuditLog(control.client),
+    retryDelaysMs: config.webhookRetryDelaysMs,
+  });
+  operations.onFinished((record) => webhooks.notify(record));
   let overlay: ExternalArchiveStore | null = null;
   let services: BackupServices;
   try {
@@ -45,12 +62,14 @@ export async function openCommandContext(archive?: string): Promise<CommandConte
       target,
       events: bus.events,
       archives: external ? (folder) => (overlay = new ExternalArchiveStore(folder, external)) : undefined,
+      operations,
     });
   } catch (error) {
     await control.close();
     throw error;
   }
   const close = async () => {
+    await webhooks.drain(NOTIFY_GRACE_MS);
     services.settings.close();
     await services.restores.stop();
     await services.signals.stop();

@@ -12,6 +12,9 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../src/core/config.ts';
 import { openControlDatabase } from '../../src/control/control-db.ts';
+import { loadSecretKey } from '../../src/control/secret-box.ts';
+import { AuditLog } from '../../src/modules/access/audit-log.ts';
+import { WebhookService } from '../../src/modules/notifications/webhook-service.ts';
 import { RestoreLease } from '../../src/modules/restore-lease.ts';
 import { parseDatabaseUrl } from '../../src/prisma/database-url.ts';
 import { newInstanceId } from '../../src/util/instance-id.ts';
@@ -23,6 +26,7 @@ import { fillLedger, ledgerTarget } from '../helpers/ledger.ts';
 import { adminQuery, withPg } from '../helpers/postgres.ts';
 import { RestoreBackupDocument } from '../generated/graphql.ts';
 import { startServer, TEST_ADMIN, waitFor, type TestServer } from '../helpers/server.ts';
+import { signedBy, startReceiver } from '../helpers/webhook-receiver.ts';
 
 const run = promisify(execFile);
 const PASSPHRASE = 'a passphrase for the command line';
@@ -111,6 +115,35 @@ describe('the tool against the bundled example on SQLite, the server stopped', (
     assert.equal(closed.manifest, null);
     const opened = resultOf((await runCli(['inspect', encrypted, '--passphrase-file', passphraseFile, '--json'], env)).stdout);
     assert.equal((opened.manifest as Json).kind, 'manual');
+  });
+
+  test("a backup by the tool is sent to the server's webhooks, signed, before the tool exits", async (t) => {
+    const receiver = await startReceiver();
+    t.after(() => receiver.close());
+    const secret = 'the receiver of the tool knows this';
+    const control = await openControlDatabase(parseDatabaseUrl(`file:${path.join(server.dataDir, 'control.db')}`));
+    const webhooks = new WebhookService({
+      control: control.client,
+      secretKey: () => loadSecretKey(server.dataDir),
+      audit: new AuditLog(control.client),
+      retryDelaysMs: [],
+    });
+    const { webhook } = await webhooks.add({ url: receiver.url, secret, onSuccess: true });
+    try {
+      const made = await runCli(['backup', '--json'], env);
+      assert.equal(made.code, 0, made.stderr);
+      const backup = resultOf(made.stdout).backup as Json;
+      // Nothing is waited for here: the tool delivered it before it exited.
+      assert.equal(receiver.received.length, 1, 'one delivery, made before the tool exited');
+      const [delivery] = receiver.received;
+      assert.equal(delivery!.json.event, 'backup.succeeded');
+      assert.equal(delivery!.json.data.backupId, backup.id);
+      assert.equal(delivery!.json.data.trigger, 'cli');
+      assert.ok(signedBy(delivery!, secret), 'signed with the endpoint secret');
+    } finally {
+      await webhooks.remove(webhook.id);
+      await control.close();
+    }
   });
 
   test('verify and decrypt; a wrong passphrase is refused with exit code 3', async () => {

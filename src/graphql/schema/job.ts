@@ -18,7 +18,8 @@ export const JobInterface = builder.interfaceRef<Job>('Job').implement({
     status: t.field({ type: JobStatusEnum, resolve: (job) => job.status }),
     startedBy: t.string({
       nullable: true,
-      description: "The account (or `token:<name>`) that asked (for a safety backup, the restore's), or `schedule`.",
+      description:
+        "The account (or `token:<name>`) that asked (for a safety backup, the restore's), `schedule`, `start-up (TARGET_MIGRATE=deploy)` or `the command-line tool`.",
       resolve: startedBy,
     }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was asked for.', resolve: (job) => job.createdAt }),

@@ -36,8 +36,8 @@ export interface CreateBackupInput {
   note?: string | null;
   /** Encrypts the archive (`….tar.gz.enc`); at least 8 characters. */
   passphrase?: string | null;
-  /** What asked for it: the API, the scheduler, a restore taking its safety copy, or start-up before deploying migrations. */
-  trigger: 'api' | 'schedule' | 'restore' | 'upgrade';
+  /** What asked for it: the API, the scheduler, a restore taking its safety copy, start-up before deploying migrations, or the command-line tool. */
+  trigger: 'api' | 'schedule' | 'restore' | 'upgrade' | 'cli';
   /**
    * The tables as the database has them, when they are not the schema's: a pre-upgrade backup
    * reads a database its newer schema does not describe yet.

@@ -16,11 +16,17 @@ export function hasEnded(job: Job): boolean {
   return job.status === 'SUCCEEDED' || job.status === 'FAILED';
 }
 
-/** Who started it: the account or token (a safety backup: the restore's), or the schedule. */
+const STARTERS: Record<string, string> = {
+  schedule: 'schedule',
+  upgrade: 'start-up (TARGET_MIGRATE=deploy)',
+  cli: 'the command-line tool',
+};
+
+/** Who started it: the account or token (a safety backup: the restore's), the schedule, start-up or the tool. */
 export function startedBy(job: Job): string | null {
   if (job.actor) return job.actor;
   if (!('backupKind' in job)) return null;
-  return job.trigger === 'schedule' ? 'schedule' : job.trigger === 'upgrade' ? 'start-up (TARGET_MIGRATE=deploy)' : null;
+  return STARTERS[job.trigger] ?? null;
 }
 
 /** From start to end, or null while it has not both. */

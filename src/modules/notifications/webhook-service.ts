@@ -120,6 +120,20 @@ export class WebhookService {
     await Promise.allSettled([...this.pending]);
   }
 
+  /**
+   * For a process about to exit (the command-line tool): waits for the deliveries under way,
+   * retries included, for `graceMs` at most, then stops as `stop` does.
+   */
+  async drain(graceMs: number): Promise<void> {
+    const timer = setTimeout(() => this.stopping.abort(), graceMs);
+    try {
+      await Promise.allSettled([...this.pending]);
+    } finally {
+      clearTimeout(timer);
+      await this.stop();
+    }
+  }
+
   private async sendToAll(message: WebhookEnvelope): Promise<void> {
     const rows = await this.deps.control.webhook.findMany({
       where: message.event === 'backup.succeeded' ? { onSuccess: true } : {},
