@@ -398,6 +398,75 @@ test('a viewer sees the backups and the schedule, and no button that changes any
   assertOfflineAndClean();
 });
 
+test('an admin makes an API token, shown once, that scripts can use, then revokes it', async () => {
+  await page.getByRole('link', { name: 'Accounts' }).click();
+  const form = page.getByRole('form', { name: 'Create an API token' });
+  await form.getByLabel('Token name').fill('nightly offsite copy');
+  await form.getByLabel('Role').selectOption('VIEWER');
+  await form.getByRole('button', { name: 'Create token' }).click();
+  const token = (await form.locator('code.secret').textContent())?.trim() ?? '';
+  assert.ok(token.length >= 32, `the token is shown: ${token}`);
+  await page.getByRole('row', { name: /nightly offsite copy/ }).waitFor();
+
+  type Answer = { data?: { system?: { targetName: string } } | null; errors?: { message: string; extensions?: { code?: string } }[] };
+  const asScript = async (): Promise<Answer> => {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ system { targetName } }' }),
+    });
+    return (await response.json()) as Answer;
+  };
+  const allowed = await asScript();
+  assert.ok(allowed.data?.system?.targetName, `the token reads as a viewer: ${JSON.stringify(allowed)}`);
+
+  await page.getByRole('button', { name: 'Revoke token nightly offsite copy' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+  await page.getByRole('row', { name: /nightly offsite copy/ }).waitFor({ state: 'detached' });
+  const refused = await asScript();
+  assert.equal(refused.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED', JSON.stringify(refused));
+  assert.match(refused.errors?.[0]?.message ?? '', /revoked/);
+  assertOfflineAndClean();
+});
+
+test('a viewer changes their password: a wrong current one is shown at its field, the new one signs in', async () => {
+  const next = 'a new viewer password, longer';
+  const viewer = await offlineContext(browser, server.url, { viewport: { width: 1280, height: 800 } });
+  contexts.push(viewer);
+  const own = viewer.page;
+  const signIn = async (target: Page, password: string) => {
+    await target.goto('/');
+    await target.getByLabel('Username').fill(VIEWER.username);
+    await target.getByLabel('Password').fill(password);
+    await target.getByRole('button', { name: 'Sign in' }).click();
+    await target.locator('table.backups').waitFor();
+  };
+  await signIn(own, VIEWER.password);
+  await own.getByRole('link', { name: 'Accounts' }).click();
+  // A viewer has their own password, and no accounts or tokens to manage.
+  assert.equal(await own.getByRole('form', { name: 'Create an API token' }).count(), 0);
+  const current = own.getByLabel('Current password');
+  await current.fill('not the password at all');
+  await own.getByLabel('New password').fill(next);
+  await own.getByRole('button', { name: 'Change password' }).click();
+  await own.locator('input[aria-invalid="true"]').waitFor();
+  assert.equal(await current.getAttribute('aria-invalid'), 'true', 'the error is at the current password');
+  assert.notEqual(await own.getByRole('alert').first().textContent(), '');
+
+  await current.fill(VIEWER.password);
+  await own.getByLabel('New password').fill(next);
+  await own.getByRole('button', { name: 'Change password' }).click();
+  await own
+    .getByRole('status')
+    .getByText(/Password changed/)
+    .waitFor();
+
+  const fresh = await offlineContext(browser, server.url, { viewport: { width: 1280, height: 800 } });
+  contexts.push(fresh);
+  await signIn(fresh.page, next);
+  assertOfflineAndClean();
+});
+
 test('GraphiQL at /graphql renders offline, with the backups and status query, and runs a subscription', async (t) => {
   const response = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
   const html = await response.text();
