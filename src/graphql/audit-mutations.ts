@@ -7,7 +7,7 @@ import { actorOf } from '../modules/access/principal.ts';
 import type { Context } from './context.ts';
 
 /** Input fields that name what a mutation acts on (never a password, passphrase or code). */
-const TARGET_FIELDS = ['backupId', 'jobId', 'accountId', 'apiTokenId', 'username', 'name'] as const;
+const TARGET_FIELDS = ['backupId', 'jobId', 'accountId', 'apiTokenId', 'webhookId', 'username', 'name'] as const;
 
 export function auditMutations(schema: GraphQLSchema): GraphQLSchema {
   for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
@@ -57,7 +57,17 @@ function targetOf(args: Record<string, unknown>): string | null {
   for (const field of TARGET_FIELDS) if (typeof input[field] === 'string') return `${field}=${String(input[field]).slice(0, 200)}`;
   const file = input.file;
   if (file instanceof File) return `file=${file.name.slice(0, 200)}`;
+  // A webhook's URL by its origin only: its path or query may hold the receiver's token.
+  if (typeof input.url === 'string') return `url=${originOf(input.url)}`;
   return null;
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url.trim()).origin.slice(0, 200);
+  } catch {
+    return '(not a URL)';
+  }
 }
 
 /** For login and setupAccount: the username signed in, or the one tried, marked as unverified. */

@@ -136,6 +136,15 @@ test('a receiver that answers 500 twice gets a third attempt; each attempt is in
     attempts.every((e) => e.actor === null && !e.target!.includes('/hooks/')),
     'the origin only: a path may hold a token',
   );
+  // The mutations that added them name them the same way.
+  const added = (await auditEvents(server)).filter((e) => e.action === 'addWebhook');
+  assert.deepEqual(
+    added.map((e) => [e.outcome, e.target]),
+    [
+      ['SUCCESS', `url=${new URL(dead.url).origin}`],
+      ['SUCCESS', `url=${origin}`],
+    ],
+  );
 
   // The dead endpoint: five refused connections, then given up, logged; the server carries on.
   await waitFor('the dead endpoint to be given up on', async () =>
