@@ -15,7 +15,7 @@ import { openApiDocument } from './http/openapi.ts';
 import { corsOriginOf, isAllowedOrigin } from './http/origin.ts';
 import { handleRest } from './http/rest.ts';
 import { loadConsoleAssets } from './http/console-assets.ts';
-import { GRAPHIQL_DEFAULT_QUERY, renderOfflineGraphiQL } from './http/graphiql-page.ts';
+import { asksForGraphiQL, GRAPHIQL_OPTIONS, renderOfflineGraphiQL, serveGraphiQL } from './http/graphiql-page.ts';
 import { bearerSecretOf, clearedSessionCookie, clientAddressOf, isHttps, sessionCookie } from './http/request-identity.ts';
 import { attachGraphQLWebSocket } from './graphql-websocket.ts';
 import { AccessService } from './modules/access/access-service.ts';
@@ -163,7 +163,7 @@ export async function buildApp(config: Config): Promise<App> {
         },
       };
     },
-    graphiql: { title: 'Backup control plane', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
+    graphiql: GRAPHIQL_OPTIONS,
     renderGraphiQL: renderOfflineGraphiQL,
     landingPage: false,
     // Yoga's own cap (25 MB by default) would stop uploads long before UPLOAD_MAX_BYTES; other
@@ -212,6 +212,8 @@ export async function buildApp(config: Config): Promise<App> {
       return res.end(JSON.stringify(openApiDocument));
     }
     if (consoleAssets.handles(path)) return consoleAssets.serve(req, res);
+    // Yoga would render it too, but uncompressed: 9 MB for every visit.
+    if (asksForGraphiQL(req, path)) return serveGraphiQL(req, res);
     if (path.startsWith('/api/') || path === '/metrics') {
       const rest = {
         backups: services.backups,
