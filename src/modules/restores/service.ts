@@ -29,9 +29,13 @@ import { restoreJobOf, type RestoreEvents, type RestoreJob, type RestoreProgress
 
 /** Rows are reported at least this often while they are written. */
 const PROGRESS_INTERVAL_MS = 250;
+/** Ended jobs whose last event (with its totals) is kept for late watchers; older ones are read from the database. */
+const ENDED_KEPT = 50;
 
 export class RestoreService {
   private readonly latest = new Map<string, RestoreProgress>();
+  /** The ids of the ended jobs in `latest`, oldest first: a server that runs for years keeps a few, not all. */
+  private readonly ended: string[] = [];
   private orphanWatch: NodeJS.Timeout | null = null;
   private settling: Promise<void> = Promise.resolve();
 
@@ -209,7 +213,12 @@ export class RestoreService {
 
   private publish(progress: RestoreProgress): void {
     const event = { ...progress, job: { ...progress.job } };
-    this.latest.set(progress.job.id, event);
+    const id = progress.job.id;
+    this.latest.set(id, event);
+    if (isFinal(event) && !this.ended.includes(id)) {
+      this.ended.push(id);
+      while (this.ended.length > ENDED_KEPT) this.latest.delete(this.ended.shift()!);
+    }
     this.deps.events.publish('restoreProgress', progress.job.id, event);
   }
 
