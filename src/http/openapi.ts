@@ -157,10 +157,12 @@ export const openApiDocument = {
     '/api/v1/jobs': {
       get: {
         summary: 'List backup and restore jobs, newest first',
-        description: 'VIEWER or ADMIN. `kind` (BACKUP, RESTORE) and `status` narrow the list.',
+        description:
+          'VIEWER or ADMIN. `kind` (BACKUP, RESTORE) and `status` narrow the list; the newest `limit` (100 unless asked) are listed.',
         parameters: [
           { name: 'kind', in: 'query', required: false, schema: { type: 'string', enum: ['BACKUP', 'RESTORE'] } },
           { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'] } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
         ],
         responses: {
           ...accessResponses,
@@ -168,7 +170,7 @@ export const openApiDocument = {
             description: 'The jobs',
             content: { 'application/json': { schema: { type: 'object', properties: { jobs: { type: 'array', items: jobSchema } } } } },
           },
-          400: errorResponse('An unknown kind or status'),
+          400: errorResponse('An unknown kind or status, or a limit out of range'),
         },
       },
     },

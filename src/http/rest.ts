@@ -132,7 +132,8 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, deps
       if (req.method !== 'GET') return (methodNotAllowed(res, 'GET'), true);
       const kind = oneOf(url.searchParams, 'kind', ['BACKUP', 'RESTORE'] as const);
       const status = oneOf(url.searchParams, 'status', ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const);
-      return (json(res, 200, { jobs: (await deps.jobs.list({ kind, status })).map(describeJob) }), true);
+      const limit = integerIn(url.searchParams, 'limit', { min: 1, max: MAX_JOBS, fallback: DEFAULT_JOBS });
+      return (json(res, 200, { jobs: (await deps.jobs.list({ kind, status, limit })).map(describeJob) }), true);
     }
     if (id === undefined) {
       if (req.method === 'GET') return (json(res, 200, { backups: (await deps.backups.list()).map(describe) }), true);
@@ -259,6 +260,19 @@ export function describeJob(job: Job) {
 }
 
 /** A query parameter that must be one of `values`, or absent. */
+/** The jobs one request lists: the newest 100 unless `limit` asks for up to 1,000. */
+const DEFAULT_JOBS = 100;
+const MAX_JOBS = 1000;
+
+function integerIn(params: URLSearchParams, name: string, range: { min: number; max: number; fallback: number }): number {
+  const value = params.get(name);
+  if (value === null || value === '') return range.fallback;
+  if (!/^\d+$/.test(value) || Number(value) < range.min || Number(value) > range.max) {
+    throw new ValidationError(name, `${name} must be a whole number from ${range.min} to ${range.max}`);
+  }
+  return Number(value);
+}
+
 function oneOf<T extends string>(params: URLSearchParams, name: string, values: readonly T[]): T | null {
   const value = params.get(name);
   if (value === null || value === '') return null;

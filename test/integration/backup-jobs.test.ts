@@ -309,6 +309,12 @@ test('jobs lists backups and restores, newest first, with who started them, dura
     restores.filter((j) => j.status === 'FAILED').map((j) => j.id),
   );
   assert.equal((await server.fetch('/api/v1/jobs?kind=SOMETHING')).status, 400);
+  const newest = (await (await server.fetch('/api/v1/jobs?limit=2')).json()) as { jobs: { id: string }[] };
+  assert.deepEqual(
+    newest.jobs.map((j) => j.id),
+    jobs.slice(0, 2).map((j) => j.id),
+  );
+  for (const limit of ['0', '1001', 'ten', '-1']) assert.equal((await server.fetch(`/api/v1/jobs?limit=${limit}`)).status, 400, limit);
 });
 
 test('createBackup records who asked, and its job is watched like any other', async () => {

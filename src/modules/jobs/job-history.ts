@@ -43,16 +43,28 @@ export class JobHistory {
     },
   ) {}
 
-  /** Every job recorded, newest first (the time it was asked for), of one kind and status if asked. */
-  async list(filter: { kind?: JobKind | null; status?: JobStatus | null } = {}): Promise<Job[]> {
+  /**
+   * The jobs recorded, newest first (the time it was asked for), of one kind and status if
+   * asked; with `limit`, only that many newest, read as such from the database.
+   */
+  async list(filter: { kind?: JobKind | null; status?: JobStatus | null; limit?: number } = {}): Promise<Job[]> {
     const where = filter.status ? { status: filter.status } : {};
+    const take = filter.limit;
     const { control } = this.deps;
     const [runs, restores] = await Promise.all([
-      filter.kind === 'RESTORE' ? [] : control.backupRun.findMany({ where }),
-      filter.kind === 'BACKUP' ? [] : control.restoreJob.findMany({ where }),
+      filter.kind === 'RESTORE'
+        ? []
+        : control.backupRun.findMany({
+            where,
+            take,
+            // A backup was asked for at requestedAt; rows from before jobs have none (and are older), then startedAt.
+            orderBy: [{ requestedAt: { sort: 'desc', nulls: 'last' } }, { startedAt: 'desc' }, { id: 'desc' }],
+          }),
+      filter.kind === 'BACKUP' ? [] : control.restoreJob.findMany({ where, take, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
     ]);
     const jobs: Job[] = [...runs.map(backupJobOf), ...restores.map(restoreJobOf)];
-    return jobs.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
+    jobs.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
+    return filter.limit === undefined ? jobs : jobs.slice(0, filter.limit);
   }
 
   /** The job with this id, as it stands now (live when it runs here); null if unknown. */
