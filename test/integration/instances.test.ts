@@ -13,6 +13,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { PROJECT_ROOT } from '../../src/core/config.ts';
 import { seedExampleLibrary } from '../../src/examples/seed.ts';
+import { MAX_FAILURES_PER_ACCOUNT } from '../../src/modules/access/login-throttle.ts';
 import {
   BackupSettingsDocument,
   CancelJobDocument,
@@ -402,5 +403,31 @@ test('two instances on one data folder: each its own scratch folder, one restore
   } finally {
     await second.stop();
     await first.close();
+  }
+});
+
+test('failed sign-ins count across instances: the limit reached on A holds on B, and through a restart', async () => {
+  const username = `guesser-${Date.now()}`;
+  const login = async (url: string) => {
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: `mutation($input: LoginInput!) { login(input: $input) { __typename ... on Error { message } } }`,
+        variables: { input: { username, password: 'not the password, however long' } },
+      }),
+    });
+    return ((await response.json()) as { data: { login: { __typename: string; message: string } } }).data.login;
+  };
+  for (let attempt = 0; attempt < MAX_FAILURES_PER_ACCOUNT; attempt++) {
+    assert.equal((await login(a.url)).__typename, 'InvalidCredentialsError');
+  }
+  const onB = await login(b.url);
+  assert.equal(onB.__typename, 'TooManyAttemptsError', onB.message);
+  const restarted = await spawnServer({ CONTROL_DATABASE_URL: control.url, BACKUP_DIR: backupDir, TARGET_DATABASE_URL: a.targetUrl });
+  try {
+    assert.equal((await login(restarted.url)).__typename, 'TooManyAttemptsError', 'a new process remembers');
+  } finally {
+    await restarted.stop();
   }
 });

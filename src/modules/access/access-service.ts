@@ -60,7 +60,7 @@ export class AccessService {
   constructor(private readonly deps: AccessServiceDeps) {
     this.control = deps.control;
     this.now = deps.now ?? Date.now;
-    this.throttle = new LoginThrottle(this.now);
+    this.throttle = new LoginThrottle(deps.control, this.now);
   }
 
   /** At start-up: the setup code to print when there is no account yet, else null. */
@@ -114,7 +114,7 @@ export class AccessService {
   async setupAccount(input: { username: string; password: string; setupCode: string }, address: string | null): Promise<SignedIn> {
     const username = checkUsername(input.username);
     checkNewPassword('password', input.password);
-    this.refuseWhenThrottled(username, address);
+    await this.refuseWhenThrottled(username, address);
     const passwordHash = await hashPassword(input.password);
     const codeHash = secretHash(normalizeSetupCode(input.setupCode));
     const account = await this.control.$transaction(async (tx) => {
@@ -124,7 +124,7 @@ export class AccessService {
       return tx.account.create({ data: { id: randomUUID(), username, passwordHash, role: 'ADMIN' } });
     });
     if (!account) {
-      this.throttle.recordFailure(username, address);
+      await this.throttle.recordFailure(username, address);
       throw new InvalidSetupCodeError();
     }
     await removeSetupCodeFile(this.deps.dataDir);
@@ -133,16 +133,16 @@ export class AccessService {
 
   async login(input: { username: string; password: string }, address: string | null): Promise<SignedIn> {
     const username = input.username.trim().toLowerCase();
-    this.refuseWhenThrottled(username, address);
+    await this.refuseWhenThrottled(username, address);
     const account = await this.control.account.findUnique({ where: { username } });
     if (!account && (await this.control.account.count()) === 0) throw new SetupRequiredError();
     // An unknown username costs a hash too, so the time taken does not tell which it was.
     const ok = await verifyPassword(input.password.slice(0, MAX_PASSWORD_LENGTH), account?.passwordHash ?? UNKNOWN_ACCOUNT_HASH);
     if (!account || !ok) {
-      this.throttle.recordFailure(username, address);
+      await this.throttle.recordFailure(username, address);
       throw new InvalidCredentialsError();
     }
-    this.throttle.recordSuccess(username);
+    await this.throttle.recordSuccess(username);
     return this.startSession(account, address);
   }
 
@@ -169,11 +169,11 @@ export class AccessService {
   ): Promise<Account> {
     const session = requireSession(principal);
     checkNewPassword('newPassword', input.newPassword);
-    this.refuseWhenThrottled(session.username, address);
+    await this.refuseWhenThrottled(session.username, address);
     const account = await this.control.account.findUnique({ where: { id: session.accountId } });
     if (!account) throw new NotFoundError('account', session.accountId);
     if (!(await verifyPassword(input.currentPassword.slice(0, MAX_PASSWORD_LENGTH), account.passwordHash))) {
-      this.throttle.recordFailure(session.username, address);
+      await this.throttle.recordFailure(session.username, address);
       throw new InvalidCredentialsError('the current password is wrong');
     }
     const passwordHash = await hashPassword(input.newPassword);
@@ -244,8 +244,8 @@ export class AccessService {
     for (const listener of this.revokedListeners) listener();
   }
 
-  private refuseWhenThrottled(username: string, address: string | null): void {
-    const wait = this.throttle.retryAfterSeconds(username, address);
+  private async refuseWhenThrottled(username: string, address: string | null): Promise<void> {
+    const wait = await this.throttle.retryAfterSeconds(username, address);
     if (wait > 0) throw new TooManyAttemptsError(wait);
   }
 
