@@ -5,9 +5,12 @@
 /** How often the database is asked whether a job watched from another instance has ended. */
 export const END_POLL_MS = 1000;
 
+/** Where a job stands, a backup's or a restore's alike: SUCCEEDED and FAILED are its end. */
+export type JobStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+
 /** What every progress event carries: its job, whose status says whether it has ended. */
 export interface JobProgress {
-  job: { status: string };
+  job: { status: JobStatus };
 }
 
 /** Whether the job has ended: the last event a subscriber gets. */

@@ -3,9 +3,8 @@
 import type { PubSub } from 'graphql-yoga';
 import type { BackupKind } from '../../archive/manifest.ts';
 import type { ControlClient } from '../../control/control-db.ts';
-import { followProgress, isFinal } from '../progress-feed.ts';
+import { followProgress, isFinal, type JobStatus } from '../progress-feed.ts';
 
-export type JobStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 export type BackupPhase = 'QUEUED' | 'READING' | 'WRITING' | 'DONE';
 
 export interface BackupJob {

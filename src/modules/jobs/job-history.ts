@@ -1,6 +1,7 @@
 // Past and running jobs, backups and restores alike, newest first: what `jobs` lists.
 import type { ControlClient } from '../../control/control-db.ts';
-import { backupJobOf, type BackupJob, type BackupJobs, type JobStatus } from '../backups/backup-jobs.ts';
+import { backupJobOf, type BackupJob, type BackupJobs } from '../backups/backup-jobs.ts';
+import type { JobStatus } from '../progress-feed.ts';
 import { restoreJobOf, type RestoreJob } from '../restores/restore-progress.ts';
 import type { RestoreService } from '../restores/service.ts';
 

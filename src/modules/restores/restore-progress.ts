@@ -2,15 +2,15 @@
 // bus and the GraphQL subscription.
 import type { PubSub } from 'graphql-yoga';
 import type { ControlClient } from '../../control/control-db.ts';
+import type { JobStatus } from '../progress-feed.ts';
 
-export type RestoreStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 export type RestorePhase = 'QUEUED' | 'VERIFYING' | 'SAFETY_BACKUP' | 'MIGRATING' | 'RESTORING' | 'FINISHING' | 'DONE';
 
 export interface RestoreJob {
   id: string;
   backupId: string;
   preRestoreBackupId: string | null;
-  status: RestoreStatus;
+  status: JobStatus;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -43,7 +43,7 @@ export function restoreJobOf(row: RestoreJobRow): RestoreJob {
     id: row.id,
     backupId: row.backupId,
     preRestoreBackupId: row.preRestoreBackupId,
-    status: row.status as RestoreStatus,
+    status: row.status as JobStatus,
     createdAt: row.createdAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
