@@ -15,7 +15,7 @@ import { openApiDocument } from './http/openapi.ts';
 import { corsOriginOf, isAllowedOrigin } from './http/origin.ts';
 import { handleRest } from './http/rest.ts';
 import { loadConsoleAssets } from './http/console-assets.ts';
-import { asksForGraphiQL, GRAPHIQL_OPTIONS, renderOfflineGraphiQL, serveGraphiQL } from './http/graphiql-page.ts';
+import { asksForGraphiQL, serveGraphiQL } from './http/graphiql-page.ts';
 import { bearerSecretOf, clearedSessionCookie, clientAddressOf, isHttps, sessionCookie } from './http/request-identity.ts';
 import { attachGraphQLWebSocket } from './graphql-websocket.ts';
 import { AccessService } from './modules/access/access-service.ts';
@@ -163,8 +163,8 @@ export async function buildApp(config: Config): Promise<App> {
         },
       };
     },
-    graphiql: GRAPHIQL_OPTIONS,
-    renderGraphiQL: renderOfflineGraphiQL,
+    // GraphiQL is served by route(), gzipped (http/graphiql-page.ts).
+    graphiql: false,
     landingPage: false,
     // Yoga's own cap (25 MB by default) would stop uploads long before UPLOAD_MAX_BYTES; other
     // requests are capped at MAX_GRAPHQL_BODY_BYTES by route() before they reach Yoga.
@@ -212,7 +212,6 @@ export async function buildApp(config: Config): Promise<App> {
       return res.end(JSON.stringify(openApiDocument));
     }
     if (consoleAssets.handles(path)) return consoleAssets.serve(req, res);
-    // Yoga would render it too, but uncompressed: 9 MB for every visit.
     if (asksForGraphiQL(req, path)) return serveGraphiQL(req, res);
     if (path.startsWith('/api/') || path === '/metrics') {
       const rest = {

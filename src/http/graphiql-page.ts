@@ -1,6 +1,6 @@
 // GraphiQL at /graphql with its scripts and styles inline, from @graphql-yoga/render-graphiql:
-// nothing from a CDN, so it works offline. Loaded on the first request for it (9 MB), and
-// served gzipped (about a quarter of that) to browsers, which all accept it.
+// nothing from a CDN, so it works offline. Made on the first request for it (9 MB) and served
+// here rather than by Yoga, gzipped (about a quarter of that) to browsers, which all accept it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -40,7 +40,7 @@ query BackupsAndStatus {
 }
 `;
 
-export const GRAPHIQL_OPTIONS: GraphiQLOptions = {
+const GRAPHIQL_OPTIONS: GraphiQLOptions = {
   title: 'Backup control plane',
   subscriptionsProtocol: 'WS',
   defaultQuery: GRAPHIQL_DEFAULT_QUERY,
@@ -60,20 +60,23 @@ export const GRAPHIQL_CSP = [
   "form-action 'self'",
 ].join('; ');
 
-let rendered: { options: string; page: Uint8Array<ArrayBuffer> } | null = null;
-let compressed: { page: Uint8Array; gzipped: Promise<Buffer> } | null = null;
+/** The page and its gzip, made on the first request and kept: the options never change. */
+let page: Promise<{ html: Buffer; gzipped: Buffer }> | null = null;
 
-/** Whether Yoga would answer this request with GraphiQL: a GET of /graphql that accepts HTML. */
+/** Whether this request asks for GraphiQL: a GET of /graphql that accepts HTML (Yoga's own test). */
 export function asksForGraphiQL(req: IncomingMessage, pathname: string): boolean {
   return (pathname === '/graphql' || pathname === '/graphql/') && req.method === 'GET' && /text\/html/.test(req.headers.accept ?? '');
 }
 
-/** GraphiQL, gzipped when the client accepts it (compressed once, in the background of the first request). */
+/** GraphiQL, gzipped when the client accepts it. */
 export async function serveGraphiQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const page = await renderOfflineGraphiQL(GRAPHIQL_OPTIONS);
-  if (compressed?.page !== page) compressed = { page, gzipped: promisify(gzip)(page) };
+  page ??= renderPage().catch((error: unknown) => {
+    page = null; // tried again by the next request
+    throw error;
+  });
+  const { html, gzipped } = await page;
   const useGzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-  const body = useGzip ? await compressed.gzipped : page;
+  const body = useGzip ? gzipped : html;
   res.writeHead(200, {
     'content-type': 'text/html; charset=utf-8',
     'content-length': String(body.length),
@@ -85,16 +88,10 @@ export async function serveGraphiQL(req: IncomingMessage, res: ServerResponse): 
   res.end(body);
 }
 
-export async function renderOfflineGraphiQL(options: GraphiQLOptions): Promise<Uint8Array<ArrayBuffer>> {
-  const key = JSON.stringify(options);
-  if (rendered?.options !== key) {
-    const { renderGraphiQL } = await import('@graphql-yoga/render-graphiql');
-    // Yoga sets the response's headers: the policy goes in the page itself.
-    const html = renderGraphiQL(options).replace(
-      '<head>',
-      `<head>\n<meta http-equiv="Content-Security-Policy" content="${GRAPHIQL_CSP}" />`,
-    );
-    rendered = { options: key, page: new TextEncoder().encode(html) };
-  }
-  return rendered.page;
+async function renderPage(): Promise<{ html: Buffer; gzipped: Buffer }> {
+  const { renderGraphiQL } = await import('@graphql-yoga/render-graphiql');
+  const html = Buffer.from(
+    renderGraphiQL(GRAPHIQL_OPTIONS).replace('<head>', `<head>\n<meta http-equiv="Content-Security-Policy" content="${GRAPHIQL_CSP}" />`),
+  );
+  return { html, gzipped: await promisify(gzip)(html) };
 }
