@@ -259,7 +259,6 @@ export function describeJob(job: Job) {
   };
 }
 
-/** A query parameter that must be one of `values`, or absent. */
 /** The jobs one request lists: the newest 100 unless `limit` asks for up to 1,000. */
 const DEFAULT_JOBS = 100;
 const MAX_JOBS = 1000;
@@ -273,6 +272,7 @@ function integerIn(params: URLSearchParams, name: string, range: { min: number; 
   return Number(value);
 }
 
+/** A query parameter that must be one of `values`, or absent. */
 function oneOf<T extends string>(params: URLSearchParams, name: string, values: readonly T[]): T | null {
   const value = params.get(name);
   if (value === null || value === '') return null;

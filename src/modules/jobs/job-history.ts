@@ -65,7 +65,7 @@ export class JobHistory {
     ]);
     const jobs: Job[] = [...runs.map(backupJobOf), ...restores.map(restoreJobOf)];
     jobs.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
-    return filter.limit === undefined ? jobs : jobs.slice(0, filter.limit);
+    return jobs.slice(0, take);
   }
 
   /** The job with this id, as it stands now (live when it runs here); null if unknown. */
